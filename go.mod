@@ -1,6 +1,8 @@
 module github.com/captionbot/captionbot
 
-go 1.26
+go 1.26.0
+
+require golang.org/x/image v0.48.0
 
 require (
 	github.com/BurntSushi/toml v1.6.0 // indirect
@@ -12,7 +14,6 @@ require (
 	github.com/yalue/onnxruntime_go v1.27.0 // indirect
 	go.etcd.io/bbolt v1.5.0 // indirect
 	golang.org/x/crypto v0.0.0-20210421170649-83a5a9bb288b // indirect
-	golang.org/x/image v0.48.0 // indirect
 	golang.org/x/sync v0.25.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
