@@ -1,0 +1,178 @@
+package bot_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/captionbot/captionbot/bot"
+	"github.com/captionbot/captionbot/bot/bottest"
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseCommand(t *testing.T) {
+	tests := []struct {
+		text   string
+		want   bot.Command
+		wantOK bool
+	}{
+		{"/start", bot.Command{Name: "start"}, true},
+		{"/Network  LinkedIn ", bot.Command{Name: "network", Args: "LinkedIn"}, true},
+		{"/style@CaptionBot x", bot.Command{Name: "network", Args: "x"}, true},
+		{"/help@otherbot", bot.Command{}, false},
+		{"/caption\nat the beach", bot.Command{Name: "caption", Args: "at the beach"}, true},
+		{"hello", bot.Command{}, false},
+		{"/", bot.Command{}, false},
+		{"/ünïcode", bot.Command{}, false},
+		{"/language de", bot.Command{Name: "lang", Args: "de"}, true},
+	}
+	for _, tt := range tests {
+		got, ok := bot.ParseCommand(tt.text, "captionbot")
+		if ok != tt.wantOK || got != tt.want {
+			t.Errorf("ParseCommand(%q) = %+v, %v; want %+v, %v", tt.text, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}
+
+func FuzzParseCommand(f *testing.F) {
+	for _, s := range []string{"/start", "/network@bot x", "/caption\nhint", "/@", "/a@b@c d", "/hashtags 99999999999999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		cmd, ok := bot.ParseCommand(text, "bot")
+		if !ok {
+			return
+		}
+		if cmd.Name == "" || cmd.Name != strings.ToLower(cmd.Name) || strings.TrimSpace(cmd.Args) != cmd.Args {
+			t.Errorf("ParseCommand(%q) = %+v", text, cmd)
+		}
+		// Whatever parses must get an answer, never a panic.
+		s := bot.NewService(&bottest.Describer{}, &bottest.Refiner{}, &bottest.Preferences{})
+		if r := s.HandleCommand(context.Background(), bot.CommandRequest{Platform: "t", ChatID: "1", UserID: "1", Command: cmd}); r.Text == "" {
+			t.Errorf("empty reply to %+v", cmd)
+		}
+	})
+}
+
+func TestHandleCommand(t *testing.T) {
+	ctx := context.Background()
+	p := &bottest.Preferences{}
+	s := bot.NewService(&bottest.Describer{}, &bottest.Refiner{}, p)
+	priv := func(name, args string) bot.CommandRequest {
+		return bot.CommandRequest{Platform: "t", ChatID: "7", UserID: "7", Command: bot.Command{Name: name, Args: args}}
+	}
+	group := func(admin bool, name, args string) bot.CommandRequest {
+		return bot.CommandRequest{Platform: "t", ChatID: "-100", UserID: "7", Group: true, Admin: admin, Command: bot.Command{Name: name, Args: args}}
+	}
+	tests := []struct {
+		name     string
+		req      bot.CommandRequest
+		contains string
+		choices  bool
+	}{
+		{"start names default network", priv("start", ""), "Instagram", false},
+		{"help lists every command", priv("help", ""), "/hashtags [0-30]", false},
+		{"privacy", priv("privacy", ""), "never stored", false},
+		{"network menu", priv("network", ""), "Current network: Instagram", true},
+		{"tone menu", priv("tone", ""), "Current tone", true},
+		{"set network", priv("network", "LinkedIn"), "Done: your posts will be written for LinkedIn", false},
+		{"alias", priv("network", "twitter"), "written for X", false},
+		{"bad network", priv("network", "myspace"), "/help", false},
+		{"set tone", priv("tone", "witty"), "sound witty", false},
+		{"bad tone", priv("tone", "angry"), "/help", false},
+		{"set lang", priv("lang", "pt-BR"), `"pt"`, false},
+		{"bad lang", priv("lang", "klingon"), "/help", false},
+		{"set hashtags", priv("hashtags", "0"), "up to 0 hashtags", false},
+		{"too many hashtags", priv("hashtags", "31"), "0 to 30", false},
+		{"settings", priv("settings", ""), "Network: X\nTone: witty\nLanguage: pt\nHashtags: 0", false},
+		{"reset tone", priv("tone", "reset"), "back to the network's default", false},
+		{"unknown", priv("frobnicate", ""), "I don't know /frobnicate. See /help", false},
+		{"group non-admin refused", group(false, "network", "x"), "only this group's admins", false},
+		{"group admin sets chat", group(true, "network", "facebook"), "this group's posts will be written for Facebook", false},
+		{"group settings", group(false, "settings", ""), "Settings in this group:\nNetwork: Facebook", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := s.HandleCommand(ctx, tt.req)
+			if !strings.Contains(r.Text, tt.contains) {
+				t.Errorf("reply %q does not contain %q", r.Text, tt.contains)
+			}
+			if (r.Choices != nil) != tt.choices {
+				t.Errorf("choices = %+v", r.Choices)
+			}
+		})
+	}
+	got, _ := p.Get(ctx, bot.PrefKey{Platform: "t", Scope: bot.ScopeUser, ID: "7"})
+	zero := 0
+	if diff := cmp.Diff(bot.Settings{Network: "x", Language: "pt", Hashtags: &zero}, got); diff != "" {
+		t.Errorf("stored user settings (-want +got):\n%s", diff)
+	}
+	p.SetErr = errors.New("disk full")
+	if r := s.HandleCommand(ctx, priv("tone", "fun")); !strings.Contains(r.Text, "couldn't save") || strings.Contains(r.Text, "disk") {
+		t.Errorf("store failure reply %q", r.Text)
+	}
+}
+
+func TestExportImportPreferences(t *testing.T) {
+	ctx := context.Background()
+	src := &bottest.Preferences{}
+	three := 3
+	_ = src.Set(ctx, bot.PrefKey{Platform: "telegram", Scope: bot.ScopeUser, ID: "1"}, bot.Settings{Network: "x", Hashtags: &three})
+	_ = src.Set(ctx, bot.PrefKey{Platform: "discord", Scope: bot.ScopeChat, ID: "99"}, bot.Settings{Tone: "fun"})
+	var buf bytes.Buffer
+	n, err := bot.ExportPreferences(ctx, src, &buf)
+	if err != nil || n != 2 {
+		t.Fatalf("export: %d, %v", n, err)
+	}
+	dst := &bottest.Preferences{}
+	if n, err := bot.ImportPreferences(ctx, dst, bytes.NewReader(buf.Bytes())); err != nil || n != 2 {
+		t.Fatalf("import: %d, %v", n, err)
+	}
+	collect := func(p bot.Preferences) map[bot.PrefKey]bot.Settings {
+		m := map[bot.PrefKey]bot.Settings{}
+		_ = p.Each(ctx, func(k bot.PrefKey, s bot.Settings) error { m[k] = s; return nil })
+		return m
+	}
+	if diff := cmp.Diff(collect(src), collect(dst)); diff != "" {
+		t.Errorf("round trip (-src +dst):\n%s", diff)
+	}
+
+	for _, bad := range []string{
+		`not json`,
+		`{"version":2,"records":[]}`,
+		`{"version":1,"records":[{"platform":"t","scope":"alien","id":"1","settings":{}}]}`,
+		`{"version":1,"records":[{"platform":"t","scope":"user","id":"1","settings":{"network":"myspace"}}]}`,
+		`{"version":1,"records":[{"platform":"t","scope":"user","id":"1","settings":{"hashtags":99}}]}`,
+	} {
+		if _, err := bot.ImportPreferences(ctx, &bottest.Preferences{}, strings.NewReader(bad)); !errors.Is(err, bot.ErrBadBackup) {
+			t.Errorf("import %s: err = %v, want ErrBadBackup", bad, err)
+		}
+	}
+}
+
+func TestUserMessage(t *testing.T) {
+	secret := errors.New("dial tcp 10.0.0.1: token=abc")
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{nil, ""},
+		{bot.ErrBusy, "busy"},
+		{&bot.RateLimitError{Scope: "user", RetryAfter: 1500 * 1e6}, "2 seconds"},
+		{bot.ErrFileTooLarge, "20 MB"},
+		{bot.ErrUnsupportedFile, "JPEG, PNG, WebP or GIF"},
+		{bot.ErrCorruptImage, "damaged"},
+		{bot.ErrImageTooLarge, "too large"},
+		{bot.ErrImageTooSmall, "no pixels"},
+		{bot.ErrStopped, "restarting"},
+		{secret, "Sorry, something went wrong"},
+	}
+	for _, tt := range tests {
+		got := bot.UserMessage(tt.err)
+		if (tt.want == "" && got != "") || !strings.Contains(got, tt.want) || strings.Contains(got, "token") {
+			t.Errorf("UserMessage(%v) = %q, want it to contain %q", tt.err, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,107 @@
+package bot
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Networks are the social networks a post can be styled for, in the order
+// menus show them. It mirrors package prompts' table (the refiner renders
+// them); cmd/captionbot checks at start that the two agree.
+var Networks = []string{"instagram", "x", "linkedin", "facebook", "tiktok", "whatsapp", "plain"}
+
+// Tones are the tones menus offer. A refiner may know more; these are the
+// ones users can pick.
+var Tones = []string{"fun", "professional", "minimal", "poetic", "witty"}
+
+// MaxHashtags is the most hashtags a user can ask for.
+const MaxHashtags = 30
+
+// networkAliases maps names people type to canonical network names.
+var networkAliases = map[string]string{
+	"ig":      "instagram",
+	"insta":   "instagram",
+	"twitter": "x",
+	"fb":      "facebook",
+	"wa":      "whatsapp",
+	"li":      "linkedin",
+	"none":    "plain",
+}
+
+// Errors for bad setting values; the command replies explain the choices.
+var (
+	ErrUnknownNetwork = errors.New("unknown network")
+	ErrUnknownTone    = errors.New("unknown tone")
+	ErrBadLanguage    = errors.New("bad language code")
+	ErrBadHashtags    = errors.New("bad hashtag count")
+)
+
+// ParseNetwork returns the canonical name of a network typed by a user
+// (case-insensitive; "twitter" → "x").
+func ParseNetwork(s string) (string, error) {
+	n := strings.ToLower(strings.TrimSpace(s))
+	n = strings.TrimPrefix(n, "#")
+	if a, ok := networkAliases[n]; ok {
+		n = a
+	}
+	if !slices.Contains(Networks, n) {
+		return "", fmt.Errorf("%w: %q", ErrUnknownNetwork, s)
+	}
+	return n, nil
+}
+
+// ParseTone returns a canonical tone (case-insensitive).
+func ParseTone(s string) (string, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	if !slices.Contains(Tones, t) {
+		return "", fmt.Errorf("%w: %q", ErrUnknownTone, s)
+	}
+	return t, nil
+}
+
+// ParseLanguage accepts an ISO 639-1 code ("de", "PT", "pt-BR" → "pt").
+func ParseLanguage(s string) (string, error) {
+	l := strings.ToLower(strings.TrimSpace(s))
+	if i := strings.IndexAny(l, "-_"); i >= 0 {
+		l = l[:i]
+	}
+	if len(l) != 2 || l[0] < 'a' || l[0] > 'z' || l[1] < 'a' || l[1] > 'z' {
+		return "", fmt.Errorf("%w: %q", ErrBadLanguage, s)
+	}
+	return l, nil
+}
+
+// ParseHashtags accepts a count from 0 to MaxHashtags.
+func ParseHashtags(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 0 || n > MaxHashtags {
+		return 0, fmt.Errorf("%w: %q (want 0 to %d)", ErrBadHashtags, s, MaxHashtags)
+	}
+	return n, nil
+}
+
+// ValidateSettings reports the first set field that holds a bad value.
+func ValidateSettings(s Settings) error {
+	if s.Network != "" {
+		if n, err := ParseNetwork(s.Network); err != nil || n != s.Network {
+			return fmt.Errorf("%w: %q", ErrUnknownNetwork, s.Network)
+		}
+	}
+	if s.Tone != "" {
+		if _, err := ParseTone(s.Tone); err != nil {
+			return err
+		}
+	}
+	if s.Language != "" {
+		if l, err := ParseLanguage(s.Language); err != nil || l != s.Language {
+			return fmt.Errorf("%w: %q", ErrBadLanguage, s.Language)
+		}
+	}
+	if s.Hashtags != nil && (*s.Hashtags < 0 || *s.Hashtags > MaxHashtags) {
+		return fmt.Errorf("%w: %d", ErrBadHashtags, *s.Hashtags)
+	}
+	return nil
+}

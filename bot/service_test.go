@@ -1,0 +1,416 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/captionbot/captionbot/bot"
+	"github.com/captionbot/captionbot/bot/bottest"
+	"golang.org/x/time/rate"
+)
+
+// results collects delivered results.
+type results struct {
+	mu  sync.Mutex
+	got []bot.Result
+	ch  chan bot.Result
+}
+
+func newResults() *results { return &results{ch: make(chan bot.Result, 1000)} }
+
+func (r *results) deliver(_ context.Context, res bot.Result) error {
+	r.mu.Lock()
+	r.got = append(r.got, res)
+	r.mu.Unlock()
+	r.ch <- res
+	return nil
+}
+
+func (r *results) next(t *testing.T) bot.Result {
+	t.Helper()
+	select {
+	case res := <-r.ch:
+		return res
+	case <-time.After(10 * time.Second):
+		t.Fatal("no result delivered")
+		return bot.Result{}
+	}
+}
+
+func photoJob(r *results, user string) bot.Job {
+	return bot.Job{
+		Platform: "test", ChatID: user, UserID: user, PhotoKey: "photo-" + user,
+		Fetch:   func(context.Context) ([]byte, error) { return []byte("jpeg"), nil },
+		Deliver: r.deliver,
+	}
+}
+
+func startService(t *testing.T, s *bot.Service) {
+	t.Helper()
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })
+}
+
+func TestSubmitDeliversPost(t *testing.T) {
+	d, rf, p := &bottest.Describer{}, &bottest.Refiner{}, &bottest.Preferences{}
+	s := bot.NewService(d, rf, p)
+	s.Workers = 2
+	startService(t, s)
+	r := newResults()
+	if err := s.Submit(photoJob(r, "1")); err != nil {
+		t.Fatal(err)
+	}
+	res := r.next(t)
+	if res.Err != nil {
+		t.Fatalf("Err = %v", res.Err)
+	}
+	if want := "[instagram//en/v0] a dog runs through the grass."; res.Post.Caption != want {
+		t.Errorf("caption = %q, want %q", res.Post.Caption, want)
+	}
+	if res.Settings.Network != "instagram" || res.Cached {
+		t.Errorf("settings %+v cached %v", res.Settings, res.Cached)
+	}
+}
+
+func TestRegenerateUsesCache(t *testing.T) {
+	d, rf := &bottest.Describer{}, &bottest.Refiner{}
+	s := bot.NewService(d, rf, &bottest.Preferences{})
+	startService(t, s)
+	r := newResults()
+	fetches := 0
+	job := photoJob(r, "1")
+	job.Fetch = func(context.Context) ([]byte, error) { fetches++; return []byte("jpeg"), nil }
+	if err := s.Submit(job); err != nil {
+		t.Fatal(err)
+	}
+	r.next(t)
+	job.Variant = 1
+	job.Override.Network = "linkedin"
+	if err := s.Submit(job); err != nil {
+		t.Fatal(err)
+	}
+	res := r.next(t)
+	if !res.Cached || d.Calls() != 1 || fetches != 1 {
+		t.Errorf("cached=%v describe calls=%d fetches=%d, want true 1 1", res.Cached, d.Calls(), fetches)
+	}
+	if !strings.HasPrefix(res.Post.Caption, "[linkedin//en/v1]") {
+		t.Errorf("caption %q", res.Post.Caption)
+	}
+}
+
+func TestCacheExpires(t *testing.T) {
+	now := time.Unix(1000, 0)
+	var mu sync.Mutex
+	d := &bottest.Describer{}
+	s := bot.NewService(d, &bottest.Refiner{}, nil)
+	s.CacheTTL = time.Minute
+	s.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	startService(t, s)
+	r := newResults()
+	for _, step := range []time.Duration{0, 30 * time.Second, 2 * time.Minute} {
+		mu.Lock()
+		now = now.Add(step)
+		mu.Unlock()
+		if err := s.Submit(photoJob(r, "1")); err != nil {
+			t.Fatal(err)
+		}
+		r.next(t)
+	}
+	if d.Calls() != 2 {
+		t.Errorf("describe calls = %d, want 2 (miss, hit, expired)", d.Calls())
+	}
+}
+
+func TestSettingsResolution(t *testing.T) {
+	ctx := context.Background()
+	p := &bottest.Preferences{}
+	five := 5
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(p.Set(ctx, bot.PrefKey{Platform: "test", Scope: bot.ScopeUser, ID: "u"}, bot.Settings{Network: "x", Tone: "fun"}))
+	must(p.Set(ctx, bot.PrefKey{Platform: "test", Scope: bot.ScopeChat, ID: "g"}, bot.Settings{Network: "linkedin", Hashtags: &five}))
+	s := bot.NewService(&bottest.Describer{}, &bottest.Refiner{}, p)
+	s.DefaultNetwork = "facebook"
+
+	tests := []struct {
+		name        string
+		chat, user  string
+		group       bool
+		wantNetwork string
+		wantTone    string
+		wantTags    int
+	}{
+		{"private user settings", "u", "u", false, "x", "fun", -1},
+		{"private new user gets default", "n", "n", false, "facebook", "", -1},
+		{"group chat wins, user fills gaps", "g", "u", true, "linkedin", "fun", 5},
+		{"group without settings uses user", "g2", "u", true, "x", "fun", -1},
+		{"new user in new group", "g2", "n", true, "facebook", "", -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := s.Effective(ctx, "test", tt.chat, tt.user, tt.group)
+			if got.Network != tt.wantNetwork || got.Tone != tt.wantTone || got.HashtagCount() != tt.wantTags || got.Language != "en" {
+				t.Errorf("got %+v (tags %d)", got, got.HashtagCount())
+			}
+		})
+	}
+
+	p.GetErr = errors.New("disk on fire")
+	if got := s.Effective(ctx, "test", "u", "u", false); got.Network != "facebook" {
+		t.Errorf("store error: network %q, want default", got.Network)
+	}
+}
+
+func TestOverrideWins(t *testing.T) {
+	rf := &bottest.Refiner{}
+	p := &bottest.Preferences{}
+	_ = p.Set(context.Background(), bot.PrefKey{Platform: "test", Scope: bot.ScopeUser, ID: "1"}, bot.Settings{Network: "x", Language: "de"})
+	s := bot.NewService(&bottest.Describer{}, rf, p)
+	startService(t, s)
+	r := newResults()
+	job := photoJob(r, "1")
+	job.Override = bot.Settings{Network: "tiktok", Tone: "witty"}
+	job.Hint = "at the beach"
+	_ = s.Submit(job)
+	r.next(t)
+	req := rf.Requests()[0]
+	if req.Network != "tiktok" || req.Tone != "witty" || req.Language != "de" || req.Hint != "at the beach" || req.Hashtags != -1 {
+		t.Errorf("request %+v", req)
+	}
+	if string(req.Image) != "jpeg" {
+		t.Errorf("image not passed to refiner")
+	}
+}
+
+func TestBusyWhenQueueFull(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{}, 10)
+	d := &bottest.Describer{DescribeFunc: func(ctx context.Context, img []byte) (bot.Description, error) {
+		started <- struct{}{}
+		<-release
+		return bottest.DefaultDescription, nil
+	}}
+	s := bot.NewService(d, &bottest.Refiner{}, nil)
+	s.Workers, s.QueueSize = 1, 2
+	startService(t, s)
+	r := newResults()
+	submit := func(i int) error {
+		j := photoJob(r, fmt.Sprint(i))
+		return s.Submit(j)
+	}
+	if err := submit(0); err != nil {
+		t.Fatal(err)
+	}
+	<-started // worker busy
+	for i := 1; i <= 2; i++ {
+		if err := submit(i); err != nil {
+			t.Fatalf("job %d: %v", i, err)
+		}
+	}
+	if err := submit(3); !errors.Is(err, bot.ErrBusy) {
+		t.Fatalf("full queue: err = %v, want ErrBusy", err)
+	}
+	close(release)
+	for range 3 {
+		if res := r.next(t); res.Err != nil {
+			t.Error(res.Err)
+		}
+	}
+}
+
+func TestRateLimits(t *testing.T) {
+	now := time.Unix(0, 0)
+	s := bot.NewService(&bottest.Describer{}, &bottest.Refiner{}, nil)
+	s.UserRate, s.UserBurst = rate.Every(10*time.Second), 2
+	s.ChatRate, s.ChatBurst = rate.Every(time.Second), 3
+	s.Now = func() time.Time { return now }
+	startService(t, s)
+	r := newResults()
+	job := photoJob(r, "u1")
+	for i := range 2 {
+		if err := s.Submit(job); err != nil {
+			t.Fatalf("photo %d: %v", i, err)
+		}
+	}
+	err := s.Submit(job)
+	var rl *bot.RateLimitError
+	if !errors.As(err, &rl) || !errors.Is(err, bot.ErrRateLimited) || rl.Scope != "user" || rl.RetryAfter != 10*time.Second {
+		t.Fatalf("third photo: err = %v", err)
+	}
+	if msg := bot.UserMessage(err); !strings.Contains(msg, "10 seconds") {
+		t.Errorf("message %q", msg)
+	}
+	// Group: three users share the chat's burst of 3.
+	for i, u := range []string{"a", "b", "c", "d"} {
+		j := photoJob(r, u)
+		j.Group, j.ChatID = true, "g"
+		err := s.Submit(j)
+		if i < 3 && err != nil {
+			t.Fatalf("user %s: %v", u, err)
+		}
+		if i == 3 && (!errors.As(err, &rl) || rl.Scope != "chat") {
+			t.Fatalf("fourth user in chat: %v", err)
+		}
+	}
+	// The refused chat job must not have cost user d a token.
+	j := photoJob(r, "d")
+	if err := s.Submit(j); err != nil {
+		t.Fatalf("user d in private: %v", err)
+	}
+	for range 6 {
+		r.next(t)
+	}
+}
+
+func TestShutdownDrainsAcceptedJobs(t *testing.T) {
+	release := make(chan struct{})
+	d := &bottest.Describer{DescribeFunc: func(ctx context.Context, img []byte) (bot.Description, error) {
+		<-release
+		return bottest.DefaultDescription, nil
+	}}
+	s := bot.NewService(d, &bottest.Refiner{}, nil)
+	s.Workers, s.QueueSize = 2, 10
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r := newResults()
+	for i := range 6 {
+		if err := s.Submit(photoJob(r, fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan error)
+	go func() { done <- s.Shutdown(context.Background()) }()
+	time.Sleep(20 * time.Millisecond)
+	if err := s.Submit(photoJob(r, "late")); !errors.Is(err, bot.ErrStopped) {
+		t.Errorf("submit during shutdown: %v, want ErrStopped", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if len(r.got) != 6 {
+		t.Fatalf("delivered %d, want 6", len(r.got))
+	}
+	for _, res := range r.got {
+		if res.Err != nil {
+			t.Error(res.Err)
+		}
+	}
+}
+
+func TestShutdownGraceExpiredStillDelivers(t *testing.T) {
+	d := &bottest.Describer{DescribeFunc: func(ctx context.Context, img []byte) (bot.Description, error) {
+		<-ctx.Done()
+		return bot.Description{}, ctx.Err()
+	}}
+	s := bot.NewService(d, &bottest.Refiner{}, nil)
+	s.Workers, s.QueueSize = 1, 10
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r := newResults()
+	for i := range 3 {
+		if err := s.Submit(photoJob(r, fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := s.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Shutdown = %v, want deadline exceeded", err)
+	}
+	if len(r.got) != 3 {
+		t.Fatalf("delivered %d, want 3", len(r.got))
+	}
+	for _, res := range r.got {
+		if !errors.Is(res.Err, bot.ErrStopped) {
+			t.Errorf("Err = %v, want ErrStopped", res.Err)
+		}
+	}
+}
+
+func TestJobErrorsBecomeUserMessages(t *testing.T) {
+	tests := []struct {
+		name     string
+		fetch    func(context.Context) ([]byte, error)
+		describe func(context.Context, []byte) (bot.Description, error)
+		want     error
+		wantText string
+	}{
+		{"fetch too large", func(context.Context) ([]byte, error) { return nil, bot.ErrFileTooLarge }, nil, bot.ErrFileTooLarge, "20 MB"},
+		{"empty download", func(context.Context) ([]byte, error) { return nil, nil }, nil, bot.ErrEmptyImage, "empty"},
+		{"not an image", nil, func(context.Context, []byte) (bot.Description, error) {
+			return bot.Description{}, fmt.Errorf("decode: %w", bot.ErrNotImage)
+		}, bot.ErrNotImage, "JPEG"},
+		{"describer panics", nil, func(context.Context, []byte) (bot.Description, error) { panic("boom") }, nil, "Sorry"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := &bottest.Describer{DescribeFunc: tt.describe}
+			s := bot.NewService(d, &bottest.Refiner{}, nil)
+			s.Workers = 1
+			startService(t, s)
+			r := newResults()
+			j := photoJob(r, "1")
+			if tt.fetch != nil {
+				j.Fetch = tt.fetch
+			}
+			if err := s.Submit(j); err != nil {
+				t.Fatal(err)
+			}
+			res := r.next(t)
+			if res.Err == nil || (tt.want != nil && !errors.Is(res.Err, tt.want)) {
+				t.Fatalf("Err = %v, want %v", res.Err, tt.want)
+			}
+			msg := bot.UserMessage(res.Err)
+			if !strings.Contains(msg, tt.wantText) || strings.Contains(msg, "boom") {
+				t.Errorf("message %q", msg)
+			}
+		})
+	}
+}
+
+func TestSubmitBeforeStart(t *testing.T) {
+	s := bot.NewService(&bottest.Describer{}, &bottest.Refiner{}, nil)
+	r := newResults()
+	if err := s.Submit(photoJob(r, "1")); !errors.Is(err, bot.ErrStopped) {
+		t.Errorf("err = %v, want ErrStopped", err)
+	}
+	if err := s.Submit(bot.Job{}); err == nil {
+		t.Error("job without callbacks accepted")
+	}
+}
+
+func TestRunShutsDownOnCancel(t *testing.T) {
+	s := bot.NewService(&bottest.Describer{}, &bottest.Refiner{}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+	r := newResults()
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Submit(photoJob(r, "1")) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("service never started")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if len(r.got) != 1 {
+		t.Errorf("delivered %d, want 1", len(r.got))
+	}
+}
