@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"github.com/captionbot/captionbot/prompts"
 
 	"fmt"
 	"strconv"
@@ -103,23 +104,10 @@ type Choices struct {
 }
 
 // NetworkTitle is a network's name as people write it ("linkedin" →
-// "LinkedIn").
+// "LinkedIn"), from package prompts' table.
 func NetworkTitle(name string) string {
-	switch name {
-	case "instagram":
-		return "Instagram"
-	case "x":
-		return "X"
-	case "linkedin":
-		return "LinkedIn"
-	case "facebook":
-		return "Facebook"
-	case "tiktok":
-		return "TikTok"
-	case "whatsapp":
-		return "WhatsApp"
-	case "plain":
-		return "plain text"
+	if n, err := prompts.Lookup(name); err == nil && n.Title != "" {
+		return n.Title
 	}
 	return name
 }

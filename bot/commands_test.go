@@ -86,7 +86,7 @@ func TestHandleCommand(t *testing.T) {
 		{"bad lang", priv("lang", "klingon"), "/help", false},
 		{"set hashtags", priv("hashtags", "0"), "up to 0 hashtags", false},
 		{"too many hashtags", priv("hashtags", "31"), "0 to 30", false},
-		{"settings", priv("settings", ""), "Network: X\nTone: witty\nLanguage: pt\nHashtags: 0", false},
+		{"settings", priv("settings", ""), "Network: X (Twitter)\nTone: witty\nLanguage: pt\nHashtags: 0", false},
 		{"reset tone", priv("tone", "reset"), "back to the network's default", false},
 		{"unknown", priv("frobnicate", ""), "I don't know /frobnicate. See /help", false},
 		{"group non-admin refused", group(false, "network", "x"), "only this group's admins", false},

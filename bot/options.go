@@ -3,19 +3,18 @@ package bot
 import (
 	"errors"
 	"fmt"
+	"github.com/captionbot/captionbot/prompts"
 	"slices"
 	"strconv"
 	"strings"
 )
 
 // Networks are the social networks a post can be styled for, in the order
-// menus show them. It mirrors package prompts' table (the refiner renders
-// them); cmd/captionbot checks at start that the two agree.
-var Networks = []string{"instagram", "x", "linkedin", "facebook", "tiktok", "whatsapp", "plain"}
+// menus show them. Package prompts' table is the one source of truth.
+var Networks = prompts.Names()
 
-// Tones are the tones menus offer. A refiner may know more; these are the
-// ones users can pick.
-var Tones = []string{"fun", "professional", "minimal", "poetic", "witty"}
+// Tones are the tones users can pick (package prompts' list).
+var Tones = slices.Clone(prompts.Tones)
 
 // MaxHashtags is the most hashtags a user can ask for.
 const MaxHashtags = 30
