@@ -1,0 +1,269 @@
+package captioner
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/captionbot/captionbot/bot"
+)
+
+var _ bot.Describer = (*Captioner)(nil)
+
+// ErrNoModel means the models folder (models/encoder.onnx) was not found.
+var ErrNoModel = errors.New("model files not found: run captionbot from the repository " +
+	"(which has models/encoder.onnx) or set captioner.model_dir in the config")
+
+// Files in the models folder.
+const (
+	EncoderFile = "encoder.onnx"
+	LabelsFile  = "imagenet_labels.txt"
+)
+
+// Options configure a Captioner. Zero values mean the defaults given.
+type Options struct {
+	// ModelDir holds encoder.onnx and imagenet_labels.txt (and, once
+	// trained, the decoder). Empty: DefaultModelDir.
+	ModelDir string
+	// RuntimeLibrary is the ONNX Runtime shared library; empty: see
+	// FindRuntimeLibrary.
+	RuntimeLibrary string
+	// Sessions is the number of encoder sessions, i.e. of images encoded
+	// at the same time (default 1).
+	Sessions int
+	// IntraOpThreads is ONNX Runtime's thread count per session (0: ONNX
+	// Runtime's default, one per core).
+	IntraOpThreads int
+	// TopLabels is the number of ImageNet labels in a Description (default 5).
+	TopLabels int
+	// Beam is the caption decoder's beam width (default 3).
+	Beam int
+	// MaxLen is the longest caption in words (default 20).
+	MaxLen int
+}
+
+func (o *Options) setDefaults() {
+	if o.Sessions <= 0 {
+		o.Sessions = 1
+	}
+	if o.TopLabels <= 0 {
+		o.TopLabels = 5
+	}
+	if o.Beam <= 0 {
+		o.Beam = 3
+	}
+	if o.MaxLen <= 0 {
+		o.MaxLen = 20
+	}
+}
+
+// DefaultModelDir finds models/ (with encoder.onnx in it) in the working
+// directory or one of its parents, else next to the binary or in the
+// binary's parent directory.
+func DefaultModelDir() (string, error) {
+	p, ok := findUp(filepath.Join("models", EncoderFile))
+	if !ok {
+		return "", ErrNoModel
+	}
+	return filepath.Dir(p), nil
+}
+
+// Captioner describes photos with the encoder (and, when loaded, the
+// caption decoder). It is safe for concurrent use; Options.Sessions bounds
+// how many images are encoded at once.
+type Captioner struct {
+	opts    Options
+	enc     *encoder
+	labels  []string // ImageNet class names; index 0 is "background"
+	decoder captionDecoder
+	inputs  sync.Pool // *[]float32 of InputLen, for Describe
+}
+
+// captionDecoder writes a caption from an image's encoding. It is the seam
+// for the LSTM decoder (issue 3: decoder.go, beam.go): Captioner.decoder is
+// nil while models/decoder_*.onnx are absent, and Describe then leaves
+// Description.Caption empty.
+type captionDecoder interface {
+	decode(ctx context.Context, enc Encoding) (caption string, confidence float64, err error)
+	close() error
+}
+
+// New loads the encoder and its labels from opts.ModelDir and initialises
+// ONNX Runtime (see InitRuntime). Errors wrap ErrNoRuntime or ErrNoModel
+// when those are missing.
+func New(opts Options) (*Captioner, error) {
+	opts.setDefaults()
+	if opts.ModelDir == "" {
+		dir, err := DefaultModelDir()
+		if err != nil {
+			return nil, err
+		}
+		opts.ModelDir = dir
+	}
+	encPath := filepath.Join(opts.ModelDir, EncoderFile)
+	if !isFile(encPath) {
+		return nil, fmt.Errorf("%s does not exist: %w", encPath, ErrNoModel)
+	}
+	labels, err := readLabels(filepath.Join(opts.ModelDir, LabelsFile))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := InitRuntime(opts.RuntimeLibrary); err != nil {
+		return nil, err
+	}
+	enc, err := newEncoder(encPath, opts.Sessions, opts.IntraOpThreads)
+	if err != nil {
+		return nil, err
+	}
+	return &Captioner{opts: opts, enc: enc, labels: labels}, nil
+}
+
+// readLabels reads one class name per line; a line "German shepherd,
+// German shepherd dog, alsatian" gives its first name.
+func readLabels(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%s does not exist: %w", path, ErrNoModel)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var labels []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		name, _, _ := strings.Cut(sc.Text(), ",")
+		labels = append(labels, strings.TrimSpace(name))
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return labels, nil
+}
+
+// Close releases the ONNX Runtime sessions. No call may be in flight.
+func (c *Captioner) Close() error {
+	var errs []error
+	if c.decoder != nil {
+		errs = append(errs, c.decoder.close())
+	}
+	errs = append(errs, c.enc.close())
+	return errors.Join(errs...)
+}
+
+// Options returns the options in effect, defaults filled in.
+func (c *Captioner) Options() Options { return c.opts }
+
+// Encoding is the encoder's output for one image.
+type Encoding struct {
+	// Pooled is the global-average-pooled feature vector (1280 values).
+	Pooled []float32
+	// Spatial is the last feature map before pooling, 7×7×1280, HWC.
+	Spatial []float32
+	// Labels are the top Options.TopLabels ImageNet classes, best first
+	// ("background" excluded).
+	Labels []bot.Label
+}
+
+// EncodeImages runs the encoder on imgs, in batches of up to MaxBatch, and
+// returns one Encoding per image, in order.
+func (c *Captioner) EncodeImages(ctx context.Context, imgs []image.Image) ([]Encoding, error) {
+	out := make([]Encoding, 0, len(imgs))
+	for start := 0; start < len(imgs); start += MaxBatch {
+		batch := imgs[start:min(start+MaxBatch, len(imgs))]
+		input := make([]float32, len(batch)*InputLen)
+		for i, img := range batch {
+			Preprocess(img, input[i*InputLen:])
+		}
+		encs, err := c.encode(ctx, input, len(batch))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, encs...)
+	}
+	return out, nil
+}
+
+// encode runs the encoder on n preprocessed images.
+func (c *Captioner) encode(ctx context.Context, input []float32, n int) ([]Encoding, error) {
+	res, err := c.enc.run(ctx, input, n)
+	if err != nil {
+		return nil, err
+	}
+	if res.scoresLen != len(c.labels) {
+		return nil, fmt.Errorf("encoder gives %d class scores but %s has %d labels", res.scoresLen, LabelsFile, len(c.labels))
+	}
+	encs := make([]Encoding, n)
+	for i := range encs {
+		encs[i] = Encoding{
+			Pooled:  res.pooled[i*res.pooledLen : (i+1)*res.pooledLen : (i+1)*res.pooledLen],
+			Spatial: res.spatial[i*res.spatialLen : (i+1)*res.spatialLen : (i+1)*res.spatialLen],
+			Labels:  topLabels(res.scores[i*res.scoresLen:(i+1)*res.scoresLen], c.labels, c.opts.TopLabels),
+		}
+	}
+	return encs, nil
+}
+
+// topLabels returns the k best classes, skipping index 0 ("background").
+func topLabels(scores []float32, names []string, k int) []bot.Label {
+	idx := make([]int, 0, len(scores))
+	for i := 1; i < len(scores); i++ {
+		idx = append(idx, i)
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		switch {
+		case scores[a] > scores[b]:
+			return -1
+		case scores[a] < scores[b]:
+			return 1
+		}
+		return 0
+	})
+	labels := make([]bot.Label, 0, k)
+	for _, i := range idx[:min(k, len(idx))] {
+		labels = append(labels, bot.Label{Label: names[i], Score: float64(scores[i])})
+	}
+	return labels
+}
+
+// Describe decodes a photo, encodes it and returns its labels (and, when
+// the decoder is loaded, its caption) with timings. Bad photos give errors
+// wrapping bot's sentinels (bot.ErrNotImage and friends).
+func (c *Captioner) Describe(ctx context.Context, data []byte) (bot.Description, error) {
+	start := time.Now()
+	img, err := DecodeImage(data)
+	if err != nil {
+		return bot.Description{}, err
+	}
+	encStart := time.Now()
+	bufp, _ := c.inputs.Get().(*[]float32)
+	if bufp == nil {
+		buf := make([]float32, InputLen)
+		bufp = &buf
+	}
+	Preprocess(img, *bufp)
+	encs, err := c.encode(ctx, *bufp, 1)
+	c.inputs.Put(bufp)
+	if err != nil {
+		return bot.Description{}, err
+	}
+	d := bot.Description{Labels: encs[0].Labels, EncoderTime: time.Since(encStart)}
+	if c.decoder != nil {
+		decStart := time.Now()
+		d.Caption, d.Confidence, err = c.decoder.decode(ctx, encs[0])
+		if err != nil {
+			return bot.Description{}, fmt.Errorf("caption: %w", err)
+		}
+		d.DecoderTime = time.Since(decStart)
+	}
+	d.Total = time.Since(start)
+	return d, nil
+}

@@ -1,0 +1,162 @@
+package captioner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+// The encoder model's tensor names (models/README.md describes them).
+const (
+	encoderInput   = "image"   // float32 [N,224,224,3]
+	encoderPooled  = "pooled"  // float32 [N,1280]
+	encoderSpatial = "spatial" // float32 [N,7,7,1280]
+	encoderScores  = "scores"  // float32 [N,1001], softmax; 0 is background
+)
+
+// MaxBatch is the most images one encoder run takes; EncodeImages splits
+// longer lists. It bounds the memory of one run (about 0.6 MB of input and
+// 0.25 MB of output per image).
+const MaxBatch = 32
+
+// encoder is a pool of ONNX Runtime sessions of the encoder model. A session
+// serves one run at a time; callers wait for a free one.
+type encoder struct {
+	free     chan *encoderSession
+	sessions []*encoderSession
+}
+
+// encoderSession is one ONNX Runtime session with its reusable input tensor.
+type encoderSession struct {
+	s     *ort.DynamicAdvancedSession
+	batch int                  // images the input tensor holds
+	input *ort.Tensor[float32] // [batch,224,224,3]; nil until the first run
+}
+
+// encoderOutput is one run's output, copied out of ONNX Runtime.
+type encoderOutput struct {
+	pooled, spatial, scores []float32
+	// Per-image sizes of the outputs.
+	pooledLen, spatialLen, scoresLen int
+}
+
+func newEncoder(path string, sessions, intraOpThreads int) (*encoder, error) {
+	opts, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, fmt.Errorf("encoder session options: %w", err)
+	}
+	defer opts.Destroy()
+	if intraOpThreads > 0 {
+		if err := opts.SetIntraOpNumThreads(intraOpThreads); err != nil {
+			return nil, fmt.Errorf("encoder intra-op threads: %w", err)
+		}
+	}
+	e := &encoder{free: make(chan *encoderSession, sessions)}
+	for range sessions {
+		s, err := ort.NewDynamicAdvancedSession(path, []string{encoderInput},
+			[]string{encoderPooled, encoderSpatial, encoderScores}, opts)
+		if err != nil {
+			e.close()
+			return nil, fmt.Errorf("load encoder %s: %w", path, err)
+		}
+		es := &encoderSession{s: s}
+		e.sessions = append(e.sessions, es)
+		e.free <- es
+	}
+	return e, nil
+}
+
+// close destroys the sessions. No run may be in flight.
+func (e *encoder) close() error {
+	var errs []error
+	for _, s := range e.sessions {
+		if s.input != nil {
+			errs = append(errs, s.input.Destroy())
+		}
+		errs = append(errs, s.s.Destroy())
+	}
+	e.sessions = nil
+	return errors.Join(errs...)
+}
+
+// run encodes n preprocessed images (input holds n*InputLen values). It
+// waits for a free session, and stops waiting — or asks ONNX Runtime to stop
+// the run — when ctx is done.
+func (e *encoder) run(ctx context.Context, input []float32, n int) (encoderOutput, error) {
+	var s *encoderSession
+	select {
+	case s = <-e.free:
+	case <-ctx.Done():
+		return encoderOutput{}, ctx.Err()
+	}
+	defer func() { e.free <- s }()
+	return s.run(ctx, input, n)
+}
+
+func (s *encoderSession) run(ctx context.Context, input []float32, n int) (out encoderOutput, err error) {
+	if s.input == nil || s.batch != n {
+		if s.input != nil {
+			s.input.Destroy()
+			s.input = nil
+		}
+		t, err := ort.NewTensor(ort.NewShape(int64(n), InputSize, InputSize, InputChannels), make([]float32, n*InputLen))
+		if err != nil {
+			return out, fmt.Errorf("encoder input tensor: %w", err)
+		}
+		s.input, s.batch = t, n
+	}
+	copy(s.input.GetData(), input[:n*InputLen])
+
+	var opts *ort.RunOptions
+	if ctx.Done() != nil {
+		if opts, err = ort.NewRunOptions(); err != nil {
+			return out, fmt.Errorf("encoder run options: %w", err)
+		}
+		defer opts.Destroy()
+		terminated := make(chan struct{})
+		stop := context.AfterFunc(ctx, func() {
+			opts.Terminate()
+			close(terminated)
+		})
+		defer func() {
+			if !stop() {
+				<-terminated // opts must outlive Terminate
+			}
+		}()
+	}
+	outputs := make([]ort.Value, 3) // nil: ONNX Runtime allocates them
+	if err := s.s.RunWithOptions([]ort.Value{s.input}, outputs, opts); err != nil {
+		if ctx.Err() != nil {
+			return out, ctx.Err()
+		}
+		return out, fmt.Errorf("run encoder: %w", err)
+	}
+	defer func() {
+		for _, v := range outputs {
+			if v != nil {
+				v.Destroy()
+			}
+		}
+	}()
+	var lens [3]int
+	var data [3][]float32
+	for i, v := range outputs {
+		t, ok := v.(*ort.Tensor[float32])
+		if !ok {
+			return out, fmt.Errorf("encoder output %d is %T, want a float32 tensor", i, v)
+		}
+		shape := t.GetShape()
+		if len(shape) < 2 || shape[0] != int64(n) {
+			return out, fmt.Errorf("encoder output %d has shape %v, want [%d,...]", i, shape, n)
+		}
+		lens[i] = int(shape.FlattenedSize()) / n
+		data[i] = slices.Clone(t.GetData())
+	}
+	return encoderOutput{
+		pooled: data[0], spatial: data[1], scores: data[2],
+		pooledLen: lens[0], spatialLen: lens[1], scoresLen: lens[2],
+	}, nil
+}
