@@ -1,0 +1,260 @@
+// Package bolt stores captionbot's durable state in a bbolt file: user and
+// chat settings (implementing bot.Preferences) and per-platform update
+// journals, so that an update accepted from a chat platform survives a crash
+// until its reply is sent.
+//
+// Values are JSON with a version field; one bucket per record kind. The file
+// is opened with a lock timeout, so a second instance on the same file fails
+// fast with ErrLocked instead of hanging.
+package bolt
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/captionbot/captionbot/bot"
+)
+
+// ErrLocked: another process holds the database file.
+var ErrLocked = errors.New("database is locked by another process (is another captionbot running?)")
+
+// ErrBadRecord: a stored value that cannot be decoded (corrupt, or written by
+// a newer version).
+var ErrBadRecord = errors.New("bad stored record")
+
+const (
+	bucketUsers = "user_settings"
+	bucketChats = "chat_settings"
+	// journal buckets are "journal_" + name; the offset lives in bucketState.
+	bucketState   = "state"
+	journalPrefix = "journal_"
+
+	recordVersion = 1
+)
+
+// Store is an open bbolt database. It is safe for concurrent use.
+type Store struct {
+	db *bbolt.DB
+}
+
+var _ bot.Preferences = (*Store)(nil)
+
+// Open opens (creating if needed) the database at path. If another process
+// holds it for longer than timeout (zero means one second), Open returns an
+// error wrapping ErrLocked.
+func Open(path string, timeout time.Duration) (*Store, error) {
+	if timeout <= 0 {
+		timeout = time.Second
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: %w", path, ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for _, b := range []string{bucketUsers, bucketChats, bucketState} {
+			if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("init %s: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// settingsRecord is the stored form of one bot.Settings.
+type settingsRecord struct {
+	Version  int          `json:"v"`
+	Settings bot.Settings `json:"settings"`
+}
+
+func settingsBucket(scope bot.Scope) []byte {
+	if scope == bot.ScopeChat {
+		return []byte(bucketChats)
+	}
+	return []byte(bucketUsers)
+}
+
+// settingsKey is "platform:id"; platforms contain no ':'.
+func settingsKey(k bot.PrefKey) []byte { return []byte(k.Platform + ":" + k.ID) }
+
+// Get returns the settings stored under k, or the zero Settings.
+func (s *Store) Get(_ context.Context, k bot.PrefKey) (bot.Settings, error) {
+	if err := k.Validate(); err != nil {
+		return bot.Settings{}, err
+	}
+	var out bot.Settings
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(settingsBucket(k.Scope)).Get(settingsKey(k))
+		if v == nil {
+			return nil
+		}
+		var err error
+		out, err = decodeSettings(v)
+		return err
+	})
+	if err != nil {
+		return bot.Settings{}, fmt.Errorf("get settings %s: %w", k, err)
+	}
+	return out, nil
+}
+
+func decodeSettings(v []byte) (bot.Settings, error) {
+	var rec settingsRecord
+	if err := json.Unmarshal(v, &rec); err != nil {
+		return bot.Settings{}, fmt.Errorf("%w: %v", ErrBadRecord, err)
+	}
+	if rec.Version != recordVersion {
+		return bot.Settings{}, fmt.Errorf("%w: version %d", ErrBadRecord, rec.Version)
+	}
+	return rec.Settings, nil
+}
+
+// Set stores st under k. Zero settings delete the record.
+func (s *Store) Set(_ context.Context, k bot.PrefKey, st bot.Settings) error {
+	if err := k.Validate(); err != nil {
+		return err
+	}
+	if strings.Contains(k.Platform, ":") {
+		return fmt.Errorf("%w: platform contains ':'", bot.ErrBadPrefKey)
+	}
+	v, err := json.Marshal(settingsRecord{Version: recordVersion, Settings: st})
+	if err != nil {
+		return err
+	}
+	err = s.db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(settingsBucket(k.Scope))
+		if st == (bot.Settings{}) {
+			return b.Delete(settingsKey(k))
+		}
+		return b.Put(settingsKey(k), v)
+	})
+	if err != nil {
+		return fmt.Errorf("set settings %s: %w", k, err)
+	}
+	return nil
+}
+
+// Each calls fn for every stored settings record, users first.
+func (s *Store) Each(_ context.Context, fn func(bot.PrefKey, bot.Settings) error) error {
+	return s.db.View(func(tx *bbolt.Tx) error {
+		for _, scope := range []bot.Scope{bot.ScopeUser, bot.ScopeChat} {
+			err := tx.Bucket(settingsBucket(scope)).ForEach(func(k, v []byte) error {
+				platform, id, ok := strings.Cut(string(k), ":")
+				if !ok {
+					return fmt.Errorf("%w: key %q", ErrBadRecord, k)
+				}
+				st, err := decodeSettings(v)
+				if err != nil {
+					return fmt.Errorf("%s %q: %w", scope, k, err)
+				}
+				return fn(bot.PrefKey{Platform: platform, Scope: scope, ID: id}, st)
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Journal keeps a platform's accepted updates until they are handled, and the
+// platform's next update offset. Get one with Store.Journal.
+type Journal struct {
+	db     *bbolt.DB
+	bucket []byte
+	offset []byte
+}
+
+// Journal returns the journal named name (e.g. "telegram").
+func (s *Store) Journal(name string) (*Journal, error) {
+	j := &Journal{db: s.db, bucket: []byte(journalPrefix + name), offset: []byte(name + "_offset")}
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(j.bucket)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("journal %s: %w", name, err)
+	}
+	return j, nil
+}
+
+func idKey(id int64) []byte {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], uint64(id))
+	return k[:]
+}
+
+// Accept records updates (ID → raw JSON) as accepted but not yet handled,
+// and the offset to poll from next, in one transaction.
+func (j *Journal) Accept(_ context.Context, updates map[int64][]byte, nextOffset int64) error {
+	return j.db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(j.bucket)
+		for id, raw := range updates {
+			if err := b.Put(idKey(id), raw); err != nil {
+				return err
+			}
+		}
+		if nextOffset > 0 {
+			return tx.Bucket([]byte(bucketState)).Put(j.offset, idKey(nextOffset))
+		}
+		return nil
+	})
+}
+
+// Done removes a handled update. Concurrent calls are batched into few
+// transactions.
+func (j *Journal) Done(_ context.Context, id int64) error {
+	return j.db.Batch(func(tx *bbolt.Tx) error {
+		return tx.Bucket(j.bucket).Delete(idKey(id))
+	})
+}
+
+// Pending returns the updates accepted but not handled, by ID.
+func (j *Journal) Pending(_ context.Context) (map[int64][]byte, error) {
+	out := map[int64][]byte{}
+	err := j.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(j.bucket).ForEach(func(k, v []byte) error {
+			if len(k) != 8 {
+				return fmt.Errorf("%w: journal key %x", ErrBadRecord, k)
+			}
+			out[int64(binary.BigEndian.Uint64(k))] = append([]byte(nil), v...)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Offset returns the stored next offset, 0 if none.
+func (j *Journal) Offset(_ context.Context) (int64, error) {
+	var off int64
+	err := j.db.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket([]byte(bucketState)).Get(j.offset)
+		if v == nil {
+			return nil
+		}
+		if len(v) != 8 {
+			return fmt.Errorf("%w: offset %x", ErrBadRecord, v)
+		}
+		off = int64(binary.BigEndian.Uint64(v))
+		return nil
+	})
+	return off, err
+}
