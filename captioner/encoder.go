@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
 )
@@ -41,6 +42,8 @@ type encoderOutput struct {
 	pooled, spatial, scores []float32
 	// Per-image sizes of the outputs.
 	pooledLen, spatialLen, scoresLen int
+	// runTime is the time the run took, not counting the wait for a session.
+	runTime time.Duration
 }
 
 func newEncoder(path string, sessions, intraOpThreads int) (*encoder, error) {
@@ -93,7 +96,10 @@ func (e *encoder) run(ctx context.Context, input []float32, n int) (encoderOutpu
 		return encoderOutput{}, ctx.Err()
 	}
 	defer func() { e.free <- s }()
-	return s.run(ctx, input, n)
+	start := time.Now()
+	out, err := s.run(ctx, input, n)
+	out.runTime = time.Since(start)
+	return out, err
 }
 
 func (s *encoderSession) run(ctx context.Context, input []float32, n int) (out encoderOutput, err error) {

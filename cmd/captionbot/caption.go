@@ -1,0 +1,280 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/captionbot/captionbot/bot"
+	"github.com/captionbot/captionbot/captioner"
+)
+
+func init() {
+	register("caption", command{
+		summary: "caption photos offline: captionbot caption [--json] [--config FILE] PATH...",
+		run:     runCaption,
+	})
+}
+
+// imageExts are the file extensions taken from folders. Files named on the
+// command line are tried whatever their extension.
+var imageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".gif": true, ".webp": true}
+
+// openDescriber loads what captions the photos; tests replace it.
+var openDescriber = func(cfg *config) (bot.Describer, io.Closer, error) {
+	c, err := openCaptioner(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, c, nil
+}
+
+// captionLine is the result for one photo: one JSON line with --json.
+type captionLine struct {
+	Image      string      `json:"image"`
+	Labels     []bot.Label `json:"labels"`
+	Caption    string      `json:"caption,omitempty"`
+	Confidence float64     `json:"confidence,omitempty"`
+	EncoderMS  float64     `json:"encoder_ms"`
+	DecoderMS  float64     `json:"decoder_ms,omitempty"`
+	MS         float64     `json:"ms"`
+}
+
+func runCaption(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("caption", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	asJSON := fl.Bool("json", false, "print one JSON object per photo per line")
+	configPath := fl.String("config", "", "TOML config `FILE` (default: built-in defaults)")
+	fl.Usage = func() {
+		fmt.Fprintln(stderr, "usage: captionbot caption [--json] [--config FILE] PATH...")
+		fmt.Fprintln(stderr, "\nCaptions photos (JPEG, PNG, GIF, WebP); folders are searched recursively.")
+		fl.PrintDefaults()
+	}
+	paths, err := parseInterleaved(fl, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		return exitUsage
+	}
+	if len(paths) == 0 {
+		fl.Usage()
+		return exitUsage
+	}
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "captionbot: %v\n", err)
+		return exitUsage
+	}
+	d, closer, err := openDescriber(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "captionbot: %v\n", err)
+		if isSetupError(err) {
+			return exitUsage
+		}
+		return exitFailure
+	}
+	defer closer.Close()
+
+	items := listImages(paths)
+	inflight := cfg.Captioner.Sessions + runtime.GOMAXPROCS(0)
+	failed, interrupted := 0, false
+	captionAll(ctx, d, items, inflight, func(r captionResult) {
+		if r.err != nil {
+			failed++
+			if ctx.Err() != nil && errors.Is(r.err, ctx.Err()) {
+				if !interrupted {
+					fmt.Fprintln(stderr, "captionbot: interrupted")
+				}
+				interrupted = true
+				return
+			}
+			fmt.Fprintf(stderr, "captionbot: %s: %v\n", r.line.Image, r.err)
+			return
+		}
+		if *asJSON {
+			b, _ := json.Marshal(r.line) // plain structs and numbers: cannot fail
+			fmt.Fprintf(stdout, "%s\n", b)
+			return
+		}
+		printCaptionText(stdout, r.line)
+	})
+	if ctx.Err() != nil || failed > 0 {
+		return exitFailure
+	}
+	return exitOK
+}
+
+// parseInterleaved parses flags placed before, between or after the
+// positional arguments ("captionbot caption photo.jpg --json"); after "--"
+// everything is a path.
+func parseInterleaved(fl *flag.FlagSet, args []string) ([]string, error) {
+	var paths []string
+	for {
+		if err := fl.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fl.Args()
+		if len(rest) == 0 {
+			return paths, nil
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(paths, rest...), nil
+		}
+		paths = append(paths, rest[0])
+		args = rest[1:]
+	}
+}
+
+// imageItem is one file to caption, or a command-line path that failed.
+type imageItem struct {
+	path string
+	err  error
+}
+
+// listImages expands the command-line paths in order: files as given,
+// folders recursively (images only, by extension, in lexical order).
+func listImages(paths []string) []imageItem {
+	var items []imageItem
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			items = append(items, imageItem{path: p, err: cleanPathError(err)})
+			continue
+		}
+		if !fi.IsDir() {
+			items = append(items, imageItem{path: p})
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, de fs.DirEntry, err error) error {
+			if err != nil {
+				items = append(items, imageItem{path: path, err: cleanPathError(err)})
+				return nil
+			}
+			if de.Type().IsRegular() && imageExts[strings.ToLower(filepath.Ext(path))] {
+				items = append(items, imageItem{path: path})
+			}
+			return nil
+		})
+		if err != nil {
+			items = append(items, imageItem{path: p, err: err})
+		}
+	}
+	return items
+}
+
+// cleanPathError drops the path from an *fs.PathError: the caller prints it.
+func cleanPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+type captionResult struct {
+	line captionLine
+	err  error
+}
+
+// captionAll captions the items with at most inflight of them in progress
+// (so reading and decoding overlap with inference, in bounded memory), and
+// calls emit for each, in input order.
+func captionAll(ctx context.Context, d bot.Describer, items []imageItem, inflight int, emit func(captionResult)) {
+	results := make([]chan captionResult, len(items))
+	for i := range results {
+		results[i] = make(chan captionResult, 1)
+	}
+	slots := make(chan struct{}, max(inflight, 1))
+	go func() {
+		for i, it := range items {
+			slots <- struct{}{} // emit frees a slot per result
+			go func() {
+				line, err := captionOne(ctx, d, it)
+				results[i] <- captionResult{line, err}
+			}()
+		}
+	}()
+	for i := range items {
+		r := <-results[i]
+		<-slots
+		emit(r)
+	}
+}
+
+// captionOne is the work for one photo: read it, describe it.
+func captionOne(ctx context.Context, d bot.Describer, it imageItem) (captionLine, error) {
+	line := captionLine{Image: it.path}
+	if it.err != nil {
+		return line, it.err
+	}
+	if err := ctx.Err(); err != nil {
+		return line, err
+	}
+	start := time.Now()
+	data, err := readImageFile(it.path)
+	if err != nil {
+		return line, err
+	}
+	desc, err := d.Describe(ctx, data)
+	if err != nil {
+		return line, err
+	}
+	line.Labels = desc.Labels
+	line.Caption = desc.Caption
+	line.Confidence = desc.Confidence
+	line.EncoderMS = millis(desc.EncoderTime)
+	line.DecoderMS = millis(desc.DecoderTime)
+	line.MS = millis(time.Since(start))
+	return line, nil
+}
+
+// readImageFile reads a photo, refusing files over captioner.MaxImageBytes
+// before reading them.
+func readImageFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, cleanPathError(err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, captioner.MaxImageBytes+1))
+	if err != nil {
+		return nil, cleanPathError(err)
+	}
+	if len(data) > captioner.MaxImageBytes {
+		return nil, fmt.Errorf("the file is more than %d MB: %w", captioner.MaxImageBytes>>20, bot.ErrImageTooLarge)
+	}
+	return data, nil
+}
+
+// millis is d in milliseconds, to 0.1 ms.
+func millis(d time.Duration) float64 {
+	return math.Round(float64(d)/float64(time.Millisecond)*10) / 10
+}
+
+func printCaptionText(w io.Writer, l captionLine) {
+	fmt.Fprintln(w, l.Image)
+	if l.Caption != "" {
+		fmt.Fprintf(w, "  caption: %s\n", l.Caption)
+	}
+	labels := make([]string, len(l.Labels))
+	for i, lb := range l.Labels {
+		labels[i] = fmt.Sprintf("%s (%.0f%%)", lb.Label, lb.Score*100)
+	}
+	fmt.Fprintf(w, "  labels:  %s\n", strings.Join(labels, ", "))
+	timing := fmt.Sprintf("encoder %.1f ms", l.EncoderMS)
+	if l.DecoderMS > 0 {
+		timing += fmt.Sprintf(", decoder %.1f ms", l.DecoderMS)
+	}
+	fmt.Fprintf(w, "  time:    %s, total %.1f ms\n", timing, l.MS)
+}

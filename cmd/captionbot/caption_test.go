@@ -1,0 +1,246 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/captionbot/captionbot/bot"
+	"github.com/captionbot/captionbot/captioner"
+)
+
+// fakeDescriber describes a "photo" by its bytes: the label is the file's
+// text, "bad" is not an image, and a delay shuffles completion order.
+type fakeDescriber struct {
+	inFlight, maxInFlight atomic.Int32
+}
+
+func (f *fakeDescriber) Describe(ctx context.Context, data []byte) (bot.Description, error) {
+	n := f.inFlight.Add(1)
+	defer f.inFlight.Add(-1)
+	for {
+		m := f.maxInFlight.Load()
+		if n <= m || f.maxInFlight.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	text := string(data)
+	if text == "bad" {
+		return bot.Description{}, fmt.Errorf("the file is not a JPEG, PNG, GIF or WebP image: %w", bot.ErrNotImage)
+	}
+	time.Sleep(time.Duration(len(text)%3) * time.Millisecond)
+	return bot.Description{
+		Labels:      []bot.Label{{Label: text, Score: 0.5}},
+		EncoderTime: 6 * time.Millisecond,
+		Total:       7 * time.Millisecond,
+	}, nil
+}
+
+func useFake(t *testing.T) *fakeDescriber {
+	t.Helper()
+	f := &fakeDescriber{}
+	old := openDescriber
+	openDescriber = func(*config) (bot.Describer, io.Closer, error) { return f, io.NopCloser(nil), nil }
+	t.Cleanup(func() { openDescriber = old })
+	return f
+}
+
+// photoTree writes files (path → content) under a temp dir.
+func photoTree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func runCLI(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestCaptionJSONFolderInOrder(t *testing.T) {
+	f := useFake(t)
+	dir := photoTree(t, map[string]string{
+		"a.jpg": "alpha", "b/c.PNG": "charlie", "b/d.webp": "delta-d", "e.gif": "echo",
+		"notes.txt": "not taken", "f.jpeg": "foxtrot-f",
+	})
+	code, stdout, stderr := runCLI("caption", "--json", dir)
+	if code != exitOK || stderr != "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	var got []string
+	sc := bufio.NewScanner(strings.NewReader(stdout))
+	for sc.Scan() {
+		var line struct {
+			Image     string      `json:"image"`
+			Labels    []bot.Label `json:"labels"`
+			EncoderMS *float64    `json:"encoder_ms"`
+			MS        *float64    `json:"ms"`
+			Caption   *string     `json:"caption"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		if line.EncoderMS == nil || *line.EncoderMS != 6 || line.MS == nil {
+			t.Errorf("line %q: want encoder_ms 6 and ms", sc.Text())
+		}
+		if line.Caption != nil {
+			t.Errorf("line %q has a caption without a decoder", sc.Text())
+		}
+		rel, _ := filepath.Rel(dir, line.Image)
+		got = append(got, rel+"="+line.Labels[0].Label)
+	}
+	want := []string{"a.jpg=alpha", "b/c.PNG=charlie", "b/d.webp=delta-d", "e.gif=echo", "f.jpeg=foxtrot-f"}
+	if !slices.Equal(got, want) {
+		t.Errorf("lines %q, want %q", got, want)
+	}
+	if f.maxInFlight.Load() < 1 {
+		t.Error("describer never called")
+	}
+}
+
+func TestCaptionFailuresContinue(t *testing.T) {
+	useFake(t)
+	dir := photoTree(t, map[string]string{"good.jpg": "good", "bad.jpg": "bad", "empty.png": ""})
+	missing := filepath.Join(dir, "missing.jpg")
+	code, stdout, stderr := runCLI("caption", filepath.Join(dir, "bad.jpg"), missing, filepath.Join(dir, "good.jpg"))
+	if code != exitFailure {
+		t.Errorf("exit %d, want %d", code, exitFailure)
+	}
+	if !strings.Contains(stdout, "good.jpg") || !strings.Contains(stdout, "labels:  good (50%)") {
+		t.Errorf("stdout %q lacks the good photo", stdout)
+	}
+	for _, want := range []string{"bad.jpg: the file is not a JPEG", "missing.jpg: no such file"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr %q lacks %q", stderr, want)
+		}
+	}
+}
+
+func TestCaptionUsage(t *testing.T) {
+	useFake(t)
+	for _, args := range [][]string{
+		{"caption"},
+		{"caption", "--nope", "x.jpg"},
+		{"caption", "--config", filepath.Join(t.TempDir(), "missing.toml"), "x.jpg"},
+	} {
+		if code, _, stderr := runCLI(args...); code != exitUsage || stderr == "" {
+			t.Errorf("%q: exit %d, stderr %q; want exit %d and a message", args, code, stderr, exitUsage)
+		}
+	}
+}
+
+func TestCaptionFlagsAfterPaths(t *testing.T) {
+	useFake(t)
+	dir := photoTree(t, map[string]string{"x.jpg": "xray", "-y.jpg": "yankee"})
+	code, stdout, _ := runCLI("caption", filepath.Join(dir, "x.jpg"), "--json", "--", filepath.Join(dir, "-y.jpg"))
+	if code != exitOK || strings.Count(stdout, `"image"`) != 2 {
+		t.Errorf("exit %d, stdout %q; want two JSON lines", code, stdout)
+	}
+}
+
+func TestCaptionSetupErrorExit2(t *testing.T) {
+	old := openDescriber
+	t.Cleanup(func() { openDescriber = old })
+	openDescriber = func(*config) (bot.Describer, io.Closer, error) {
+		return nil, nil, captioner.ErrNoRuntime
+	}
+	code, _, stderr := runCLI("caption", "x.jpg")
+	if code != exitUsage || !strings.Contains(stderr, "scripts/setup.sh") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("exit %d, stderr %q; want exit 2 and one line naming scripts/setup.sh", code, stderr)
+	}
+}
+
+func TestCaptionBoundedInFlight(t *testing.T) {
+	f := useFake(t)
+	files := map[string]string{}
+	for i := range 40 {
+		files[fmt.Sprintf("%02d.jpg", i)] = strings.Repeat("x", i)
+	}
+	dir := photoTree(t, files)
+	items := listImages([]string{dir})
+	var order []string
+	captionAll(context.Background(), f, items, 3, func(r captionResult) { order = append(order, filepath.Base(r.line.Image)) })
+	if m := f.maxInFlight.Load(); m > 3 {
+		t.Errorf("%d photos in flight, want at most 3", m)
+	}
+	if !slices.IsSorted(order) || len(order) != 40 {
+		t.Errorf("results out of order: %v", order)
+	}
+}
+
+func TestCaptionCanceled(t *testing.T) {
+	useFake(t)
+	dir := photoTree(t, map[string]string{"a.jpg": "a", "b.jpg": "b"})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb bytes.Buffer
+	code := run(ctx, []string{"caption", dir}, &out, &errb)
+	if code != exitFailure || strings.Count(errb.String(), "interrupted") != 1 {
+		t.Errorf("exit %d, stderr %q; want exit 1 and one 'interrupted'", code, errb.String())
+	}
+}
+
+func TestReadImageFileTooLarge(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "big.jpg")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(captioner.MaxImageBytes + 1); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := readImageFile(p); !errors.Is(err, bot.ErrImageTooLarge) {
+		t.Errorf("readImageFile(big) = %v, want ErrImageTooLarge", err)
+	}
+}
+
+// TestCaptionRealModel runs the real encoder on the committed photos.
+func TestCaptionRealModel(t *testing.T) {
+	if _, err := captioner.DefaultModelDir(); err != nil {
+		t.Skipf("skipping: %v", err)
+	}
+	if _, err := captioner.FindRuntimeLibrary(""); err != nil {
+		t.Skipf("skipping: %v", err)
+	}
+	code, stdout, stderr := runCLI("caption", "--json", filepath.Join("..", "..", "testdata", "photos"))
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	for _, want := range []string{`"label":"German shepherd"`, `"label":"kite"`} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %s:\n%s", want, stdout)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	if _, err := captioner.FindRuntimeLibrary(""); err != nil {
+		t.Skipf("skipping: %v", err)
+	}
+	code, stdout, stderr := runCLI("version")
+	if code != exitOK || !strings.Contains(stdout, "go1.") || !strings.Contains(stdout, "onnxruntime 1.") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}

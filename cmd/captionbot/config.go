@@ -1,0 +1,144 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/captionbot/captionbot/captioner"
+)
+
+// config is captionbot's TOML configuration file (config.example.toml shows
+// every key). Each section's type lives in the file of the code that uses it;
+// its owner adds one field line here, and registers defaults and checks from
+// an init function in that file (configDefaults, configChecks), so the
+// sections do not depend on each other.
+type config struct {
+	Captioner captionerConfig `toml:"captioner"`
+}
+
+// configDefaults fill in each section's defaults before the file is read;
+// keys the file leaves out keep them.
+var configDefaults []func(*config)
+
+// configChecks validate sections after the file is read. dir is the config
+// file's folder (empty without a file), for resolving relative paths.
+var configChecks []func(cfg *config, dir string) error
+
+// captionerConfig is the [captioner] section.
+type captionerConfig struct {
+	// ModelDir holds encoder.onnx, imagenet_labels.txt and the decoder;
+	// empty: models/ in the working directory (or a parent), else next to
+	// the binary. A relative path is relative to the config file.
+	ModelDir string `toml:"model_dir"`
+	// ONNXRuntimeLibrary is the ONNX Runtime shared library; empty:
+	// $ONNXRUNTIME_SHARED_LIBRARY_PATH, else .ort/ (scripts/setup.sh).
+	ONNXRuntimeLibrary string `toml:"onnxruntime_library"`
+	// Sessions is the number of images encoded at the same time.
+	Sessions int `toml:"sessions"`
+	// IntraOpThreads is ONNX Runtime's threads per session; 0 = one per core.
+	IntraOpThreads int `toml:"intra_op_threads"`
+	// Beam is the caption decoder's beam width.
+	Beam int `toml:"beam"`
+	// MaxLen is the longest caption in words.
+	MaxLen int `toml:"max_len"`
+	// TopLabels is the number of ImageNet labels reported per photo.
+	TopLabels int `toml:"top_labels"`
+}
+
+func init() {
+	configDefaults = append(configDefaults, func(c *config) {
+		c.Captioner = captionerConfig{Sessions: 1, Beam: 3, MaxLen: 20, TopLabels: 5}
+	})
+	configChecks = append(configChecks, func(c *config, dir string) error {
+		cc := &c.Captioner
+		for _, v := range []struct {
+			key      string
+			val, min int
+		}{
+			{"sessions", cc.Sessions, 1},
+			{"intra_op_threads", cc.IntraOpThreads, 0},
+			{"beam", cc.Beam, 1},
+			{"max_len", cc.MaxLen, 1},
+			{"top_labels", cc.TopLabels, 1},
+		} {
+			if v.val < v.min {
+				return fmt.Errorf("captioner.%s is %d; it must be at least %d", v.key, v.val, v.min)
+			}
+		}
+		cc.ModelDir = resolvePath(dir, cc.ModelDir)
+		cc.ONNXRuntimeLibrary = resolvePath(dir, cc.ONNXRuntimeLibrary)
+		return nil
+	})
+}
+
+// resolvePath makes a path from the config file relative to its folder.
+func resolvePath(dir, p string) string {
+	if p == "" || dir == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+// loadConfig reads the TOML file at path over the defaults; an empty path
+// gives the defaults. Keys the program does not know are an error that
+// names them (a typo should not be silently ignored).
+func loadConfig(path string) (*config, error) {
+	cfg := &config{}
+	for _, setDefaults := range configDefaults {
+		setDefaults(cfg)
+	}
+	dir := ""
+	if path != "" {
+		md, err := toml.DecodeFile(path, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("config %s: %w", path, err)
+		}
+		if unknown := md.Undecoded(); len(unknown) > 0 {
+			keys := make([]string, len(unknown))
+			for i, k := range unknown {
+				keys[i] = k.String()
+			}
+			return nil, fmt.Errorf("config %s: unknown keys: %s", path, strings.Join(keys, ", "))
+		}
+		dir = filepath.Dir(path)
+	}
+	var errs []error
+	for _, check := range configChecks {
+		if err := check(cfg, dir); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		if path == "" {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// openCaptioner loads the captioner the [captioner] section describes.
+// Errors wrap captioner.ErrNoRuntime or captioner.ErrNoModel when the setup
+// is incomplete (callers exit with exitUsage then).
+func openCaptioner(cfg *config) (*captioner.Captioner, error) {
+	cc := cfg.Captioner
+	return captioner.New(captioner.Options{
+		ModelDir:       cc.ModelDir,
+		RuntimeLibrary: cc.ONNXRuntimeLibrary,
+		Sessions:       cc.Sessions,
+		IntraOpThreads: cc.IntraOpThreads,
+		TopLabels:      cc.TopLabels,
+		Beam:           cc.Beam,
+		MaxLen:         cc.MaxLen,
+	})
+}
+
+// isSetupError reports whether err means captionbot is not set up (no ONNX
+// Runtime, no model files), which is exitUsage rather than exitFailure.
+func isSetupError(err error) bool {
+	return errors.Is(err, captioner.ErrNoRuntime) || errors.Is(err, captioner.ErrNoModel)
+}
