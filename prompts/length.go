@@ -130,3 +130,25 @@ func pictographic(r rune) bool {
 		(r >= 0x2B00 && r <= 0x2BFF && (r == 0x2B50 || r == 0x2B55 || r == 0x2B1B || r == 0x2B1C)) ||
 		r == 0x231A || r == 0x231B || r == 0x23F0 || r == 0x23F3
 }
+
+// StripEmoji removes emoji sequences from s (for networks whose posts use
+// none) and tidies the spaces they leave.
+func StripEmoji(s string) string {
+	var b strings.Builder
+	for len(s) > 0 {
+		if n := emojiSequenceLen(s); n > 0 {
+			s = s[n:]
+			continue
+		}
+		_, size := utf8.DecodeRuneInString(s)
+		b.WriteString(s[:size])
+		s = s[size:]
+	}
+	lines := strings.Split(b.String(), "\n")
+	for i, l := range lines {
+		lines[i] = spaceBeforePunct.Replace(strings.Join(strings.Fields(l), " "))
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
+}
+
+var spaceBeforePunct = strings.NewReplacer(" !", "!", " ?", "?", " .", ".", " ,", ",", " ;", ";", " :", ":")

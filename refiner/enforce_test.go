@@ -1,0 +1,173 @@
+package refiner
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/captionbot/captionbot/bot"
+	"github.com/captionbot/captionbot/prompts"
+)
+
+func network(t *testing.T, name string) prompts.Network {
+	t.Helper()
+	n, err := prompts.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestEnforceFortyHashtags(t *testing.T) {
+	var tags []string
+	for i := range 40 {
+		tags = append(tags, fmt.Sprintf("#tag%d", i))
+	}
+	tags = append([]string{"#Dog", "dog", "#DOG"}, tags...)
+	ig := network(t, "instagram")
+	p := Enforce(ig, bot.Post{Caption: "A dog.", Hashtags: tags, AltText: "A dog.", Refiner: "openai"}, ig.HashtagCount(-1))
+	want := []string{"#Dog", "#tag0", "#tag1", "#tag2", "#tag3"}
+	if diff := cmp.Diff(want, p.Hashtags); diff != "" {
+		t.Errorf("hashtags (-want +got):\n%s", diff)
+	}
+	if p.Text != "A dog.\n\n#Dog #tag0 #tag1 #tag2 #tag3" {
+		t.Errorf("text = %q", p.Text)
+	}
+	if p.Refiner != "openai" || p.Network != "instagram" {
+		t.Errorf("refiner/network = %q/%q", p.Refiner, p.Network)
+	}
+}
+
+func TestEnforceLongCaption(t *testing.T) {
+	long := strings.Repeat("The dog runs happily through the tall green grass. ", 100) // 5,100 characters
+	for _, n := range prompts.Networks() {
+		t.Run(n.Name, func(t *testing.T) {
+			count := n.HashtagCount(-1)
+			p := Enforce(n, bot.Post{Caption: long, Hashtags: []string{"#dog", "#grass", "#run", "#summer", "#pets"}, AltText: long, Refiner: "openai"}, count)
+			checkPost(t, n.Name, n, p, count)
+			if n.MaxLength < len(long) {
+				if !strings.HasSuffix(p.Caption, Ellipsis) {
+					t.Errorf("cut caption does not end in …: %q", p.Caption[max(0, len(p.Caption)-20):])
+				}
+				if trimmed := strings.TrimSuffix(p.Caption, Ellipsis); !strings.HasPrefix(long, trimmed) || !strings.HasSuffix(trimmed, "grass.") && !strings.HasSuffix(trimmed, "runs") && !strings.Contains(" "+long, trimmed+" ") {
+					t.Errorf("not cut at a word boundary: …%q", trimmed[max(0, len(trimmed)-20):])
+				}
+				if n.Length(p.Text) < n.MaxLength-40 {
+					t.Errorf("cut too short: %d of %d", n.Length(p.Text), n.MaxLength)
+				}
+			}
+			if len(p.Hashtags) != count {
+				t.Errorf("%d hashtags, want %d", len(p.Hashtags), count)
+			}
+			if utf8.RuneCountInString(p.AltText) > n.MaxAltText {
+				t.Errorf("alt text not cut")
+			}
+		})
+	}
+}
+
+func TestEnforceXWeighted(t *testing.T) {
+	x := network(t, "x")
+	for name, caption := range map[string]string{
+		"cjk":   strings.Repeat("猫がソファで寝ている。", 30),
+		"emoji": strings.Repeat("Sunny day 🌞 with the family 👨‍👩‍👧‍👦 ", 20),
+		"mixed": strings.Repeat("Tokyo 東京 trip ✈️ ", 40),
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := Enforce(x, bot.Post{Caption: caption, Hashtags: []string{"#travel", "#東京"}, AltText: "x", Refiner: "openai"}, 2)
+			if l := prompts.WeightedLength(p.Text); l > 280 {
+				t.Errorf("weighted length %d > 280: %q", l, p.Text)
+			}
+			if l := prompts.WeightedLength(p.Text); l < 250 {
+				t.Errorf("cut too much: weighted length %d", l)
+			}
+			if !strings.HasSuffix(p.Text, " #travel #東京") {
+				t.Errorf("hashtags not inline at the end: %q", p.Text)
+			}
+			if strings.Contains(p.Caption, "\u200D"+Ellipsis) || strings.HasSuffix(strings.TrimSuffix(p.Caption, Ellipsis), "\u200D") {
+				t.Errorf("cut inside an emoji sequence: %q", p.Caption)
+			}
+		})
+	}
+	// 140 CJK characters fill X exactly; no hashtags leaves them whole.
+	full := strings.Repeat("猫", 140)
+	if p := Enforce(x, bot.Post{Caption: full}, 0); p.Text != full {
+		t.Errorf("140 CJK characters were cut: %q", p.Text)
+	}
+	if p := Enforce(x, bot.Post{Caption: full + "猫"}, 0); prompts.WeightedLength(p.Text) > 280 || !strings.HasSuffix(p.Text, Ellipsis) {
+		t.Errorf("141 CJK characters: %q (%d)", p.Text, prompts.WeightedLength(p.Text))
+	}
+}
+
+func TestEnforceCleansDraft(t *testing.T) {
+	li := network(t, "linkedin")
+	p := Enforce(li, bot.Post{
+		Caption:  "  Great  team day 🎉\x07\r\n\r\n\r\n\r\nProud of the \u202Ecrew.  #Team #teamwork#Offsite ",
+		Hashtags: []string{"#Leadership", "#team"},
+		AltText:  "People at a table 🎉 #team",
+		Refiner:  "openai",
+	}, 3)
+	want := bot.Post{
+		Text:     "Great team day\n\nProud of the crew.\n\n#Leadership #team #teamwork",
+		Caption:  "Great team day\n\nProud of the crew.",
+		Hashtags: []string{"#Leadership", "#team", "#teamwork"},
+		AltText:  "People at a table team",
+		Network:  "linkedin",
+		Refiner:  "openai",
+	}
+	if diff := cmp.Diff(want, p); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestEnforcePlainHasNoHashtags(t *testing.T) {
+	plain := network(t, "plain")
+	p := Enforce(plain, bot.Post{Caption: "A cat. #cat", Hashtags: []string{"#cat"}}, 3)
+	if p.Text != "A cat." || len(p.Hashtags) != 0 {
+		t.Errorf("plain post = %q %v", p.Text, p.Hashtags)
+	}
+}
+
+func TestCutToFit(t *testing.T) {
+	runes := func(s string) int { return utf8.RuneCountInString(s) }
+	for _, tc := range []struct {
+		in    string
+		limit int
+		want  string
+	}{
+		{"short", 10, "short"},
+		{"one two three four", 12, "one two…"},
+		{"one two, three", 10, "one two…"},
+		{"Supercalifragilistic", 6, "Super…"},
+		{"ab 👨‍👩‍👧 cd", 9, "ab 👨‍👩‍👧…"},
+		{"anything", 0, ""},
+		{"", 0, ""},
+	} {
+		if got := cutToFit(tc.in, tc.limit, runes); got != tc.want {
+			t.Errorf("cutToFit(%q, %d) = %q, want %q", tc.in, tc.limit, got, tc.want)
+		}
+	}
+	// A single emoji sequence is never split.
+	if got := cutToFit("👨‍👩‍👧‍👦👨‍👩‍👧‍👦", 5, prompts.WeightedLength); strings.Contains(got, "\u200D"+Ellipsis) {
+		t.Errorf("split an emoji: %q", got)
+	}
+}
+
+func FuzzEnforce(f *testing.F) {
+	for _, s := range []string{"A dog.", strings.Repeat("猫 ", 200), "#a #b #c", "👨‍👩‍👧‍👦 " + strings.Repeat("x", 300), "\x00\u202E"} {
+		f.Add(s, "#tag")
+	}
+	x, _ := prompts.Lookup("x")
+	f.Fuzz(func(t *testing.T, caption, tag string) {
+		p := Enforce(x, bot.Post{Caption: caption, Hashtags: []string{tag, tag + "2"}, AltText: caption}, 2)
+		if l := x.Length(p.Text); l > x.MaxLength {
+			t.Fatalf("length %d > %d for %q", l, x.MaxLength, caption)
+		}
+		if !utf8.ValidString(p.Text) && utf8.ValidString(caption) && utf8.ValidString(tag) {
+			t.Fatalf("invalid UTF-8 out of valid input")
+		}
+	})
+}

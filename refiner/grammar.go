@@ -1,0 +1,94 @@
+package refiner
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// FixCaption turns a captioner's raw sentence ("a dog run through the
+// grass") into a clean one: decoder tokens such as <unk> dropped, repeated
+// words collapsed, "a"/"an" chosen by the next word's sound, "i" capitalised,
+// the first letter capitalised and a full stop added. It returns "" for a
+// caption with no words.
+func FixCaption(raw string) string {
+	phrase := fixPhrase(raw)
+	if phrase == "" {
+		return ""
+	}
+	return sentence(phrase)
+}
+
+// fixPhrase is FixCaption without the capital and the full stop.
+func fixPhrase(raw string) string {
+	var words []string
+	for _, w := range strings.Fields(strings.ToLower(raw)) {
+		w = strings.Trim(w, ".,;:!? ")
+		switch w {
+		case "", "<unk>", "<start>", "<end>", "<pad>", "<s>", "</s>", "unk":
+			continue
+		}
+		if n := len(words); n > 0 && words[n-1] == w {
+			continue // "a a dog" → "a dog"
+		}
+		if w == "i" {
+			w = "I"
+		}
+		words = append(words, w)
+	}
+	for i := 0; i+1 < len(words); i++ {
+		if words[i] == "a" || words[i] == "an" {
+			words[i] = article(words[i+1])
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// sentence capitalises a phrase and ends it with a full stop unless it
+// already ends a sentence.
+func sentence(phrase string) string {
+	phrase = capital(strings.TrimSpace(phrase))
+	if phrase == "" {
+		return ""
+	}
+	if r, _ := utf8.DecodeLastRuneInString(phrase); !strings.ContainsRune(".!?…", r) {
+		phrase += "."
+	}
+	return phrase
+}
+
+// capital upper-cases the first letter of s.
+func capital(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// article returns "a" or "an" for the word that follows. English spelling
+// does not give the sound, so the usual exceptions are listed.
+func article(next string) string {
+	w := strings.ToLower(next)
+	for _, p := range consonantSoundPrefixes {
+		if strings.HasPrefix(w, p) {
+			return "a"
+		}
+	}
+	for _, p := range vowelSoundPrefixes {
+		if strings.HasPrefix(w, p) {
+			return "an"
+		}
+	}
+	if w != "" && strings.ContainsRune("aeiou", rune(w[0])) {
+		return "an"
+	}
+	return "a"
+}
+
+var (
+	// Vowel letters with a consonant sound: "a unicorn", "a one-way street".
+	consonantSoundPrefixes = []string{"uni", "use", "usu", "uti", "uto", "ure", "uro", "eu", "ewe", "one", "once", "ufo", "uk", "uga"}
+	// Consonant letters with a vowel sound: "an hour", "an honest face".
+	vowelSoundPrefixes = []string{"hour", "honest", "honor", "honour", "heir"}
+)

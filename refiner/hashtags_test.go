@@ -1,0 +1,71 @@
+package refiner
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/captionbot/captionbot/bot"
+)
+
+func TestNormalizeHashtag(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"#goldenretriever", "#goldenretriever", true},
+		{"golden retriever", "#goldenretriever", true},
+		{"##Golden-Retriever!", "#GoldenRetriever", true},
+		{"#it's_fine", "#its_fine", true},
+		{"＃東京", "#東京", true},
+		{"#2024", "", false},
+		{"#", "", false},
+		{"#🐶", "", false},
+		{"#" + strings.Repeat("a", 25), "#" + strings.Repeat("a", 25), true},
+		{"#" + strings.Repeat("a", 26), "", false},
+	} {
+		got, ok := NormalizeHashtag(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("NormalizeHashtag(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestNormalizeHashtagsDedupesAndCaps(t *testing.T) {
+	got := normalizeHashtags([]string{"#Dog", "dog", "#DOG", "#beach", "#2020", "#sun", "#sea"}, 3)
+	if diff := cmp.Diff([]string{"#Dog", "#beach", "#sun"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestContentWords(t *testing.T) {
+	for in, want := range map[string][]string{
+		"a dog runs through the grass":                           {"dog", "grass"},
+		"a dog chases a ball":                                    {"dog", "ball"},
+		"two dogs are playing in the snow":                       {"dogs", "snow"},
+		"a little girl in a pink dress climbs into a playhouse": {"girl", "dress", "playhouse"},
+		"a man wearing a red shirt is standing on a beach":       {"man", "shirt", "beach"},
+		"":                                                       nil,
+	} {
+		if diff := cmp.Diff(want, contentWords(in)); diff != "" {
+			t.Errorf("contentWords(%q) (-want +got):\n%s", in, diff)
+		}
+	}
+}
+
+func TestHashtagCandidates(t *testing.T) {
+	d := bot.Description{
+		Caption: "a dog runs on the beach",
+		Labels: []bot.Label{
+			{Label: "German shepherd, German shepherd dog, German police dog, alsatian", Score: 0.6},
+			{Label: "golden retriever", Score: 0.2},
+			{Label: "seashore, coast, seacoast, sea-coast", Score: 0.05},
+		},
+	}
+	got := hashtagCandidates(d, "our nazi walk at sunrise", DefaultMinLabelScore)
+	want := []string{"german shepherd", "dog", "beach", "golden retriever", "sunrise"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

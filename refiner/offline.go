@@ -1,0 +1,207 @@
+package refiner
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/template"
+
+	"github.com/captionbot/captionbot/bot"
+	"github.com/captionbot/captionbot/prompts"
+)
+
+// OfflineName is Post.Refiner for posts the offline refiner wrote.
+const OfflineName = "offline"
+
+// DefaultMinLabelScore is the lowest encoder score a label needs to become a
+// hashtag offline.
+const DefaultMinLabelScore = 0.1
+
+// Offline is the template-based refiner that needs no network: it fixes the
+// caption's grammar, frames it for the network and tone, derives hashtags
+// from the caption's nouns, the ImageNet labels and the user's hint, and
+// writes a plain alt text. The same request always gives the same post;
+// another Variant gives another framing.
+//
+// Its phrases are English: for another language it still writes English (the
+// LLM refiner is the one that writes other languages).
+type Offline struct {
+	// MinLabelScore is the lowest label score used for hashtags; zero means
+	// DefaultMinLabelScore.
+	MinLabelScore float64
+}
+
+var _ bot.Refiner = (*Offline)(nil)
+
+// Refine writes the offline post for req. It fails only for an unknown
+// network, tone or language (errors wrapping the prompts sentinels).
+func (o *Offline) Refine(_ context.Context, req bot.RefineRequest) (bot.Post, error) {
+	n, err := prompts.Lookup(req.Network)
+	if err != nil {
+		return bot.Post{}, err
+	}
+	tone, err := prompts.NormalizeTone(n, req.Tone)
+	if err != nil {
+		return bot.Post{}, err
+	}
+	if _, err := prompts.NormalizeLanguage(req.Language); err != nil {
+		return bot.Post{}, err
+	}
+	return o.write(n, tone, req), nil
+}
+
+// write builds the post once the request is known to be valid.
+func (o *Offline) write(n prompts.Network, tone string, req bot.RefineRequest) bot.Post {
+	minScore := o.MinLabelScore
+	if minScore == 0 {
+		minScore = DefaultMinLabelScore
+	}
+	d := req.Description
+	phrase := fixPhrase(d.Caption)
+	subject := ""
+	if nouns := contentWords(d.Caption); len(nouns) > 0 {
+		subject = nouns[0]
+	}
+	if phrase == "" {
+		// No decoder: speak from the labels, hedged.
+		if name := topLabel(d.Labels, minScore); name != "" {
+			phrase = "a photo that may show " + article(name) + " " + name
+			subject = name
+		} else {
+			phrase = "a photo"
+		}
+	}
+	if subject == "" {
+		subject = "this moment"
+	}
+	sentenceText := sentence(phrase)
+
+	caption := sentenceText
+	if n.Name != "plain" || req.Variant > 0 {
+		fr := framings.Tones[tone]
+		if n.Name == "plain" {
+			fr = framings.Tones["minimal"]
+		}
+		caption = fr.render(req.Variant, frameData{Sentence: sentenceText, Phrase: phrase, Subject: subject})
+		if e := o.emoji(n, tone, req.Variant, d.Caption+" "+subject); e != "" {
+			caption += " " + e
+		}
+	}
+
+	count := n.HashtagCount(req.Hashtags)
+	candidates := hashtagCandidates(d, req.Hint, minScore)
+	candidates = append(candidates, framings.Tones[tone].Fillers...)
+	post := bot.Post{
+		Caption:  caption,
+		Hashtags: candidates,
+		AltText:  sentenceText,
+		Refiner:  OfflineName,
+	}
+	return Enforce(n, post, count)
+}
+
+// emoji picks the emoji a post ends with: none where the network or the tone
+// wants none, else the subject's emoji, and on rich networks a tone emoji too.
+func (o *Offline) emoji(n prompts.Network, tone string, variant int, text string) string {
+	fr := framings.Tones[tone]
+	if n.Emoji == prompts.EmojiNone || len(fr.Emoji) == 0 {
+		return ""
+	}
+	var out []string
+	for _, w := range words(text) {
+		if e, ok := framings.SubjectEmoji[w]; ok {
+			out = append(out, e)
+			break
+		}
+	}
+	if len(out) == 0 || n.Emoji == prompts.EmojiRich {
+		out = append(out, fr.Emoji[variant%len(fr.Emoji)])
+	}
+	return strings.Join(out, "")
+}
+
+func topLabel(labels []bot.Label, minScore float64) string {
+	for _, l := range labels {
+		if name := labelName(l.Label); l.Score >= minScore && name != "" && !unsafeTerm(name) {
+			return strings.ToLower(name)
+		}
+	}
+	return ""
+}
+
+// framing is one tone's phrases, from framing.json.
+type framing struct {
+	Patterns []string `json:"patterns"`
+	Emoji    []string `json:"emoji"`
+	Fillers  []string `json:"fillers"`
+	compiled []*template.Template
+}
+
+type frameData struct {
+	Sentence string
+	Phrase   string
+	Subject  string
+}
+
+func (f *framing) render(variant int, d frameData) string {
+	t := f.compiled[max(variant, 0)%len(f.compiled)]
+	var b bytes.Buffer
+	if err := t.Execute(&b, d); err != nil {
+		// The templates are checked when loaded; this cannot happen with
+		// string fields, but a post is better than nothing.
+		return d.Sentence
+	}
+	return b.String()
+}
+
+//go:embed framing.json
+var framingJSON []byte
+
+type framingTable struct {
+	Version      int                 `json:"version"`
+	Comment      string              `json:"_comment"`
+	Tones        map[string]*framing `json:"tones"`
+	SubjectEmoji map[string]string   `json:"subject_emoji"`
+}
+
+var framings = mustFramings(framingJSON)
+
+func mustFramings(b []byte) framingTable {
+	t, err := parseFramings(b)
+	if err != nil {
+		panic("refiner: embedded framing.json: " + err.Error())
+	}
+	return t
+}
+
+// parseFramings decodes framing.json and checks that every tone prompts
+// knows has patterns that render.
+func parseFramings(b []byte) (framingTable, error) {
+	var t framingTable
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&t); err != nil {
+		return t, err
+	}
+	funcs := template.FuncMap{"capital": capital}
+	for _, tone := range prompts.Tones {
+		f, ok := t.Tones[tone]
+		if !ok || len(f.Patterns) == 0 {
+			return t, fmt.Errorf("tone %q has no patterns", tone)
+		}
+		for i, p := range f.Patterns {
+			tmpl, err := template.New(fmt.Sprintf("%s/%d", tone, i)).Funcs(funcs).Option("missingkey=error").Parse(p)
+			if err != nil {
+				return t, err
+			}
+			if err := tmpl.Execute(&bytes.Buffer{}, frameData{"S.", "s", "x"}); err != nil {
+				return t, err
+			}
+			f.compiled = append(f.compiled, tmpl)
+		}
+	}
+	return t, nil
+}

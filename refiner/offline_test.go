@@ -1,0 +1,201 @@
+package refiner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/captionbot/captionbot/bot"
+	"github.com/captionbot/captionbot/prompts"
+)
+
+var dogOnGrass = bot.Description{
+	Caption: "a dog runs through the grass",
+	Labels: []bot.Label{
+		{Label: "golden retriever", Score: 0.7},
+		{Label: "Labrador retriever", Score: 0.2},
+		{Label: "tennis ball", Score: 0.01},
+	},
+}
+
+func TestOfflineExamples(t *testing.T) {
+	var o Offline
+	for _, tc := range []struct {
+		req  bot.RefineRequest
+		want bot.Post
+	}{
+		{
+			req: bot.RefineRequest{Description: dogOnGrass, Network: "instagram", Hashtags: -1},
+			want: bot.Post{
+				Text:     "A dog runs through the grass. 🐶✨\n\n#goldenretriever #dog #grass #labradorretriever #photooftheday",
+				Caption:  "A dog runs through the grass. 🐶✨",
+				Hashtags: []string{"#goldenretriever", "#dog", "#grass", "#labradorretriever", "#photooftheday"},
+				AltText:  "A dog runs through the grass.",
+				Network:  "instagram", Refiner: "offline",
+			},
+		},
+		{
+			req: bot.RefineRequest{Description: dogOnGrass, Network: "x", Hashtags: -1, Variant: 1},
+			want: bot.Post{
+				Text:     "Breaking news: a dog runs through the grass. More at eleven. 🐶 #goldenretriever #dog",
+				Caption:  "Breaking news: a dog runs through the grass. More at eleven. 🐶",
+				Hashtags: []string{"#goldenretriever", "#dog"},
+				AltText:  "A dog runs through the grass.",
+				Network:  "x", Refiner: "offline",
+			},
+		},
+		{
+			req: bot.RefineRequest{Description: dogOnGrass, Network: "linkedin", Hashtags: 1},
+			want: bot.Post{
+				Text:     "A dog runs through the grass.\n\n#goldenretriever",
+				Caption:  "A dog runs through the grass.",
+				Hashtags: []string{"#goldenretriever"},
+				AltText:  "A dog runs through the grass.",
+				Network:  "linkedin", Refiner: "offline",
+			},
+		},
+		{
+			req: bot.RefineRequest{Description: bot.Description{Caption: "a apple on a table"}, Network: "plain", Tone: "fun", Hashtags: 5},
+			want: bot.Post{
+				Text: "An apple on a table.", Caption: "An apple on a table.", Hashtags: []string{},
+				AltText: "An apple on a table.", Network: "plain", Refiner: "offline",
+			},
+		},
+		{
+			// No decoder: the labels speak, hedged; low-scored labels are left out.
+			req: bot.RefineRequest{Description: bot.Description{Labels: []bot.Label{
+				{Label: "German shepherd, German shepherd dog, German police dog, alsatian", Score: 0.8},
+				{Label: "seashore, coast", Score: 0.05},
+			}}, Network: "facebook", Tone: "minimal", Hashtags: -1},
+			want: bot.Post{
+				Text:     "A photo that may show a german shepherd.\n\n#germanshepherd #photo",
+				Caption:  "A photo that may show a german shepherd.",
+				Hashtags: []string{"#germanshepherd", "#photo"},
+				AltText:  "A photo that may show a german shepherd.",
+				Network:  "facebook", Refiner: "offline",
+			},
+		},
+	} {
+		t.Run(tc.req.Network, func(t *testing.T) {
+			got, err := o.Refine(context.Background(), tc.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestOfflineEveryNetworkToneVariant checks every combination is within the
+// network's limits, safe, deterministic, and that variants differ.
+func TestOfflineEveryNetworkToneVariant(t *testing.T) {
+	var o Offline
+	descs := []bot.Description{
+		dogOnGrass,
+		{Caption: strings.Repeat("a very long caption about a dog on a beach ", 25)},
+		{Caption: "", Labels: nil},
+		{Caption: "猫 が ソファ の 上 に いる"},
+	}
+	for _, n := range prompts.Networks() {
+		for _, tone := range prompts.Tones {
+			for di, d := range descs {
+				seen := map[string]bool{}
+				for v := range 4 {
+					req := bot.RefineRequest{Description: d, Network: n.Name, Tone: tone, Hashtags: -1, Variant: v, Hint: "spring walk"}
+					p, err := o.Refine(context.Background(), req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					name := fmt.Sprintf("%s/%s/desc%d/v%d", n.Name, tone, di, v)
+					checkPost(t, name, n, p, n.HashtagCount(-1))
+					if err := CheckSafety(p, source(req)); err != nil {
+						t.Errorf("%s: offline post unsafe: %v\n%s", name, err, p.Text)
+					}
+					again, _ := o.Refine(context.Background(), req)
+					if diff := cmp.Diff(p, again); diff != "" {
+						t.Errorf("%s: not deterministic:\n%s", name, diff)
+					}
+					seen[p.Text] = true
+				}
+				if len(seen) < 2 && n.MaxLength > 1000 {
+					t.Errorf("%s/%s/desc%d: variants all wrote the same post", n.Name, tone, di)
+				}
+			}
+		}
+	}
+}
+
+// checkPost checks the invariants every post must meet.
+func checkPost(t *testing.T, name string, n prompts.Network, p bot.Post, maxTags int) {
+	t.Helper()
+	if l := n.Length(p.Text); l > n.MaxLength {
+		t.Errorf("%s: length %d > %d", name, l, n.MaxLength)
+	}
+	if p.Caption == "" || p.Text == "" || p.AltText == "" {
+		t.Errorf("%s: empty field in %+v", name, p)
+	}
+	if len(p.Hashtags) > maxTags {
+		t.Errorf("%s: %d hashtags > %d", name, len(p.Hashtags), maxTags)
+	}
+	seen := map[string]bool{}
+	for _, h := range p.Hashtags {
+		norm, ok := NormalizeHashtag(h)
+		if !ok || norm != h || seen[strings.ToLower(h)] {
+			t.Errorf("%s: bad or duplicate hashtag %q", name, h)
+		}
+		seen[strings.ToLower(h)] = true
+		if !strings.Contains(p.Text, h) {
+			t.Errorf("%s: hashtag %q not in text %q", name, h, p.Text)
+		}
+	}
+	if p.Network != n.Name {
+		t.Errorf("%s: network %q", name, p.Network)
+	}
+	if utfLen := len([]rune(p.AltText)); utfLen > n.MaxAltText {
+		t.Errorf("%s: alt text %d runes", name, utfLen)
+	}
+}
+
+func TestOfflineRejectsBadRequests(t *testing.T) {
+	var o Offline
+	for _, tc := range []struct {
+		req  bot.RefineRequest
+		want error
+	}{
+		{bot.RefineRequest{Network: "myspace"}, prompts.ErrUnknownNetwork},
+		{bot.RefineRequest{Network: "x", Tone: "angry"}, prompts.ErrUnknownTone},
+		{bot.RefineRequest{Network: "x", Language: "english"}, prompts.ErrBadLanguage},
+	} {
+		if _, err := o.Refine(context.Background(), tc.req); !errors.Is(err, tc.want) {
+			t.Errorf("Refine(%+v) error = %v, want %v", tc.req, err, tc.want)
+		}
+	}
+}
+
+func TestParseFramingsRejects(t *testing.T) {
+	for name, b := range map[string]string{
+		"missing tone": `{"version":1,"tones":{"fun":{"patterns":["{{.Sentence}}"]}}}`,
+		"bad field":    strings.Replace(string(framingJSON), "{{.Sentence}}", "{{.Nope}}", 1),
+		"bad syntax":   strings.Replace(string(framingJSON), "{{.Sentence}}", "{{.Sentence", 1),
+	} {
+		if _, err := parseFramings([]byte(b)); err == nil {
+			t.Errorf("%s: parseFramings accepted it", name)
+		}
+	}
+}
+
+func BenchmarkOffline(b *testing.B) {
+	var o Offline
+	req := bot.RefineRequest{Description: dogOnGrass, Network: "instagram", Hashtags: -1}
+	for b.Loop() {
+		if _, err := o.Refine(context.Background(), req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

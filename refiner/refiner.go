@@ -1,0 +1,158 @@
+// Package refiner turns a captioner's raw sentence into a post for a social
+// network. Refiner is captionbot's bot.Refiner: it asks a Writer (an LLM
+// client such as adapters/openai) for a draft within a deadline, enforces the
+// network's limits on it (Enforce), checks its safety (CheckSafety) and, when
+// anything fails — no writer, timeout, server error, malformed or empty
+// answer, unsafe text — returns the Offline refiner's post instead, marked
+// Refiner "offline". A user never gets an error because an LLM is down.
+package refiner
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/captionbot/captionbot/bot"
+	"github.com/captionbot/captionbot/prompts"
+)
+
+// DefaultTimeout is how long Refiner waits for a Writer.
+const DefaultTimeout = 20 * time.Second
+
+// Writer drafts a post with an LLM. The draft's Caption, Hashtags, AltText
+// and Refiner (the writer's name, e.g. "openai") are used; Refiner enforces
+// limits and safety, so a Writer need not. It receives a request whose Tone
+// and Language are normalised and whose Hashtags is the resolved count.
+type Writer interface {
+	Write(ctx context.Context, req bot.RefineRequest) (bot.Post, error)
+}
+
+// Refiner is the bot.Refiner: a Writer with the offline fallback.
+type Refiner struct {
+	writer Writer
+
+	// Offline writes the fallback post; its zero value is ready.
+	Offline Offline
+	// Timeout bounds the Writer; zero means DefaultTimeout. A sooner
+	// deadline on the caller's context wins.
+	Timeout time.Duration
+	// Log receives one record per post; nil means slog.Default().
+	Log *slog.Logger
+}
+
+var _ bot.Refiner = (*Refiner)(nil)
+
+// New returns a Refiner that asks w first. A nil w means offline only.
+func New(w Writer) *Refiner {
+	return &Refiner{writer: w}
+}
+
+// Refine returns a post for req. Its only errors are a bad request (unknown
+// network, tone or language: errors wrapping the prompts sentinels) and a
+// context already done before it starts.
+func (r *Refiner) Refine(ctx context.Context, req bot.RefineRequest) (bot.Post, error) {
+	if err := ctx.Err(); err != nil {
+		return bot.Post{}, err
+	}
+	n, err := prompts.Lookup(req.Network)
+	if err != nil {
+		return bot.Post{}, err
+	}
+	tone, err := prompts.NormalizeTone(n, req.Tone)
+	if err != nil {
+		return bot.Post{}, err
+	}
+	lang, err := prompts.NormalizeLanguage(req.Language)
+	if err != nil {
+		return bot.Post{}, err
+	}
+	req.Network, req.Tone, req.Language = n.Name, tone, lang
+	req.Hashtags = n.HashtagCount(req.Hashtags)
+	req.Variant = max(req.Variant, 0)
+
+	start := time.Now()
+	offline := r.Offline.write(n, tone, req)
+	if r.writer == nil {
+		r.log().Info("post refined", "refiner", OfflineName, "network", n.Name, "variant", req.Variant)
+		return offline, nil
+	}
+	post, err := r.draft(ctx, n, req, offline)
+	if err != nil {
+		r.log().Warn("llm refiner failed, sent the offline post",
+			"refiner", OfflineName, "network", n.Name, "variant", req.Variant,
+			"dur", time.Since(start).Round(time.Millisecond), "err", err)
+		return offline, nil
+	}
+	r.log().Info("post refined", "refiner", post.Refiner, "network", n.Name, "variant", req.Variant,
+		"dur", time.Since(start).Round(time.Millisecond))
+	return post, nil
+}
+
+// Reasons a draft is not used; they reach logs only.
+var (
+	errEmptyDraft   = errors.New("empty draft")
+	errUnnamedDraft = errors.New("draft does not name its writer")
+)
+
+// draft asks the writer within the deadline and returns its enforced, safe
+// post, or why not.
+func (r *Refiner) draft(ctx context.Context, n prompts.Network, req bot.RefineRequest, offline bot.Post) (bot.Post, error) {
+	timeout := r.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	type result struct {
+		post bot.Post
+		err  error
+	}
+	done := make(chan result, 1) // buffered: a late writer never blocks
+	go func() {
+		p, err := r.writer.Write(ctx, req)
+		done <- result{p, err}
+	}()
+	var res result
+	select {
+	case res = <-done:
+	case <-ctx.Done():
+		// The writer has the same context and will stop; don't wait for it.
+		return bot.Post{}, ctx.Err()
+	}
+	if res.err != nil {
+		return bot.Post{}, res.err
+	}
+	if res.post.Refiner == "" || res.post.Refiner == OfflineName {
+		return bot.Post{}, errUnnamedDraft
+	}
+	post := Enforce(n, res.post, req.Hashtags)
+	if strings.TrimSpace(post.Caption) == "" {
+		return bot.Post{}, errEmptyDraft
+	}
+	if post.AltText == "" {
+		post.AltText = offline.AltText
+	}
+	if err := CheckSafety(post, source(req)); err != nil {
+		return bot.Post{}, err
+	}
+	return post, nil
+}
+
+// source is what a post may draw claims from: the caption, labels and hint.
+func source(req bot.RefineRequest) string {
+	parts := []string{req.Description.Caption, req.Hint}
+	for _, l := range req.Description.Labels {
+		parts = append(parts, l.Label)
+	}
+	return strings.Join(parts, " ")
+}
+
+func (r *Refiner) log() *slog.Logger {
+	if r.Log != nil {
+		return r.Log
+	}
+	return slog.Default()
+}
