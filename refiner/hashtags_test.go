@@ -41,12 +41,12 @@ func TestNormalizeHashtagsDedupesAndCaps(t *testing.T) {
 
 func TestContentWords(t *testing.T) {
 	for in, want := range map[string][]string{
-		"a dog runs through the grass":                           {"dog", "grass"},
-		"a dog chases a ball":                                    {"dog", "ball"},
-		"two dogs are playing in the snow":                       {"dogs", "snow"},
+		"a dog runs through the grass":                          {"dog", "grass"},
+		"a dog chases a ball":                                   {"dog", "ball"},
+		"two dogs are playing in the snow":                      {"dogs", "snow"},
 		"a little girl in a pink dress climbs into a playhouse": {"girl", "dress", "playhouse"},
-		"a man wearing a red shirt is standing on a beach":       {"man", "shirt", "beach"},
-		"":                                                       nil,
+		"a man wearing a red shirt is standing on a beach":      {"man", "shirt", "beach"},
+		"": nil,
 	} {
 		if diff := cmp.Diff(want, contentWords(in)); diff != "" {
 			t.Errorf("contentWords(%q) (-want +got):\n%s", in, diff)
