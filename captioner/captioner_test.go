@@ -3,6 +3,7 @@ package captioner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"os"
 	"path/filepath"
@@ -216,4 +217,48 @@ func TestDescribeCanceled(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Describe with a canceled context = %v, want context.Canceled", err)
 	}
+}
+
+// BenchmarkEncoder measures the network alone (preprocessed input), per
+// image, at several batch sizes; ms/img and img/s are the model card's
+// numbers. IntraOpThreads stays at ONNX Runtime's default (all cores).
+func BenchmarkEncoder(b *testing.B) {
+	c := newTestCaptioner(b, Options{})
+	one := make([]float32, InputLen)
+	Preprocess(mustDecode(b, readPhoto(b, "dog.jpg")), one)
+	for _, n := range []int{1, 2, 4, 8, 16, 32} {
+		input := make([]float32, 0, n*InputLen)
+		for range n {
+			input = append(input, one...)
+		}
+		b.Run(fmt.Sprintf("batch=%d", n), func(b *testing.B) {
+			if _, _, err := c.encode(context.Background(), input, n); err != nil { // warm up
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if _, _, err := c.encode(context.Background(), input, n); err != nil {
+					b.Fatal(err)
+				}
+			}
+			perImage := b.Elapsed().Seconds() / float64(b.N*n)
+			b.ReportMetric(perImage*1e3, "ms/img")
+			b.ReportMetric(1/perImage, "img/s")
+		})
+	}
+}
+
+// BenchmarkDescribe is the whole path for one photo at batch 1: decode,
+// preprocess, encoder, labels.
+func BenchmarkDescribe(b *testing.B) {
+	c := newTestCaptioner(b, Options{})
+	data := readPhoto(b, "dog.jpg")
+	if _, err := c.Describe(context.Background(), data); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := c.Describe(context.Background(), data); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/img")
 }
