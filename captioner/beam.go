@@ -1,0 +1,281 @@
+package captioner
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+// BeamOptions tune the decoder's search.
+type BeamOptions struct {
+	// Width is the number of beams per image; 1 is greedy decoding.
+	Width int
+	// MaxLen is the most words in a caption.
+	MaxLen int
+	// LengthAlpha normalises a finished caption's score by len^alpha
+	// (0 = raw log-probability, which favours short captions; 1 = mean).
+	LengthAlpha float64
+	// NoRepeatTrigram forbids a word that would repeat a trigram.
+	NoRepeatTrigram bool
+}
+
+// decoded is one image's caption.
+type decoded struct {
+	ids        []int
+	logProb    float64 // sum over the words and the end token
+	confidence float64 // mean log-probability per token
+}
+
+// hypothesis is one live beam of one image.
+type hypothesis struct {
+	ids   []int
+	score float64
+}
+
+type candidate struct {
+	score  float64
+	parent int // beam index within the image
+	word   int
+}
+
+// beamSearch decodes n images at once. feat holds n rows of the decoder's
+// input (see decoderMeta.Input). Every image keeps exactly Width rows in the
+// step batch, so the per-image static tensors never need reordering; only
+// h and c are gathered by parent beam after each step. The search is
+// deterministic: ties break on beam index, then word id.
+func (d *decoder) beamSearch(ctx context.Context, feat []float32, n int, opt BeamOptions) ([]decoded, error) {
+	k := max(opt.Width, 1)
+	maxLen := opt.MaxLen
+	if maxLen <= 0 {
+		maxLen = d.meta.MaxLen
+	}
+	init, err := d.runInit(feat, n)
+	if err != nil {
+		return nil, err
+	}
+	rows := n * k
+	hid := d.meta.Hidden
+	vocab := len(d.vocab)
+
+	// Step inputs: tokens, h, c, then static tensors repeated per beam.
+	tokens := make([]int64, rows)
+	tokT, err := ort.NewTensor(ort.NewShape(int64(rows)), tokens)
+	if err != nil {
+		return nil, err
+	}
+	defer tokT.Destroy()
+	hIn, cIn := repeatRows(init[0], n, k), repeatRows(init[1], n, k)
+	hT, err := ort.NewTensor(ort.NewShape(int64(rows), int64(hid)), hIn)
+	if err != nil {
+		return nil, err
+	}
+	defer hT.Destroy()
+	cT, err := ort.NewTensor(ort.NewShape(int64(rows), int64(hid)), cIn)
+	if err != nil {
+		return nil, err
+	}
+	defer cT.Destroy()
+	inputs := []ort.Value{tokT, hT, cT}
+	for i, dims := range d.staticDims {
+		shape := slices.Clone(dims)
+		shape[0] = int64(rows)
+		t, err := ort.NewTensor(ort.Shape(shape), repeatRows(init[2+i], n, k))
+		if err != nil {
+			return nil, err
+		}
+		defer t.Destroy()
+		inputs = append(inputs, t)
+	}
+	// Step outputs, allocated once and reused every step.
+	logT, err := ort.NewEmptyTensor[float32](ort.NewShape(int64(rows), int64(vocab)))
+	if err != nil {
+		return nil, err
+	}
+	defer logT.Destroy()
+	hOutT, err := ort.NewEmptyTensor[float32](ort.NewShape(int64(rows), int64(hid)))
+	if err != nil {
+		return nil, err
+	}
+	defer hOutT.Destroy()
+	cOutT, err := ort.NewEmptyTensor[float32](ort.NewShape(int64(rows), int64(hid)))
+	if err != nil {
+		return nil, err
+	}
+	defer cOutT.Destroy()
+	outputs := []ort.Value{logT, hOutT, cOutT}
+	logp, hOut, cOut := logT.GetData(), hOutT.GetData(), cOutT.GetData()
+
+	beams := make([][]hypothesis, n)
+	finished := make([][]decoded, n)
+	done := make([]bool, n)
+	for i := range beams {
+		beams[i] = []hypothesis{{}} // one live beam at the first step
+	}
+	for r := range tokens {
+		tokens[r] = int64(d.start)
+	}
+	cands := make([]candidate, 0, 2*k*k)
+	parents := make([]int, rows)
+	for t := 0; t <= maxLen; t++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := d.step.Run(inputs, outputs); err != nil {
+			return nil, fmt.Errorf("decoder step: %w", err)
+		}
+		for img := 0; img < n; img++ {
+			if done[img] {
+				for b := 0; b < k; b++ {
+					parents[img*k+b] = img*k + b
+				}
+				continue
+			}
+			cands = cands[:0]
+			for b, hyp := range beams[img] {
+				row := logp[(img*k+b)*vocab : (img*k+b+1)*vocab]
+				cands = d.expand(cands, row, hyp, b, k, t == maxLen, opt.NoRepeatTrigram)
+			}
+			sort.SliceStable(cands, func(i, j int) bool { return better(cands[i], cands[j]) })
+			next := make([]hypothesis, 0, k)
+			for _, c := range cands {
+				if len(next) == k {
+					break
+				}
+				parent := beams[img][c.parent]
+				if c.word == d.end {
+					if len(finished[img]) < k {
+						L := float64(len(parent.ids) + 1)
+						finished[img] = append(finished[img], decoded{
+							ids: parent.ids, logProb: c.score, confidence: c.score / L,
+						})
+					}
+					continue
+				}
+				ids := make([]int, len(parent.ids)+1)
+				copy(ids, parent.ids)
+				ids[len(parent.ids)] = c.word
+				parents[img*k+len(next)] = img*k + c.parent
+				tokens[img*k+len(next)] = int64(c.word)
+				next = append(next, hypothesis{ids: ids, score: c.score})
+			}
+			// Rows without a live beam keep feeding <end>; their outputs are ignored.
+			for b := len(next); b < k; b++ {
+				parents[img*k+b] = img * k
+				tokens[img*k+b] = int64(d.end)
+			}
+			beams[img] = next
+			if len(finished[img]) >= k || len(next) == 0 {
+				done[img] = true
+			}
+		}
+		if allTrue(done) {
+			break
+		}
+		gatherRows(hIn, hOut, parents, hid)
+		gatherRows(cIn, cOut, parents, hid)
+	}
+	out := make([]decoded, n)
+	for img := range out {
+		out[img] = pickBest(finished[img], beams[img], opt.LengthAlpha)
+	}
+	return out, nil
+}
+
+// expand adds the k best next words of one beam to cands. At the last step
+// only <end> is allowed, so every caption ends within MaxLen words.
+func (d *decoder) expand(cands []candidate, row []float32, hyp hypothesis, b, k int, last, noTrigram bool) []candidate {
+	if last {
+		return append(cands, candidate{score: hyp.score + float64(row[d.end]), parent: b, word: d.end})
+	}
+	var banned []int
+	if noTrigram && len(hyp.ids) >= 2 {
+		a, c := hyp.ids[len(hyp.ids)-2], hyp.ids[len(hyp.ids)-1]
+		for i := 0; i+2 < len(hyp.ids); i++ {
+			if hyp.ids[i] == a && hyp.ids[i+1] == c {
+				banned = append(banned, hyp.ids[i+2])
+			}
+		}
+	}
+	// Keep the top k words of this row with a small insertion list: the
+	// vocabulary is a few thousand words and k is small.
+	top := make([]candidate, 0, k+1)
+	for w, lp := range row {
+		if w == d.pad || w == d.start || w == d.unk || slices.Contains(banned, w) {
+			continue
+		}
+		c := candidate{score: hyp.score + float64(lp), parent: b, word: w}
+		if len(top) == k && !better(c, top[k-1]) {
+			continue
+		}
+		i := sort.Search(len(top), func(i int) bool { return better(c, top[i]) })
+		top = append(top, candidate{})
+		copy(top[i+1:], top[i:])
+		top[i] = c
+		if len(top) > k {
+			top = top[:k]
+		}
+	}
+	return append(cands, top...)
+}
+
+// better orders candidates by score, then beam, then word, for determinism.
+func better(a, b candidate) bool {
+	if a.score != b.score {
+		return a.score > b.score
+	}
+	if a.parent != b.parent {
+		return a.parent < b.parent
+	}
+	return a.word < b.word
+}
+
+// pickBest returns the finished caption with the best length-normalised
+// score; with none finished (cannot happen with MaxLen ≥ 0) the best live one.
+func pickBest(finished []decoded, live []hypothesis, alpha float64) decoded {
+	if len(finished) == 0 {
+		if len(live) == 0 {
+			return decoded{}
+		}
+		h := live[0]
+		return decoded{ids: h.ids, logProb: h.score, confidence: h.score / float64(len(h.ids)+1)}
+	}
+	best, bestScore := 0, math.Inf(-1)
+	for i, f := range finished {
+		s := f.logProb / math.Pow(float64(len(f.ids)+1), alpha)
+		if s > bestScore {
+			best, bestScore = i, s
+		}
+	}
+	return finished[best]
+}
+
+func repeatRows(src []float32, n, k int) []float32 {
+	width := len(src) / n
+	dst := make([]float32, 0, len(src)*k)
+	for i := 0; i < n; i++ {
+		for j := 0; j < k; j++ {
+			dst = append(dst, src[i*width:(i+1)*width]...)
+		}
+	}
+	return dst
+}
+
+// gatherRows sets dst row r to src row parents[r].
+func gatherRows(dst, src []float32, parents []int, width int) {
+	for r, p := range parents {
+		copy(dst[r*width:(r+1)*width], src[p*width:(p+1)*width])
+	}
+}
+
+func allTrue(s []bool) bool {
+	for _, b := range s {
+		if !b {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,194 @@
+package captioner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+// Files of the exported LSTM decoder, beside encoder.onnx (see models/train/export.py).
+const (
+	decoderInitFile = "decoder_init.onnx"
+	decoderStepFile = "decoder_step.onnx"
+	decoderMetaFile = "decoder.json"
+	vocabFile       = "vocab.txt"
+)
+
+// Caption is a decoded sentence and its confidence, the mean log-probability
+// per token (≤ 0; closer to 0 is surer).
+type Caption struct {
+	Text       string
+	Confidence float64
+}
+
+// ErrNoDecoder is returned when the model folder has no caption decoder.
+var ErrNoDecoder = errors.New("no caption decoder in the model folder")
+
+// decoderMeta is decoder.json, written by the exporter.
+type decoderMeta struct {
+	Kind      string   `json:"kind"`
+	Input     string   `json:"input"`  // encoder output the init graph takes: "pooled" or "spatial"
+	Static    []string `json:"static"` // per-image init outputs the step graph takes
+	Hidden    int      `json:"hidden"`
+	VocabSize int      `json:"vocab_size"`
+	MaxLen    int      `json:"max_len"`
+}
+
+// decoder runs the two decoder graphs: init once per image, step once per
+// word for every live beam of every image in a batch. ONNX Runtime sessions
+// are safe for concurrent Run calls with distinct tensors, so one pair of
+// sessions serves every caller.
+type decoder struct {
+	meta       decoderMeta
+	vocab      []string
+	start, end int
+	pad, unk   int
+	init, step *ort.DynamicAdvancedSession
+	initOut    []string // h, c, static...
+	stepIn     []string // tokens, h, c, static...
+	staticDims [][]int64
+}
+
+// loadDecoder opens the decoder graphs in dir. It returns ErrNoDecoder when
+// the files are absent; the ONNX Runtime environment must be initialised.
+func loadDecoder(dir string, opts *ort.SessionOptions) (*decoder, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, decoderMetaFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, ErrNoDecoder
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read decoder metadata: %w", err)
+	}
+	var meta decoderMeta
+	if err := json.Unmarshal(raw, &meta); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", decoderMetaFile, err)
+	}
+	if meta.Input != "pooled" && meta.Input != "spatial" {
+		return nil, fmt.Errorf("%s: unknown decoder input %q", decoderMetaFile, meta.Input)
+	}
+	vocabRaw, err := os.ReadFile(filepath.Join(dir, vocabFile))
+	if err != nil {
+		return nil, fmt.Errorf("read vocabulary: %w", err)
+	}
+	d := &decoder{meta: meta, vocab: strings.Split(strings.TrimRight(string(vocabRaw), "\n"), "\n")}
+	if len(d.vocab) != meta.VocabSize {
+		return nil, fmt.Errorf("%s has %d words, the decoder expects %d", vocabFile, len(d.vocab), meta.VocabSize)
+	}
+	ids := map[string]*int{"<start>": &d.start, "<end>": &d.end, "<pad>": &d.pad, "<unk>": &d.unk}
+	for w, p := range ids {
+		i := slices.Index(d.vocab, w)
+		if i < 0 {
+			return nil, fmt.Errorf("%s lacks %s", vocabFile, w)
+		}
+		*p = i
+	}
+	d.initOut = append([]string{"h", "c"}, meta.Static...)
+	d.stepIn = append([]string{"tokens", "h", "c"}, meta.Static...)
+	initPath, stepPath := filepath.Join(dir, decoderInitFile), filepath.Join(dir, decoderStepFile)
+	_, outs, err := ort.GetInputOutputInfo(initPath)
+	if err != nil {
+		return nil, fmt.Errorf("inspect %s: %w", decoderInitFile, err)
+	}
+	for _, name := range meta.Static {
+		i := slices.IndexFunc(outs, func(o ort.InputOutputInfo) bool { return o.Name == name })
+		if i < 0 {
+			return nil, fmt.Errorf("%s has no output %q", decoderInitFile, name)
+		}
+		d.staticDims = append(d.staticDims, outs[i].Dimensions)
+	}
+	if d.init, err = ort.NewDynamicAdvancedSession(initPath, []string{meta.Input}, d.initOut, opts); err != nil {
+		return nil, fmt.Errorf("load %s: %w", decoderInitFile, err)
+	}
+	d.step, err = ort.NewDynamicAdvancedSession(stepPath, d.stepIn, []string{"logprobs", "h_out", "c_out"}, opts)
+	if err != nil {
+		d.init.Destroy()
+		return nil, fmt.Errorf("load %s: %w", decoderStepFile, err)
+	}
+	return d, nil
+}
+
+func (d *decoder) close() error {
+	return errors.Join(d.init.Destroy(), d.step.Destroy())
+}
+
+// input returns the encoder output the init graph takes, for a batch.
+func (d *decoder) input(encs []Encoding) []float32 {
+	pick := func(e Encoding) []float32 { return e.Pooled }
+	if d.meta.Input == "spatial" {
+		pick = func(e Encoding) []float32 { return e.Spatial }
+	}
+	out := make([]float32, 0, len(encs)*len(pick(encs[0])))
+	for _, e := range encs {
+		out = append(out, pick(e)...)
+	}
+	return out
+}
+
+// captions decodes a batch of encodings into sentences.
+func (d *decoder) captions(ctx context.Context, encs []Encoding, opt BeamOptions) ([]Caption, error) {
+	if len(encs) == 0 {
+		return nil, nil
+	}
+	res, err := d.beamSearch(ctx, d.input(encs), len(encs), opt)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Caption, len(res))
+	for i, r := range res {
+		out[i] = Caption{Text: d.words(r.ids), Confidence: r.confidence}
+	}
+	return out, nil
+}
+
+// words turns token ids into the caption text, dropping special tokens.
+func (d *decoder) words(ids []int) string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if id == d.end {
+			break
+		}
+		if id == d.start || id == d.pad {
+			continue
+		}
+		out = append(out, d.vocab[id])
+	}
+	return strings.Join(out, " ")
+}
+
+// runInit runs the init graph on n images' encoder outputs (feat holds n
+// rows of the input the decoder takes) and returns h, c and the static
+// tensors' data, each n rows.
+func (d *decoder) runInit(feat []float32, n int) ([][]float32, error) {
+	var shape ort.Shape
+	if d.meta.Input == "spatial" {
+		shape = ort.NewShape(int64(n), 7, 7, int64(len(feat)/n/49))
+	} else {
+		shape = ort.NewShape(int64(n), int64(len(feat)/n))
+	}
+	in, err := ort.NewTensor(shape, feat)
+	if err != nil {
+		return nil, fmt.Errorf("decoder input: %w", err)
+	}
+	defer in.Destroy()
+	outs := make([]ort.Value, len(d.initOut))
+	if err := d.init.Run([]ort.Value{in}, outs); err != nil {
+		return nil, fmt.Errorf("decoder init: %w", err)
+	}
+	data := make([][]float32, len(outs))
+	for i, v := range outs {
+		t, ok := v.(*ort.Tensor[float32])
+		if !ok {
+			return nil, fmt.Errorf("decoder init output %s is not float32", d.initOut[i])
+		}
+		data[i] = t.GetData()
+		defer v.Destroy()
+	}
+	return data, nil
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# One command from the shared Flickr8k data to models/decoder_*.onnx:
+#   models/train/train.sh [FLICKR_DIR] [-- extra train.py flags]
+# Extracts encoder features through the Go pipeline (cached in models/train/cache/),
+# trains the decoder with the flags recorded in models/README.md (seeded), and exports it.
+# Env: PYTHON (default /usr/bin/python3, Debian's python3-torch), OUT (default models/).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+flickr=${1:-../shared/flickr8k}
+shift || true
+[ "${1:-}" = "--" ] && shift
+py=${PYTHON:-/usr/bin/python3}
+out=${OUT:-models}
+cache=models/train/cache
+run=$cache/run
+
+"$py" -c 'import torch, onnx' 2>/dev/null || {
+  echo "train.sh: needs PyTorch and ONNX for $py: apt-get install python3-torch python3-onnx libopenblas0-openmp" >&2
+  exit 2
+}
+if [ ! -s "$cache/features/names.txt" ]; then
+  echo "train.sh: extracting encoder features of the train and dev images into $cache/features"
+  go run ./models/train/extract -images "$flickr/images" \
+    -split "$flickr/Flickr_8k.trainImages.txt" -split "$flickr/Flickr_8k.devImages.txt" \
+    -out "$cache/features"
+fi
+echo "train.sh: training (log in $run/log.jsonl)"
+"$py" models/train/train.py --features "$cache/features" --flickr "$flickr" --out "$run" "$@"
+"$py" models/train/export.py --run "$run" --out "$out"
