@@ -67,6 +67,13 @@ func newEncoder(path string, sessions, intraOpThreads int) (*encoder, error) {
 		}
 		es := &encoderSession{s: s}
 		e.sessions = append(e.sessions, es)
+		// One blank image through each session: ONNX Runtime sets up its
+		// memory on the first run, which would otherwise make the first
+		// photo several times slower than the rest.
+		if _, err := es.run(context.Background(), make([]float32, InputLen), 1); err != nil {
+			e.close()
+			return nil, fmt.Errorf("warm up encoder %s: %w", path, err)
+		}
 		e.free <- es
 	}
 	return e, nil
