@@ -1,0 +1,372 @@
+package telegram
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/captionbot/captionbot/bot"
+)
+
+// handle routes one update; finish is called once its reply went out.
+func (b *Bot) handle(ctx context.Context, u tgbotapi.Update, finish func()) {
+	switch {
+	case u.CallbackQuery != nil:
+		b.handleCallback(ctx, u.CallbackQuery, finish)
+	case u.Message != nil && u.Message.Chat != nil:
+		b.handleMessage(ctx, u.Message, finish)
+	default:
+		finish()
+	}
+}
+
+// photoRef is the file a message offers as its photo.
+type photoRef struct {
+	fileID, uniqueID string
+	size             int64
+	// image is false for documents that are not images (a PDF).
+	image bool
+}
+
+// imageExts are the file extensions taken as images when the MIME type is
+// missing or generic.
+var imageExts = []string{".jpg", ".jpeg", ".png", ".gif", ".webp"}
+
+// minSide is the shorter side wanted for captioning: the encoder sees
+// 224×224, so the smallest PhotoSize at least this big saves download and
+// decode time without losing detail.
+const minSide = 384
+
+// photoOf returns the photo (or file) in m; ok is false when m has neither.
+func photoOf(m *tgbotapi.Message) (ref photoRef, ok bool) {
+	if m == nil {
+		return photoRef{}, false
+	}
+	if len(m.Photo) > 0 {
+		sizes := slices.Clone(m.Photo)
+		slices.SortFunc(sizes, func(a, c tgbotapi.PhotoSize) int { return a.Width*a.Height - c.Width*c.Height })
+		pick := sizes[len(sizes)-1]
+		for _, s := range sizes {
+			if min(s.Width, s.Height) >= minSide {
+				pick = s
+				break
+			}
+		}
+		return photoRef{fileID: pick.FileID, uniqueID: pick.FileUniqueID, size: int64(pick.FileSize), image: true}, true
+	}
+	if d := m.Document; d != nil {
+		mime := strings.ToLower(d.MimeType)
+		isImage := strings.HasPrefix(mime, "image/") ||
+			slices.Contains(imageExts, strings.ToLower(path.Ext(d.FileName)))
+		return photoRef{fileID: d.FileID, uniqueID: d.FileUniqueID, size: int64(d.FileSize), image: isImage}, true
+	}
+	return photoRef{}, false
+}
+
+// userID is the sender: the user, or the chat a message was sent on behalf
+// of (anonymous group admins, channels).
+func userID(m *tgbotapi.Message) int64 {
+	if m.From != nil {
+		return m.From.ID
+	}
+	if m.SenderChat != nil {
+		return m.SenderChat.ID
+	}
+	return m.Chat.ID
+}
+
+// mentions reports whether text mentions @username, and returns text
+// without the mention.
+func mentions(text, username string) (bool, string) {
+	if username == "" {
+		return false, text
+	}
+	at := "@" + strings.ToLower(username)
+	i := strings.Index(strings.ToLower(text), at)
+	if i < 0 {
+		return false, text
+	}
+	return true, strings.TrimSpace(text[:i] + text[i+len(at):])
+}
+
+func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message, finish func()) {
+	private := m.Chat.IsPrivate()
+	text := m.Text
+	if text == "" {
+		text = m.Caption
+	}
+	cmd, isCmd := bot.ParseCommand(text, b.Username())
+
+	if ref, ok := photoOf(m); ok {
+		hint := strings.TrimSpace(text)
+		addressed := private
+		if isCmd {
+			if cmd.Name != "caption" && !private {
+				finish() // some other command as a photo caption: not for us in a group
+				return
+			}
+			addressed, hint = true, cmd.Args
+		}
+		if mentioned, rest := mentions(hint, b.Username()); mentioned {
+			addressed, hint = true, rest
+		}
+		if !addressed {
+			finish() // groups: speak only when asked
+			return
+		}
+		b.submitPhoto(ctx, m, m, ref, photoJob{hint: hint}, finish)
+		return
+	}
+	if isCmd && cmd.Name == "caption" {
+		if ref, ok := photoOf(m.ReplyToMessage); ok {
+			b.submitPhoto(ctx, m, m.ReplyToMessage, ref, photoJob{hint: cmd.Args}, finish)
+			return
+		}
+	}
+	defer finish()
+	if isCmd {
+		b.handleCommand(ctx, m, cmd)
+		return
+	}
+	if !private {
+		return
+	}
+	if m.Video != nil || m.Animation != nil || m.Audio != nil || m.Voice != nil || m.VideoNote != nil {
+		b.replyText(ctx, m.Chat.ID, m.MessageID, bot.UserMessage(bot.ErrUnsupportedFile))
+		return
+	}
+	b.replyText(ctx, m.Chat.ID, m.MessageID, "Send me a photo and I'll write a post for it. /help lists what else I can do.")
+}
+
+// photoJob holds the per-job choices of a photo request.
+type photoJob struct {
+	hint     string
+	override bot.Settings
+	variant  int
+	// editID is the bot message a button press edits; 0 sends a new reply.
+	editID int
+	// refuse, when set, reports a refused job instead of a chat reply.
+	refuse func(error)
+}
+
+// submitPhoto queues a job for the photo in photoMsg, asked for by trigger
+// (the same message, a /caption reply, or the message under a button).
+func (b *Bot) submitPhoto(ctx context.Context, trigger, photoMsg *tgbotapi.Message, ref photoRef, pj photoJob, finish func()) {
+	chatID := trigger.Chat.ID
+	refuse := func(err error) {
+		if pj.refuse != nil {
+			pj.refuse(err)
+		} else {
+			b.replyText(ctx, chatID, photoMsg.MessageID, bot.UserMessage(err))
+		}
+		finish()
+	}
+	if !ref.image {
+		refuse(bot.ErrUnsupportedFile)
+		return
+	}
+	if ref.size > b.MaxFileSize {
+		refuse(bot.ErrFileTooLarge)
+		return
+	}
+	// The first typing action goes out before the job is queued, so it can
+	// never arrive after a fast reply; the ticker repeats it.
+	b.sendTyping(ctx, chatID)
+	typingCtx, stopTyping := context.WithCancel(context.Background())
+	job := bot.Job{
+		Platform: Platform,
+		ChatID:   chatIDString(chatID),
+		UserID:   strconv.FormatInt(userID(trigger), 10),
+		Group:    !trigger.Chat.IsPrivate(),
+		PhotoKey: ref.uniqueID,
+		Fetch:    b.fetcher(ref),
+		Override: pj.override,
+		Hint:     pj.hint,
+		Variant:  pj.variant,
+		Deliver: func(ctx context.Context, res bot.Result) error {
+			stopTyping()
+			defer finish()
+			return b.deliver(ctx, chatID, photoMsg.MessageID, pj.editID, res)
+		},
+	}
+	if err := b.svc.Submit(job); err != nil {
+		stopTyping()
+		refuse(err)
+		return
+	}
+	go b.typing(typingCtx, chatID)
+}
+
+// typing re-sends the "typing" chat action every TypingInterval until ctx
+// ends.
+func (b *Bot) typing(ctx context.Context, chatID int64) {
+	t := time.NewTicker(b.TypingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			b.sendTyping(ctx, chatID)
+		}
+	}
+}
+
+// sendTyping is best effort, without retries: a lost typing action harms
+// nobody.
+func (b *Bot) sendTyping(ctx context.Context, chatID int64) {
+	if _, err := b.with(ctx).Request(tgbotapi.NewChatAction(chatID, tgbotapi.ChatTyping)); err != nil && ctx.Err() == nil {
+		b.log().Debug("typing action failed", "err", b.redact(err))
+	}
+}
+
+// fetcher downloads ref through getFile and file_endpoint.
+func (b *Bot) fetcher(ref photoRef) func(ctx context.Context) ([]byte, error) {
+	return func(ctx context.Context) ([]byte, error) {
+		var f tgbotapi.File
+		err := b.request(ctx, "getFile", tgbotapi.Params{"file_id": ref.fileID}, &f)
+		if err != nil {
+			if apiCode(err) == http.StatusBadRequest && strings.Contains(strings.ToLower(apiMessage(err)), "too big") {
+				return nil, bot.ErrFileTooLarge
+			}
+			return nil, err
+		}
+		if int64(f.FileSize) > b.MaxFileSize {
+			return nil, bot.ErrFileTooLarge
+		}
+		if f.FilePath == "" {
+			return nil, fmt.Errorf("getFile: no file_path")
+		}
+		url := fmt.Sprintf(b.fileEndpoint, b.api.Token, f.FilePath)
+		var data []byte
+		err = b.call(ctx, "download", func(*tgbotapi.BotAPI) error {
+			data, err = b.download(ctx, url)
+			return err
+		})
+		return data, err
+	}
+}
+
+// download GETs a file. A non-200 status becomes a *tgbotapi.Error with
+// that code, so retryable treats it like an API error.
+func (b *Bot) download(ctx context.Context, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, b.redact(err)
+	}
+	resp, err := b.httpClient.Do(req)
+	if err != nil {
+		return nil, b.redact(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, &tgbotapi.Error{Code: resp.StatusCode, Message: "download: " + resp.Status}
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, b.MaxFileSize+1))
+	if err != nil {
+		return nil, b.redact(err)
+	}
+	if int64(len(data)) > b.MaxFileSize {
+		return nil, bot.ErrFileTooLarge
+	}
+	return data, nil
+}
+
+// settingCommands change settings and need admin rights in groups.
+var settingCommands = []string{"network", "tone", "lang", "hashtags"}
+
+func (b *Bot) commandRequest(ctx context.Context, chat *tgbotapi.Chat, user int64, senderChat *tgbotapi.Chat, cmd bot.Command) bot.CommandRequest {
+	req := bot.CommandRequest{
+		Platform: Platform,
+		ChatID:   chatIDString(chat.ID),
+		UserID:   strconv.FormatInt(user, 10),
+		Group:    !chat.IsPrivate(),
+		Command:  cmd,
+	}
+	if req.Group && cmd.Args != "" && slices.Contains(settingCommands, cmd.Name) {
+		// Anonymous admins post as the group itself.
+		req.Admin = (senderChat != nil && senderChat.ID == chat.ID) || b.isAdmin(ctx, chat.ID, user)
+	}
+	return req
+}
+
+func (b *Bot) handleCommand(ctx context.Context, m *tgbotapi.Message, cmd bot.Command) {
+	req := b.commandRequest(ctx, m.Chat, userID(m), m.SenderChat, cmd)
+	reply := b.svc.HandleCommand(ctx, req)
+	msg := tgbotapi.NewMessage(m.Chat.ID, reply.Text)
+	if req.Group {
+		msg.ReplyToMessageID = m.MessageID
+		msg.AllowSendingWithoutReply = true
+	}
+	if reply.Choices != nil {
+		msg.ReplyMarkup = choicesKeyboard(reply.Choices)
+	}
+	if _, err := b.send(ctx, msg); err != nil {
+		b.log().Error("command reply failed", "command", cmd.Name, "err", err)
+	}
+}
+
+// replyText sends text as a reply to messageID; failures are logged.
+func (b *Bot) replyText(ctx context.Context, chatID int64, messageID int, text string) {
+	msg := tgbotapi.NewMessage(chatID, text)
+	msg.ReplyToMessageID = messageID
+	msg.AllowSendingWithoutReply = true
+	if _, err := b.send(ctx, msg); err != nil {
+		b.log().Error("reply failed", "chat", chatID, "err", err)
+	}
+}
+
+// adminCache remembers each group's administrators for ttl.
+type adminCache struct {
+	ttl time.Duration
+	mu  sync.Mutex
+	m   map[int64]adminEntry
+}
+
+type adminEntry struct {
+	ids     map[int64]bool
+	expires time.Time
+}
+
+// isAdmin reports whether user administers chat (getChatAdministrators,
+// cached). When Telegram cannot be asked, the answer is no.
+func (b *Bot) isAdmin(ctx context.Context, chatID, user int64) bool {
+	b.admins.mu.Lock()
+	e, ok := b.admins.m[chatID]
+	b.admins.mu.Unlock()
+	if ok && time.Now().Before(e.expires) {
+		return e.ids[user]
+	}
+	var members []tgbotapi.ChatMember
+	err := b.call(ctx, "getChatAdministrators", func(api *tgbotapi.BotAPI) error {
+		var err error
+		members, err = api.GetChatAdministrators(tgbotapi.ChatAdministratorsConfig{ChatConfig: tgbotapi.ChatConfig{ChatID: chatID}})
+		return err
+	})
+	if err != nil {
+		b.log().Error("getChatAdministrators failed", "chat", chatID, "err", err)
+		return false
+	}
+	e = adminEntry{ids: map[int64]bool{}, expires: time.Now().Add(b.admins.ttl)}
+	for _, cm := range members {
+		if cm.User != nil {
+			e.ids[cm.User.ID] = true
+		}
+	}
+	b.admins.mu.Lock()
+	if b.admins.m == nil {
+		b.admins.m = map[int64]adminEntry{}
+	}
+	b.admins.m[chatID] = e
+	b.admins.mu.Unlock()
+	return e.ids[user]
+}

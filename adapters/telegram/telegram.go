@@ -1,0 +1,389 @@
+// Package telegram is captionbot's Telegram adapter, built on
+// go-telegram-bot-api/v5. It turns updates (photos, image files, commands,
+// button presses) into bot.Service jobs and commands, and answers with posts,
+// inline keyboards and friendly errors.
+//
+// Delivery rules: the long-polling loop never dies (429 waits retry_after,
+// 5xx and network errors back off); an update is journaled (when a Journal
+// is set) before Telegram is told it was received and removed only once its
+// reply was sent or failed for good; on shutdown, polling stops, in-flight
+// jobs finish, and the offset is confirmed to Telegram, so after a restart
+// no update is processed twice or lost.
+//
+// Albums: each photo of an album (media_group_id) is its own message and gets
+// its own reply, with its own buttons; in groups only the album photo that
+// carries the mention or /caption is answered (Telegram puts an album's
+// caption on one of its messages).
+package telegram
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/captionbot/captionbot/bot"
+)
+
+// Platform is the name this adapter uses in jobs and preference keys.
+const Platform = "telegram"
+
+// Default endpoints; %s is the token, then the method or file path.
+const (
+	DefaultAPIEndpoint  = tgbotapi.APIEndpoint
+	DefaultFileEndpoint = "https://api.telegram.org/file/bot%s/%s"
+)
+
+// MaxDownload is Telegram's getFile limit for bots on the public server.
+const MaxDownload = 20 << 20
+
+// Journal keeps accepted updates until they are handled, and the next
+// offset to poll from (adapters/bolt's Journal implements it).
+type Journal interface {
+	Accept(ctx context.Context, updates map[int64][]byte, nextOffset int64) error
+	Done(ctx context.Context, id int64) error
+	Pending(ctx context.Context) (map[int64][]byte, error)
+	Offset(ctx context.Context) (int64, error)
+}
+
+// Config is what New needs to reach Telegram.
+type Config struct {
+	Token string
+	// APIEndpoint and FileEndpoint are format strings taking the token and
+	// the method / file path; empty means Telegram's public servers.
+	APIEndpoint  string
+	FileEndpoint string
+	// HTTPClient makes every request; nil means a new http.Client. Its
+	// Timeout, if any, must exceed PollTimeout.
+	HTTPClient *http.Client
+}
+
+// Bot is a running Telegram adapter. Set the option fields before Run.
+type Bot struct {
+	// Log receives adapter events; nil means slog.Default(). Tokens never
+	// appear in it.
+	Log *slog.Logger
+	// Journal, when set, makes accepted updates survive a crash.
+	Journal Journal
+	// PollTimeout is getUpdates' long-poll timeout; zero means 30 s.
+	PollTimeout time.Duration
+	// TypingInterval is how often "typing" is re-sent while a photo is
+	// worked on; zero means 4 s (Telegram shows it for 5 s).
+	TypingInterval time.Duration
+	// AdminCacheTTL is how long a group's administrator list is cached;
+	// zero means 5 minutes.
+	AdminCacheTTL time.Duration
+	// MaxFileSize is the largest file downloaded; zero means MaxDownload
+	// (raise it only with a local Bot API server).
+	MaxFileSize int64
+	// Concurrency bounds the updates handled at once (photo jobs are then
+	// bounded by the service's queue); zero means 32.
+	Concurrency int
+	// MaxRetries, RetryBase and RetryMax shape retries of failed API calls
+	// (zero: 5, 500 ms, 30 s). A 429 waits its retry_after instead.
+	MaxRetries int
+	RetryBase  time.Duration
+	RetryMax   time.Duration
+	// ShutdownTimeout bounds the wait for in-flight updates after Run's
+	// context ends; zero means 2 minutes (the service's grace should be
+	// shorter).
+	ShutdownTimeout time.Duration
+
+	svc          *bot.Service
+	api          *tgbotapi.BotAPI
+	httpClient   *http.Client
+	fileEndpoint string
+
+	sem      chan struct{}
+	inflight sync.WaitGroup
+	admins   adminCache
+}
+
+// New connects to Telegram (getMe) and returns a Bot that serves svc.
+func New(ctx context.Context, cfg Config, svc *bot.Service) (*Bot, error) {
+	if cfg.Token == "" {
+		return nil, errors.New("telegram: no token")
+	}
+	if cfg.APIEndpoint == "" {
+		cfg.APIEndpoint = DefaultAPIEndpoint
+	}
+	if cfg.FileEndpoint == "" {
+		cfg.FileEndpoint = DefaultFileEndpoint
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{}
+	}
+	api, err := tgbotapi.NewBotAPIWithClient(cfg.Token, cfg.APIEndpoint, ctxClient{ctx: ctx, c: hc})
+	if err != nil {
+		return nil, fmt.Errorf("telegram: getMe: %w", redactedError{err, cfg.Token})
+	}
+	return &Bot{svc: svc, api: api, httpClient: hc, fileEndpoint: cfg.FileEndpoint}, nil
+}
+
+// Username is the bot's @username without the "@".
+func (b *Bot) Username() string { return b.api.Self.UserName }
+
+func (b *Bot) log() *slog.Logger {
+	l := b.Log
+	if l == nil {
+		l = slog.Default()
+	}
+	return l.With("platform", Platform)
+}
+
+func (b *Bot) defaults() {
+	if b.PollTimeout <= 0 {
+		b.PollTimeout = 30 * time.Second
+	}
+	if b.TypingInterval <= 0 {
+		b.TypingInterval = 4 * time.Second
+	}
+	if b.AdminCacheTTL <= 0 {
+		b.AdminCacheTTL = 5 * time.Minute
+	}
+	if b.MaxFileSize <= 0 {
+		b.MaxFileSize = MaxDownload
+	}
+	if b.Concurrency <= 0 {
+		b.Concurrency = 32
+	}
+	if b.MaxRetries <= 0 {
+		b.MaxRetries = 5
+	}
+	if b.RetryBase <= 0 {
+		b.RetryBase = 500 * time.Millisecond
+	}
+	if b.RetryMax <= 0 {
+		b.RetryMax = 30 * time.Second
+	}
+	if b.ShutdownTimeout <= 0 {
+		b.ShutdownTimeout = 2 * time.Minute
+	}
+	b.sem = make(chan struct{}, b.Concurrency)
+	b.admins.ttl = b.AdminCacheTTL
+}
+
+// setCommands registers the command menu (setMyCommands). A failure is
+// logged: the bot works without a menu.
+func (b *Bot) setCommands(ctx context.Context) {
+	cmds := make([]tgbotapi.BotCommand, 0, len(bot.Commands))
+	for _, c := range bot.Commands {
+		cmds = append(cmds, tgbotapi.BotCommand{Command: c.Name, Description: c.Description})
+	}
+	if _, err := b.send(ctx, tgbotapi.NewSetMyCommands(cmds...)); err != nil {
+		b.log().Warn("setMyCommands failed", "err", err)
+	}
+}
+
+// Run long-polls for updates until ctx ends, then stops intake, waits for
+// in-flight updates (their jobs are finished by the service's shutdown) and
+// confirms the offset. It returns nil after a clean shutdown.
+func (b *Bot) Run(ctx context.Context) error {
+	b.defaults()
+	b.setCommands(ctx)
+	offset, err := b.replayJournal(ctx)
+	if err != nil {
+		return err
+	}
+	b.log().Info("polling for updates", "bot", b.Username(), "offset", offset)
+	for failures := 0; ctx.Err() == nil; {
+		raws, err := b.getUpdates(ctx, offset, b.PollTimeout)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			wait, _ := retryable(err)
+			if apiCode(err) == http.StatusConflict {
+				// A webhook is set: polling needs it removed.
+				b.log().Warn("webhook is set; deleting it to poll")
+				if derr := b.request(ctx, "deleteWebhook", nil, nil); derr != nil {
+					b.log().Error("deleteWebhook failed", "err", derr)
+				}
+			}
+			if wait == 0 {
+				wait = b.backoff(failures)
+			}
+			failures++
+			b.log().Warn("getUpdates failed", "err", b.redact(err), "wait", wait)
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+			}
+			continue
+		}
+		failures = 0
+		if len(raws) == 0 {
+			continue
+		}
+		next := raws[len(raws)-1].id + 1
+		b.accept(ctx, raws, next)
+		for _, r := range raws {
+			b.dispatch(r.id, r.update)
+		}
+		offset = next
+	}
+	return b.drain(offset)
+}
+
+// drain waits for in-flight updates, then confirms offset to Telegram.
+func (b *Bot) drain(offset int64) error {
+	b.log().Info("stopping: waiting for in-flight updates")
+	done := make(chan struct{})
+	go func() { b.inflight.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-time.After(b.ShutdownTimeout):
+		err = errors.New("telegram: in-flight updates did not finish in time")
+	}
+	if offset > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		// getUpdates with the next offset tells Telegram everything before
+		// it was handled; limit 1 and timeout 0 make it return at once.
+		if _, cerr := b.getUpdatesOnce(ctx, offset, 0, 1); cerr != nil {
+			b.log().Error("confirming offset failed", "offset", offset, "err", b.redact(cerr))
+		} else {
+			b.log().Info("offset confirmed", "offset", offset)
+		}
+		if b.Journal != nil {
+			if jerr := b.Journal.Accept(ctx, nil, offset); jerr != nil {
+				b.log().Error("persisting offset failed", "err", jerr)
+			}
+		}
+	}
+	return err
+}
+
+// rawUpdate is one update with its original JSON, for the journal.
+type rawUpdate struct {
+	id     int64
+	raw    json.RawMessage
+	update tgbotapi.Update
+}
+
+// getUpdates long-polls once (with retries left to the caller).
+func (b *Bot) getUpdates(ctx context.Context, offset int64, timeout time.Duration) ([]rawUpdate, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout+15*time.Second)
+	defer cancel()
+	return b.getUpdatesOnce(ctx, offset, timeout, 100)
+}
+
+func (b *Bot) getUpdatesOnce(ctx context.Context, offset int64, timeout time.Duration, limit int) ([]rawUpdate, error) {
+	p := tgbotapi.Params{}
+	if offset > 0 {
+		p.AddNonZero64("offset", offset)
+	}
+	p.AddNonZero("limit", limit)
+	p.AddNonZero("timeout", int(timeout/time.Second))
+	p["allowed_updates"] = `["message","callback_query"]`
+	resp, err := b.with(ctx).MakeRequest("getUpdates", p)
+	if err != nil {
+		return nil, err
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(resp.Result, &raws); err != nil {
+		return nil, fmt.Errorf("decode updates: %w", err)
+	}
+	out := make([]rawUpdate, 0, len(raws))
+	for _, raw := range raws {
+		var u tgbotapi.Update
+		if err := json.Unmarshal(raw, &u); err != nil {
+			b.log().Error("undecodable update skipped", "err", err)
+			continue
+		}
+		out = append(out, rawUpdate{id: int64(u.UpdateID), raw: raw, update: u})
+	}
+	slices.SortFunc(out, func(a, c rawUpdate) int { return int(a.id - c.id) })
+	return out, nil
+}
+
+// accept journals a batch before the next poll confirms it to Telegram.
+func (b *Bot) accept(ctx context.Context, raws []rawUpdate, next int64) {
+	if b.Journal == nil {
+		return
+	}
+	batch := make(map[int64][]byte, len(raws))
+	for _, r := range raws {
+		batch[r.id] = r.raw
+	}
+	if err := b.Journal.Accept(ctx, batch, next); err != nil {
+		b.log().Error("journal accept failed", "err", err)
+	}
+}
+
+// replayJournal dispatches updates accepted before a crash and returns the
+// offset to poll from.
+func (b *Bot) replayJournal(ctx context.Context) (int64, error) {
+	if b.Journal == nil {
+		return 0, nil
+	}
+	offset, err := b.Journal.Offset(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("telegram: read journal offset: %w", err)
+	}
+	pending, err := b.Journal.Pending(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("telegram: read journal: %w", err)
+	}
+	ids := make([]int64, 0, len(pending))
+	for id := range pending {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		var u tgbotapi.Update
+		if err := json.Unmarshal(pending[id], &u); err != nil {
+			b.log().Error("undecodable journaled update dropped", "update", id, "err", err)
+			_ = b.Journal.Done(ctx, id)
+			continue
+		}
+		b.log().Info("replaying unfinished update", "update", id)
+		b.dispatch(id, u)
+	}
+	return offset, nil
+}
+
+// dispatch handles one update on a bounded goroutine. finish, called
+// exactly once when the update's reply was sent or failed for good, removes
+// it from the journal.
+func (b *Bot) dispatch(id int64, u tgbotapi.Update) {
+	b.inflight.Add(1)
+	var once sync.Once
+	finish := func() {
+		once.Do(func() {
+			if b.Journal != nil {
+				if err := b.Journal.Done(context.Background(), id); err != nil {
+					b.log().Error("journal done failed", "update", id, "err", err)
+				}
+			}
+			b.inflight.Done()
+		})
+	}
+	b.sem <- struct{}{}
+	go func() {
+		defer func() { <-b.sem }()
+		defer func() {
+			if p := recover(); p != nil {
+				b.log().Error("update handler panicked", "update", id, "panic", p)
+				finish()
+			}
+		}()
+		// Handlers run on their own context: an update taken in is finished
+		// even while the process shuts down.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		b.handle(ctx, u, finish)
+	}()
+}
+
+func chatIDString(id int64) string { return strconv.FormatInt(id, 10) }

@@ -1,0 +1,291 @@
+// Package telegramtest is a fake Telegram Bot API server on httptest, for
+// tests and benchmarks of the Telegram adapter and of captionbot serve. It
+// implements the methods the adapter uses (getMe, getUpdates with offsets
+// and long-poll timeout, getFile and file downloads, sendMessage,
+// editMessageText, sendChatAction, answerCallbackQuery, setMyCommands,
+// getChatAdministrators, setWebhook, deleteWebhook), records every call, and
+// can be told to fail the next calls of a method (429 with retry_after, 5xx).
+package telegramtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Token is the bot token the server accepts.
+const Token = "123456:TEST-token-do-not-log"
+
+// BotID and BotUsername are what getMe answers.
+const (
+	BotID       = 1000
+	BotUsername = "CaptionTestBot"
+)
+
+// Call is one recorded API call.
+type Call struct {
+	Method string
+	Params url.Values
+	At     time.Time
+}
+
+// Server is the fake. Create it with NewServer; it closes with the test.
+type Server struct {
+	*httptest.Server
+
+	mu        sync.Mutex
+	changed   chan struct{} // closed and replaced on every change
+	updates   []json.RawMessage
+	ids       []int64
+	confirmed int64 // every update below this offset was confirmed
+	nextID    int64
+	nextMsg   int
+	calls     []Call
+	files     map[string][]byte
+	admins    map[int64][]int64
+	fail      map[string][]int
+}
+
+// NewServer starts a fake Bot API server.
+func NewServer() *Server {
+	s := &Server{changed: make(chan struct{}), nextID: 1, nextMsg: 10000,
+		files: map[string][]byte{}, admins: map[int64][]int64{}, fail: map[string][]int{}}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// APIEndpoint and FileEndpoint are the adapter's endpoint format strings.
+func (s *Server) APIEndpoint() string  { return s.URL + "/bot%s/%s" }
+func (s *Server) FileEndpoint() string { return s.URL + "/file/bot%s/%s" }
+
+func (s *Server) notifyLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// AddFile makes a file downloadable under fileID.
+func (s *Server) AddFile(fileID string, data []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.files[fileID] = data
+}
+
+// SetAdmins sets a chat's administrators.
+func (s *Server) SetAdmins(chatID int64, userIDs ...int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.admins[chatID] = userIDs
+}
+
+// FailNext makes the next len(codes) calls of method fail with those HTTP
+// status codes (429 answers carry retry_after 1).
+func (s *Server) FailNext(method string, codes ...int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fail[method] = append(s.fail[method], codes...)
+}
+
+// Push queues an update; update_id is assigned and returned. u is any
+// JSON-marshalable update body without "update_id" (see the builders).
+func (s *Server) Push(u map[string]any) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.nextID
+	s.nextID++
+	u["update_id"] = id
+	raw, err := json.Marshal(u)
+	if err != nil {
+		panic(err)
+	}
+	s.updates = append(s.updates, raw)
+	s.ids = append(s.ids, id)
+	s.notifyLocked()
+	return id
+}
+
+// Confirmed returns the offset Telegram would resume from: every update
+// with a lower ID was confirmed by a getUpdates offset.
+func (s *Server) Confirmed() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.confirmed
+}
+
+// Calls returns the recorded calls of method ("" for all).
+func (s *Server) Calls(method string) []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Call
+	for _, c := range s.calls {
+		if method == "" || c.Method == method {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// WaitCalls waits until method was called at least n times (successful or
+// not) and returns the calls; it fails after timeout.
+func (s *Server) WaitCalls(ctx context.Context, method string, n int) ([]Call, error) {
+	for {
+		s.mu.Lock()
+		ch := s.changed
+		s.mu.Unlock()
+		if calls := s.Calls(method); len(calls) >= n {
+			return calls, nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return s.Calls(method), fmt.Errorf("waiting for %d %s calls: got %d: %w", n, method, len(s.Calls(method)), ctx.Err())
+		}
+	}
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/file/bot"+Token+"/") {
+		s.serveFile(w, strings.TrimPrefix(r.URL.Path, "/file/bot"+Token+"/"))
+		return
+	}
+	method, ok := strings.CutPrefix(r.URL.Path, "/bot"+Token+"/")
+	if !ok {
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"ok": false, "error_code": 401, "description": "Unauthorized"})
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"ok": false, "error_code": 400, "description": "Bad Request: form"})
+		return
+	}
+	s.mu.Lock()
+	s.calls = append(s.calls, Call{Method: method, Params: r.PostForm, At: time.Now()})
+	var code int
+	if f := s.fail[method]; len(f) > 0 {
+		code, s.fail[method] = f[0], f[1:]
+	}
+	s.notifyLocked()
+	s.mu.Unlock()
+	switch {
+	case code == http.StatusTooManyRequests:
+		writeJSON(w, code, map[string]any{"ok": false, "error_code": 429,
+			"description": "Too Many Requests: retry after 1", "parameters": map[string]any{"retry_after": 1}})
+		return
+	case code != 0:
+		writeJSON(w, code, map[string]any{"ok": false, "error_code": code, "description": http.StatusText(code)})
+		return
+	}
+
+	p := r.PostForm
+	switch method {
+	case "getMe":
+		ok200(w, map[string]any{"id": BotID, "is_bot": true, "first_name": "Caption", "username": BotUsername})
+	case "getUpdates":
+		s.getUpdates(w, r)
+	case "getFile":
+		id := p.Get("file_id")
+		s.mu.Lock()
+		data, found := s.files[id]
+		s.mu.Unlock()
+		if !found {
+			writeJSON(w, 400, map[string]any{"ok": false, "error_code": 400, "description": "Bad Request: invalid file_id"})
+			return
+		}
+		ok200(w, map[string]any{"file_id": id, "file_unique_id": "u" + id, "file_size": len(data), "file_path": "photos/" + id + ".jpg"})
+	case "sendMessage", "editMessageText":
+		chatID, _ := strconv.ParseInt(p.Get("chat_id"), 10, 64)
+		s.mu.Lock()
+		s.nextMsg++
+		id := s.nextMsg
+		s.mu.Unlock()
+		if method == "editMessageText" {
+			id, _ = strconv.Atoi(p.Get("message_id"))
+		}
+		ok200(w, map[string]any{"message_id": id, "date": time.Now().Unix(),
+			"chat": map[string]any{"id": chatID, "type": "private"}, "text": p.Get("text")})
+	case "getChatAdministrators":
+		chatID, _ := strconv.ParseInt(p.Get("chat_id"), 10, 64)
+		s.mu.Lock()
+		ids := s.admins[chatID]
+		s.mu.Unlock()
+		members := []map[string]any{}
+		for _, id := range ids {
+			members = append(members, map[string]any{"status": "administrator", "user": map[string]any{"id": id, "is_bot": false, "first_name": "Admin"}})
+		}
+		ok200(w, members)
+	case "sendChatAction", "answerCallbackQuery", "setMyCommands", "setWebhook", "deleteWebhook":
+		ok200(w, true)
+	default:
+		writeJSON(w, 404, map[string]any{"ok": false, "error_code": 404, "description": "Not Found: method " + method})
+	}
+}
+
+func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request) {
+	offset, _ := strconv.ParseInt(r.PostForm.Get("offset"), 10, 64)
+	timeout, _ := strconv.Atoi(r.PostForm.Get("timeout"))
+	limit, _ := strconv.Atoi(r.PostForm.Get("limit"))
+	if limit <= 0 || limit > 100 {
+		limit = 100
+	}
+	deadline := time.After(time.Duration(timeout) * time.Second)
+	for {
+		s.mu.Lock()
+		if offset > s.confirmed {
+			// Telegram forgets updates below a getUpdates offset.
+			s.confirmed = offset
+			s.notifyLocked()
+		}
+		var out []json.RawMessage
+		for i, id := range s.ids {
+			if id >= s.confirmed && len(out) < limit {
+				out = append(out, s.updates[i])
+			}
+		}
+		ch := s.changed
+		s.mu.Unlock()
+		if len(out) > 0 || timeout == 0 {
+			if out == nil {
+				out = []json.RawMessage{}
+			}
+			ok200(w, out)
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			ok200(w, []json.RawMessage{})
+			return
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+func (s *Server) serveFile(w http.ResponseWriter, path string) {
+	id := strings.TrimSuffix(strings.TrimPrefix(path, "photos/"), ".jpg")
+	s.mu.Lock()
+	data, ok := s.files[id]
+	s.calls = append(s.calls, Call{Method: "download", Params: url.Values{"file_id": {id}}, At: time.Now()})
+	s.notifyLocked()
+	s.mu.Unlock()
+	if !ok {
+		http.NotFound(w, nil)
+		return
+	}
+	_, _ = w.Write(data)
+}
+
+func ok200(w http.ResponseWriter, result any) {
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "result": result})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,131 @@
+package telegram
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+)
+
+// WebhookConfig is webhook mode's setup.
+type WebhookConfig struct {
+	// URL is the public HTTPS URL Telegram posts updates to; its path is
+	// the path served.
+	URL string
+	// Listen is the local address to serve on, e.g. ":8443" (TLS is
+	// terminated by a reverse proxy).
+	Listen string
+	// SecretToken is sent by Telegram in X-Telegram-Bot-Api-Secret-Token
+	// and checked on every request (1-256 of A-Z a-z 0-9 _ -).
+	SecretToken string
+}
+
+// maxUpdateBody bounds a webhook request body.
+const maxUpdateBody = 1 << 20
+
+// WebhookHandler serves Telegram's webhook POSTs: it checks the secret
+// token, journals the update, dispatches it and answers 200 at once (the
+// reply is sent by the worker). It is for Run-less use (tests, a custom
+// server); RunWebhook wires it up.
+func (b *Bot) WebhookHandler(secret string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
+		if secret == "" || subtle.ConstantTimeCompare([]byte(got), []byte(secret)) != 1 {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		raw, err := io.ReadAll(io.LimitReader(r.Body, maxUpdateBody+1))
+		if err != nil || len(raw) > maxUpdateBody {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		var u tgbotapi.Update
+		if err := json.Unmarshal(raw, &u); err != nil {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		id := int64(u.UpdateID)
+		if b.Journal != nil {
+			if err := b.Journal.Accept(r.Context(), map[int64][]byte{id: raw}, 0); err != nil {
+				// Not journaled: let Telegram redeliver it later.
+				b.log().Error("journal accept failed", "err", err)
+				http.Error(w, "unavailable", http.StatusServiceUnavailable)
+				return
+			}
+		}
+		b.dispatch(id, u)
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+// RunWebhook registers the webhook (setWebhook with the secret token),
+// serves it until ctx ends, then stops taking updates and waits for the
+// in-flight ones. The webhook stays registered across restarts; Telegram
+// queues updates while the bot is down.
+func (b *Bot) RunWebhook(ctx context.Context, cfg WebhookConfig) error {
+	b.defaults()
+	u, err := url.Parse(cfg.URL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return fmt.Errorf("telegram: webhook url %q is not an absolute URL", cfg.URL)
+	}
+	if cfg.SecretToken == "" {
+		return errors.New("telegram: webhook mode needs a secret_token")
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("telegram: webhook listen: %w", err)
+	}
+	b.setCommands(ctx)
+	if _, err := b.replayJournal(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	err = b.request(ctx, "setWebhook", tgbotapi.Params{
+		"url":             cfg.URL,
+		"secret_token":    cfg.SecretToken,
+		"allowed_updates": `["message","callback_query"]`,
+	}, nil)
+	if err != nil {
+		ln.Close()
+		if ctx.Err() != nil { // shut down while starting
+			return b.drain(0)
+		}
+		return fmt.Errorf("telegram: %w", err)
+	}
+	path := u.Path
+	if path == "" {
+		path = "/"
+	}
+	mux := http.NewServeMux()
+	mux.Handle(path, b.WebhookHandler(cfg.SecretToken))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	b.log().Info("serving webhook", "bot", b.Username(), "listen", ln.Addr().String(), "path", path)
+
+	select {
+	case err = <-served:
+		err = fmt.Errorf("telegram: webhook server: %w", err)
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_ = srv.Shutdown(sctx)
+		cancel()
+		err = nil
+	}
+	if derr := b.drain(0); derr != nil && err == nil {
+		err = derr
+	}
+	return err
+}
