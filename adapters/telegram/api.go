@@ -21,7 +21,9 @@ type ctxClient struct {
 	c   *http.Client
 }
 
-func (c ctxClient) Do(req *http.Request) (*http.Response, error) { return c.c.Do(req.WithContext(c.ctx)) }
+func (c ctxClient) Do(req *http.Request) (*http.Response, error) {
+	return c.c.Do(req.WithContext(c.ctx))
+}
 
 // with returns a shallow copy of the API client whose requests use ctx.
 func (b *Bot) with(ctx context.Context) *tgbotapi.BotAPI {
