@@ -3,7 +3,54 @@
 // METEOR, ROUGE-L and CIDEr-D, plus the share of distinct captions. It also
 // reads the Flickr8k token and split files.
 //
-// Every measure sees the same tokens (see Tokenize): lowercase words with
-// punctuation removed. The package is pure Go; WordNet synonyms for METEOR
-// are read from Debian's wordnet-base files when they are installed.
+// # Tokens
+//
+// Every measure sees the same tokens (Tokenize): lowercase words with
+// punctuation and symbols deleted ("dog's" -> "dogs", "t-shirt" -> "tshirt"),
+// split on white space. pycocoevalcap runs the Stanford PTB tokenizer first;
+// its numbers on the same tokens are what we reproduce.
+//
+// # BLEU, ROUGE-L, CIDEr-D
+//
+// These follow pycocoevalcap's bleu_scorer.py, rouge.py and cider_scorer.py
+// to the last digit (the tests check a Flickr8k sample against an
+// independent port of them): BLEU is corpus-level with the 'closest'
+// reference length and the 1e-9/1e-15 smoothing; ROUGE-L (beta 1.2) takes
+// the largest LCS precision and the largest recall over the references;
+// CIDEr-D uses n = 1..4, document frequencies from the evaluated images'
+// references, clipped candidate weights, the Gaussian length penalty with
+// sigma 6 (on bigram counts, as the original) and ×10. ROUGE-L and CIDEr-D
+// are means over images.
+//
+// # METEOR
+//
+// METEOR 1.5 is a Java program; this is a Go reimplementation of its
+// English "default" task as pycocoevalcap calls it (meteor-1.5.jar -l en
+// -norm, then EVAL over all images):
+//
+//   - parameters alpha 0.85, beta 0.2, gamma 0.6, delta 0.75; module weights
+//     exact 1.0, stem 0.6, synonym 0.8;
+//   - alignment as METEOR's aligner: all exact, stem and synonym matches are
+//     listed, matches that are the only option for both words are fixed, and
+//     a beam search (width 40) over reference positions keeps the alignment
+//     with the most matches (weighted 1 exact / 0.5 other), then the fewest
+//     chunks, then the smallest position distance;
+//   - with several references, each image keeps the statistics of its
+//     best-scoring reference, and the corpus score is computed from the sum
+//     of those statistics over all images (METEOR's EVAL aggregate, which is
+//     what pycocoevalcap reports), not as a mean of per-image scores.
+//
+// Differences from the jar, all documented here because they move scores
+// slightly: there is no paraphrase module (its table is not redistributable),
+// so scores come out a little lower than the jar's; stems come from Porter's
+// original algorithm (see Stem) where METEOR uses Snowball's English
+// (Porter2) stemmer; the function-word list is our own list of English
+// closed-class words, where METEOR ships a frequency-derived one.
+//
+// Synonyms come from WordNet 3.0 as installed by Debian's wordnet-base
+// package (DefaultWordNetDir): two words match when they share a synset,
+// looking words up directly and through their base form (WordNet's
+// exception lists, else morphy's detachment rules), as METEOR's synonym
+// dictionary does. Without the files METEOR runs on exact and stem matches
+// only; Scores.METEORModules says which ran.
 package metrics
