@@ -50,42 +50,17 @@ func (s *porter) cons(i int) bool {
 }
 
 // m measures the number of consonant sequences in b[0..j]: for [C](VC)^m[V]
-// it returns m.
+// it returns m, the number of places where a consonant follows a vowel.
 func (s *porter) m() int {
-	n, i := 0, 0
-	for {
-		if i > s.j {
-			return n
+	n, afterVowel := 0, false
+	for i := 0; i <= s.j; i++ {
+		c := s.cons(i)
+		if c && afterVowel {
+			n++
 		}
-		if !s.cons(i) {
-			break
-		}
-		i++
+		afterVowel = !c
 	}
-	i++
-	for {
-		for {
-			if i > s.j {
-				return n
-			}
-			if s.cons(i) {
-				break
-			}
-			i++
-		}
-		i++
-		n++
-		for {
-			if i > s.j {
-				return n
-			}
-			if !s.cons(i) {
-				break
-			}
-			i++
-		}
-		i++
-	}
+	return n
 }
 
 // vowelInStem reports whether b[0..j] contains a vowel.
