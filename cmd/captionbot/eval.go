@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -274,7 +275,8 @@ func captionSplit(ctx context.Context, f evalFlags, split []string, stderr io.Wr
 
 	bar := newProgress(stderr, len(items))
 	cands := make(map[string]string, len(split))
-	var failures []string
+	failures := map[string][]string{} // error message -> images
+	failed := 0
 	start := time.Now()
 	captionAll(ctx, d, items, cfg.Captioner.Sessions+runtime.GOMAXPROCS(0), func(r captionResult) {
 		bar.add()
@@ -283,7 +285,8 @@ func captionSplit(ctx context.Context, f evalFlags, split []string, stderr io.Wr
 			r.err = errors.New("no caption (is the decoder model installed?)")
 		}
 		if r.err != nil {
-			failures = append(failures, fmt.Sprintf("%s: %v", name, r.err))
+			failures[r.err.Error()] = append(failures[r.err.Error()], name)
+			failed++
 			return
 		}
 		cands[name] = r.line.Caption
@@ -304,8 +307,13 @@ func captionSplit(ctx context.Context, f evalFlags, split []string, stderr io.Wr
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("interrupted after %d of %d images", len(cands), len(items))
 	}
-	if len(failures) > 0 {
-		return nil, fmt.Errorf("%d of %d images could not be captioned, so no scores: %s", len(failures), len(items), sample(failures))
+	if failed > 0 {
+		msgs := make([]string, 0, len(failures))
+		for msg, names := range failures {
+			msgs = append(msgs, fmt.Sprintf("%s (%s)", msg, sample(names)))
+		}
+		slices.Sort(msgs)
+		return nil, fmt.Errorf("%d of %d images could not be captioned, so no scores: %s", failed, len(items), strings.Join(msgs, "; "))
 	}
 	fmt.Fprintf(stderr, "captioned %d images in %s (beam %d)\n", len(cands), time.Since(start).Round(time.Millisecond), cfg.Captioner.Beam)
 	return cands, nil
