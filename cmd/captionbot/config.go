@@ -18,6 +18,10 @@ import (
 // sections do not depend on each other.
 type config struct {
 	Captioner captionerConfig `toml:"captioner"`
+	Telegram  telegramConfig  `toml:"telegram"`
+	Store     storeConfig     `toml:"store"`
+	Bot       botConfig       `toml:"bot"`
+	Log       logConfig       `toml:"log"`
 }
 
 // configDefaults fill in each section's defaults before the file is read;
