@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/captionbot/captionbot/adapters/bolt"
+	"github.com/captionbot/captionbot/bot"
+)
+
+func storeConfigFile(t *testing.T, dbPath string) string {
+	t.Helper()
+	return writeConfig(t, "[store]\npath = \""+dbPath+"\"\n")
+}
+
+func TestPrefsExportImport(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	srcDB := filepath.Join(dir, "src.db")
+	st, err := bolt.Open(srcDB, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	five := 5
+	_ = st.Set(ctx, bot.PrefKey{Platform: "telegram", Scope: bot.ScopeUser, ID: "42"}, bot.Settings{Network: "linkedin", Hashtags: &five})
+	_ = st.Set(ctx, bot.PrefKey{Platform: "telegram", Scope: bot.ScopeChat, ID: "-100"}, bot.Settings{Tone: "witty"})
+
+	// While the bot holds the store, prefs refuses clearly.
+	var stdout, stderr bytes.Buffer
+	if code := run(ctx, []string{"prefs", "export", "--config", storeConfigFile(t, srcDB)}, &stdout, &stderr); code != exitUsage ||
+		!strings.Contains(stderr.String(), "in use by another captionbot") {
+		t.Errorf("export of a locked store: code %d, stderr %q", code, stderr.String())
+	}
+	st.Close()
+
+	backup := filepath.Join(dir, "backup.json")
+	stderr.Reset()
+	if code := run(ctx, []string{"prefs", "export", "--config", storeConfigFile(t, srcDB), backup}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("export: %d %s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "exported 2") {
+		t.Errorf("stderr %q", stderr.String())
+	}
+
+	dstDB := filepath.Join(dir, "dst.db")
+	stderr.Reset()
+	if code := run(ctx, []string{"prefs", "import", backup, "--config", storeConfigFile(t, dstDB)}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("import: %d %s", code, stderr.String())
+	}
+	dst, err := bolt.Open(dstDB, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	got, _ := dst.Get(ctx, bot.PrefKey{Platform: "telegram", Scope: bot.ScopeUser, ID: "42"})
+	if got.Network != "linkedin" || got.HashtagCount() != 5 {
+		t.Errorf("imported %+v", got)
+	}
+}
+
+func TestPrefsUsageErrors(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	_ = os.WriteFile(bad, []byte(`{"version":1,"records":[{"platform":"t","scope":"user","id":"1","settings":{"network":"myspace"}}]}`), 0o600)
+	cfg := storeConfigFile(t, filepath.Join(dir, "x.db"))
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"prefs"}, "usage"},
+		{[]string{"prefs", "frob"}, "usage"},
+		{[]string{"prefs", "export", "--config", cfg}, "no settings store"},
+		{[]string{"prefs", "import", "--config", cfg, bad}, "not a captionbot preferences backup"},
+		{[]string{"prefs", "import", "--config", cfg, filepath.Join(dir, "missing.json")}, "no such file"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(ctx, tc.args, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("%v: code %d, stderr %q; want 2 and %q", tc.args, code, stderr.String(), tc.want)
+		}
+	}
+}
