@@ -33,9 +33,8 @@ var endpointsMu sync.Mutex
 // every exported Endpoint* of the discordgo version in go.mod, found by
 // parsing its source.
 func SetAPIBase(base string) error {
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("discord api_base %q: want an absolute http(s) URL such as %q", base, DefaultAPIBase)
+	if err := checkAPIBase(base); err != nil {
+		return err
 	}
 	if !strings.HasSuffix(base, "/") {
 		base += "/"
@@ -82,6 +81,15 @@ func SetAPIBase(base string) error {
 	discordgo.EndpointCDNBanners = cdn + "banners/"
 	discordgo.EndpointCDNGuilds = cdn + "guilds/"
 	discordgo.EndpointCDNRoleIcons = cdn + "role-icons/"
+	return nil
+}
+
+// checkAPIBase validates an api_base override.
+func checkAPIBase(base string) error {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		return fmt.Errorf("discord api_base %q: want an absolute http(s) URL without a query, such as %q", base, DefaultAPIBase)
+	}
 	return nil
 }
 

@@ -1,0 +1,297 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/captionbot/captionbot/bot"
+)
+
+// Platform is the name this adapter gives bot jobs and preference keys.
+const Platform = "discord"
+
+// DefaultMaxAttachmentBytes is the largest attachment captioned when
+// Config.MaxAttachmentBytes is zero: Discord's own upload limit for
+// servers without boosts.
+const DefaultMaxAttachmentBytes = 10 << 20
+
+// Config configures a Bot. Token is required; the rest have defaults.
+type Config struct {
+	// Token is the bot token from the Developer Portal, without "Bot ".
+	Token string
+	// ApplicationID is the application's ID; empty means the one READY
+	// reports.
+	ApplicationID string
+	// GuildID, when set, registers the commands in that guild only (updates
+	// show at once) instead of globally.
+	GuildID string
+	// MessageContent asks for the privileged MESSAGE_CONTENT intent (it must
+	// also be switched on in the Developer Portal). Without it, DMs, messages
+	// that mention the bot, slash commands and the context menu still work;
+	// with it, mentioning the bot in a reply to someone else's photo works too.
+	MessageContent bool
+	// APIBase replaces "https://discord.com/" (see SetAPIBase); empty keeps it.
+	APIBase string
+	// GatewayURL is the websocket URL to dial instead of asking GET /gateway.
+	GatewayURL string
+	// ShardID and ShardCount split a large install over processes; a
+	// ShardCount of zero or one means no sharding.
+	ShardID, ShardCount int
+	// MaxAttachmentBytes is the largest attachment downloaded; zero means
+	// DefaultMaxAttachmentBytes.
+	MaxAttachmentBytes int64
+	// PhotoTTL is how long Regenerate and network buttons can fetch a
+	// photo's attachment again (the service's raw-caption cache usually
+	// spares the download); zero means one hour.
+	PhotoTTL time.Duration
+	// ShutdownTimeout bounds how long Run waits, after its context ends, for
+	// this adapter's accepted jobs to be delivered; zero means 45 seconds.
+	// The service delivers every accepted job (with an apology when its own
+	// grace period runs out), so this is only a backstop.
+	ShutdownTimeout time.Duration
+	// HTTPClient downloads attachments and carries REST calls; nil means a
+	// client with a 30-second timeout.
+	HTTPClient *http.Client
+	// Log receives the adapter's and discordgo's messages; nil means
+	// slog.Default(). The token is never logged.
+	Log *slog.Logger
+}
+
+// Bot connects one bot.Service to Discord. Create it with New and call Run.
+type Bot struct {
+	cfg  Config
+	svc  *bot.Service
+	log  *slog.Logger
+	http *http.Client
+
+	dg       *discordgo.Session
+	botID    atomic.Value // string: the bot user's ID, from READY
+	appID    atomic.Value // string
+	photos   *photoStore
+	handlers chan struct{} // bounds concurrently running event handlers
+	jobs     sync.WaitGroup
+}
+
+// ErrConfig reports an unusable Config.
+var ErrConfig = errors.New("discord: bad configuration")
+
+// New checks cfg and prepares a Bot on svc. It connects nothing: Run does.
+func New(cfg Config, svc *bot.Service) (*Bot, error) {
+	if strings.TrimSpace(cfg.Token) == "" {
+		return nil, fmt.Errorf("%w: no token (set [discord] token or CAPTIONBOT_DISCORD_TOKEN)", ErrConfig)
+	}
+	if svc == nil {
+		return nil, fmt.Errorf("%w: no service", ErrConfig)
+	}
+	if cfg.ShardCount > 1 && (cfg.ShardID < 0 || cfg.ShardID >= cfg.ShardCount) {
+		return nil, fmt.Errorf("%w: shard_id %d must be from 0 to shard_count-1 (%d)", ErrConfig, cfg.ShardID, cfg.ShardCount-1)
+	}
+	if cfg.ShardCount <= 1 && cfg.ShardID != 0 {
+		return nil, fmt.Errorf("%w: shard_id %d needs shard_count > %d", ErrConfig, cfg.ShardID, cfg.ShardID)
+	}
+	if cfg.MaxAttachmentBytes < 0 {
+		return nil, fmt.Errorf("%w: negative max attachment size", ErrConfig)
+	}
+	if cfg.MaxAttachmentBytes == 0 {
+		cfg.MaxAttachmentBytes = DefaultMaxAttachmentBytes
+	}
+	if cfg.GatewayURL != "" {
+		if err := checkGatewayURL(cfg.GatewayURL); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+	}
+	if cfg.APIBase != "" {
+		if err := checkAPIBase(cfg.APIBase); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+	}
+	b := &Bot{
+		cfg:      cfg,
+		svc:      svc,
+		log:      cfg.Log,
+		http:     cfg.HTTPClient,
+		photos:   newPhotoStore(cfg.PhotoTTL, 4096),
+		handlers: make(chan struct{}, 32),
+	}
+	if b.log == nil {
+		b.log = slog.Default()
+	}
+	b.log = b.log.With("platform", Platform)
+	if b.http == nil {
+		b.http = &http.Client{Timeout: 30 * time.Second}
+	}
+	b.botID.Store("")
+	b.appID.Store(cfg.ApplicationID)
+	return b, nil
+}
+
+// Run connects to the gateway, registers the commands and handles events
+// until ctx ends. Then it closes the gateway, waits (up to ShutdownTimeout)
+// until every job it submitted was delivered, and returns nil. It returns an
+// error only when it cannot start (bad token, unreachable Discord, command
+// registration refused).
+func (b *Bot) Run(ctx context.Context) error {
+	dg, err := b.open()
+	if err != nil {
+		return err
+	}
+	if err := b.registerCommands(); err != nil {
+		b.closeGateway(dg)
+		return err
+	}
+	b.log.Info("discord bot running", "app", b.applicationID(), "guild", b.cfg.GuildID,
+		"shard", b.cfg.ShardID, "shards", max(b.cfg.ShardCount, 1), "message_content", b.cfg.MessageContent)
+
+	<-ctx.Done()
+	b.closeGateway(dg)
+	done := make(chan struct{})
+	go func() { b.jobs.Wait(); close(done) }()
+	select {
+	case <-done:
+		b.log.Info("discord bot stopped")
+	case <-time.After(orDuration(b.cfg.ShutdownTimeout, 45*time.Second)):
+		b.log.Error("discord bot stopped with replies still pending")
+	}
+	return nil
+}
+
+func orDuration(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// Intents returns the gateway intents for cfg: guilds, guild messages and
+// direct messages, plus message content when enabled.
+func Intents(cfg Config) discordgo.Intent {
+	in := discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages
+	if cfg.MessageContent {
+		in |= discordgo.IntentsMessageContent
+	}
+	return in
+}
+
+// open creates the session, installs the handlers and connects.
+func (b *Bot) open() (*discordgo.Session, error) {
+	if b.cfg.APIBase != "" {
+		if err := SetAPIBase(b.cfg.APIBase); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+	}
+	installLogger(b.log)
+	dg, err := discordgo.New("Bot " + b.cfg.Token)
+	if err != nil {
+		return nil, fmt.Errorf("discord: %w", err)
+	}
+	dg.LogLevel = discordgo.LogWarning
+	dg.Identify.Intents = Intents(b.cfg)
+	if b.cfg.ShardCount > 1 {
+		dg.ShardID, dg.ShardCount = b.cfg.ShardID, b.cfg.ShardCount
+	}
+	client := *b.http
+	if b.cfg.GatewayURL != "" {
+		next := client.Transport
+		if next == nil {
+			next = http.DefaultTransport
+		}
+		client.Transport = &gatewayTransport{gatewayURL: b.cfg.GatewayURL, next: next}
+	}
+	dg.Client = &client
+	dg.StateEnabled = false // the adapter needs no cache of guilds and members
+
+	dg.AddHandler(b.onReady)
+	dg.AddHandler(func(s *discordgo.Session, i *discordgo.InteractionCreate) {
+		b.bounded(func() { b.onInteraction(i.Interaction) })
+	})
+	dg.AddHandler(func(s *discordgo.Session, m *discordgo.MessageCreate) {
+		b.bounded(func() { b.onMessage(m.Message) })
+	})
+	if err := dg.Open(); err != nil {
+		return nil, fmt.Errorf("discord: connect to the gateway: %w", err)
+	}
+	b.dg = dg
+	return dg, nil
+}
+
+// bounded runs an event handler with at most cap(b.handlers) running at
+// once (discordgo starts a goroutine per event; the real work is on the
+// service's worker pool, handlers only acknowledge and submit).
+// A panicking handler is logged, not fatal.
+func (b *Bot) bounded(f func()) {
+	b.handlers <- struct{}{}
+	defer func() {
+		<-b.handlers
+		if p := recover(); p != nil {
+			b.log.Error("discord event handler panicked", "panic", p, "stack", string(debug.Stack()))
+		}
+	}()
+	f()
+}
+
+func (b *Bot) onReady(_ *discordgo.Session, r *discordgo.Ready) {
+	if r.User != nil {
+		b.botID.Store(r.User.ID)
+	}
+	if b.cfg.ApplicationID == "" && r.Application != nil {
+		b.appID.Store(r.Application.ID)
+	}
+	b.log.Info("discord gateway ready", "guilds", len(r.Guilds))
+}
+
+func (b *Bot) botUserID() string     { return b.botID.Load().(string) }
+func (b *Bot) applicationID() string { return b.appID.Load().(string) }
+
+// closeGateway closes the websocket. discordgo's heartbeat loop sends its
+// first beat right after connecting, without looking at the close signal;
+// closing before that beat makes the closed session reconnect. So wait
+// (briefly) for DataReady, which it sets after that beat.
+func (b *Bot) closeGateway(dg *discordgo.Session) {
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		dg.RLock()
+		ready := dg.DataReady
+		dg.RUnlock()
+		if ready {
+			break
+		}
+	}
+	if err := dg.Close(); err != nil {
+		b.log.Warn("close discord gateway", "err", err)
+	}
+}
+
+// discordgo logs through a package variable; route it to the newest Bot's
+// slog logger. Its debug level would print the IDENTIFY payload (with the
+// token), so sessions run at LogWarning.
+var (
+	loggerOnce sync.Once
+	dgLog      atomic.Pointer[slog.Logger]
+)
+
+func installLogger(l *slog.Logger) {
+	dgLog.Store(l)
+	loggerOnce.Do(func() {
+		discordgo.Logger = func(level, caller int, format string, a ...any) {
+			lvl := slog.LevelInfo
+			switch level {
+			case discordgo.LogError:
+				lvl = slog.LevelError
+			case discordgo.LogWarning:
+				lvl = slog.LevelWarn
+			case discordgo.LogDebug:
+				return
+			}
+			dgLog.Load().Log(context.Background(), lvl, "discordgo: "+strings.TrimSpace(fmt.Sprintf(format, a...)))
+		}
+	})
+}

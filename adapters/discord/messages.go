@@ -1,0 +1,161 @@
+package discord
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/captionbot/captionbot/bot"
+)
+
+// MaxImagesPerMessage bounds the photos captioned from one message.
+const MaxImagesPerMessage = 4
+
+// typingEvery repeats the typing indicator (Discord shows it for ~10 s).
+const typingEvery = 8 * time.Second
+
+// mentionPattern matches user mentions: <@ID> and the legacy <@!ID>.
+var mentionPattern = regexp.MustCompile(`<@!?(\d+)>`)
+
+// onMessage captions the images of a DM, or of a guild message that
+// mentions the bot (or of the message it replies to). Anything else in a
+// guild is ignored: the bot never speaks unasked.
+func (b *Bot) onMessage(m *discordgo.Message) {
+	if m.Author == nil || m.Author.Bot || m.Author.ID == b.botUserID() {
+		return
+	}
+	dm := m.GuildID == ""
+	if !dm && !b.mentioned(m) {
+		return
+	}
+	source := m
+	if len(m.Attachments) == 0 && m.ReferencedMessage != nil {
+		source = m.ReferencedMessage
+	}
+	if len(source.Attachments) == 0 {
+		b.reply(m, b.noPhotoHint(m, dm))
+		return
+	}
+	var images []*discordgo.MessageAttachment
+	firstRefusal := ""
+	for _, a := range source.Attachments {
+		if r := b.refusal(a); r != "" {
+			if firstRefusal == "" {
+				firstRefusal = r
+			}
+			continue
+		}
+		if len(images) < MaxImagesPerMessage {
+			images = append(images, a)
+		}
+	}
+	if firstRefusal != "" {
+		b.reply(m, firstRefusal)
+	}
+	hint := b.hintOf(m.Content)
+	chat, user := m.ChannelID, m.Author.ID
+	if !dm {
+		chat = m.GuildID
+	}
+	for _, a := range images {
+		b.photos.put(a.ID, a.URL)
+		typing := b.newTyping(m.ChannelID)
+		job := bot.Job{
+			Platform: Platform, ChatID: chat, UserID: user, Group: !dm,
+			PhotoKey: a.ID, Fetch: b.fetchPhoto(a.ID), Hint: hint,
+			Deliver: func(ctx context.Context, res bot.Result) error {
+				typing.stop()
+				return b.sendToChannel(ctx, m.ChannelID, m.ID, res, a.ID)
+			},
+		}
+		if !b.submit(job, func(err error) { b.reply(m, b.userMessage(err)) }) {
+			return // the rest would be refused for the same reason
+		}
+		typing.start()
+	}
+}
+
+// mentioned reports whether m mentions the bot user.
+func (b *Bot) mentioned(m *discordgo.Message) bool {
+	id := b.botUserID()
+	if id == "" {
+		return false
+	}
+	for _, u := range m.Mentions {
+		if u != nil && u.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// hintOf is a message's text without mentions, as a hint for the caption.
+func (b *Bot) hintOf(content string) string {
+	return strings.Join(strings.Fields(mentionPattern.ReplaceAllString(content, " ")), " ")
+}
+
+func (b *Bot) noPhotoHint(m *discordgo.Message, dm bool) string {
+	switch {
+	case dm:
+		return "Send me a photo (JPEG, PNG, WebP or GIF) and I'll write a post for it. " +
+			"/caption does the same with options; /network, /tone, /lang and /hashtags set your defaults."
+	case m.MessageReference != nil && !b.cfg.MessageContent:
+		return "I can't see the photo in the message you replied to. Right-click that message → Apps → " +
+			ContextMenuName + ", or use /caption."
+	default:
+		return "Attach a photo when you mention me, or use /caption, or right-click a message with a photo → Apps → " +
+			ContextMenuName + "."
+	}
+}
+
+// reply answers a message with a short text.
+func (b *Bot) reply(m *discordgo.Message, text string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	f := false
+	_, err := b.dg.ChannelMessageSendComplex(m.ChannelID, &discordgo.MessageSend{
+		Content:         fit(text),
+		Reference:       &discordgo.MessageReference{MessageID: m.ID, ChannelID: m.ChannelID, GuildID: m.GuildID, FailIfNotExists: &f},
+		AllowedMentions: noMentions(),
+	}, discordgo.WithContext(ctx))
+	if err != nil {
+		b.log.Error("reply to message", "chat", m.ChannelID, "err", err)
+	}
+}
+
+// typing shows the typing indicator in a channel from start until stop
+// (or ten repeats, whichever is first).
+type typing struct {
+	b         *Bot
+	channelID string
+	done      chan struct{}
+	once      sync.Once
+}
+
+func (b *Bot) newTyping(channelID string) *typing {
+	return &typing{b: b, channelID: channelID, done: make(chan struct{})}
+}
+
+func (t *typing) start() {
+	go func() {
+		for range 10 {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			err := t.b.dg.ChannelTyping(t.channelID, discordgo.WithContext(ctx))
+			cancel()
+			if err != nil {
+				t.b.log.Debug("typing indicator", "chat", t.channelID, "err", err)
+			}
+			select {
+			case <-t.done:
+				return
+			case <-time.After(typingEvery):
+			}
+		}
+	}()
+}
+
+func (t *typing) stop() { t.once.Do(func() { close(t.done) }) }
