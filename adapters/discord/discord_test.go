@@ -111,7 +111,10 @@ func quietLog(t *testing.T) *slog.Logger {
 
 type tWriter struct{ t *testing.T }
 
-func (w tWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 func (h *harness) wait(what string, cond func(*discordtest.Server) bool) {
 	h.t.Helper()
@@ -550,7 +553,9 @@ func TestPDFGetsFriendlyRefusal(t *testing.T) {
 }
 
 func TestTooLargeAttachmentRefused(t *testing.T) {
-	h := start(t, func(c *Config, _ *bot.Service, _ *bottest.Describer, _ *bottest.Refiner) { c.MaxAttachmentBytes = 1 << 20 })
+	h := start(t, func(c *Config, _ *bot.Service, _ *bottest.Describer, _ *bottest.Refiner) {
+		c.MaxAttachmentBytes = 1 << 20
+	})
 	big := h.srv.Attachment("big.png", "image/png", photo(t))
 	big.Size = 3 << 20 // what Discord reports
 	i := h.slashCaption(big, 0)
