@@ -5,10 +5,11 @@
 //
 // # Tokens
 //
-// Every measure sees the same tokens (Tokenize): lowercase words with
-// punctuation and symbols deleted ("dog's" -> "dogs", "t-shirt" -> "tshirt"),
-// split on white space. pycocoevalcap runs the Stanford PTB tokenizer first;
-// its numbers on the same tokens are what we reproduce.
+// Every measure sees the same tokens (Tokenize): lowercase words split at
+// white space, punctuation and symbols ("dog's" -> "dog s", "t-shirt" ->
+// "t shirt"), as the training text cleaning cuts them. pycocoevalcap runs the
+// Stanford PTB tokenizer first; its numbers on the same tokens are what we
+// reproduce.
 //
 // # BLEU, ROUGE-L, CIDEr-D
 //

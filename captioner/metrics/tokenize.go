@@ -5,19 +5,19 @@ import (
 	"unicode"
 )
 
-// Tokenize lowercases s, deletes punctuation and symbol characters and splits
-// the rest on white space. Deleting (not splitting at) punctuation keeps
-// "dog's" as one token "dogs" and "t-shirt" as "tshirt", which is what the
-// training text cleaning does, so candidates and references share a
-// vocabulary.
+// Tokenize lowercases s, turns punctuation and symbol characters into
+// spaces and splits on white space: "dog's" gives "dog", "s" and "t-shirt"
+// gives "t", "shirt". This is the training text cleaning's rule
+// (models/train/data.py), so references are cut into the words the decoder
+// learnt. Unlike the training cleaning, tokens with digits are kept (as
+// pycocoevalcap keeps them): a reference's "2" is a word the model cannot
+// produce, which is the model's loss.
 func Tokenize(s string) []string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
 		switch {
-		case unicode.IsPunct(r) || unicode.IsSymbol(r):
-			// dropped
-		case unicode.IsSpace(r):
+		case unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsSpace(r):
 			b.WriteByte(' ')
 		default:
 			b.WriteRune(unicode.ToLower(r))
