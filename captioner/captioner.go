@@ -48,7 +48,14 @@ type Options struct {
 	Beam int
 	// MaxLen is the longest caption in words (default 20).
 	MaxLen int
+	// LengthAlpha is the beam search's length normalisation: a finished
+	// caption scores logP / len^LengthAlpha. Zero means DefaultLengthAlpha.
+	LengthAlpha float64
 }
+
+// DefaultLengthAlpha is the length normalisation chosen on the dev split
+// (models/README.md).
+const DefaultLengthAlpha = 0.7
 
 func (o *Options) setDefaults() {
 	if o.Sessions <= 0 {
@@ -62,6 +69,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.MaxLen <= 0 {
 		o.MaxLen = 20
+	}
+	if o.LengthAlpha == 0 {
+		o.LengthAlpha = DefaultLengthAlpha
 	}
 }
 
@@ -123,7 +133,20 @@ func New(opts Options) (*Captioner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Captioner{opts: opts, enc: enc, labels: labels}, nil
+	c := &Captioner{opts: opts, enc: enc, labels: labels}
+	dec, err := loadDecoder(opts.ModelDir, nil)
+	switch {
+	case errors.Is(err, ErrNoDecoder):
+		// Labels only: Description.Caption stays empty.
+	case err != nil:
+		enc.close()
+		return nil, err
+	default:
+		c.decoder = &beamDecoder{dec: dec, opt: BeamOptions{
+			Width: opts.Beam, MaxLen: opts.MaxLen, LengthAlpha: opts.LengthAlpha, NoRepeatTrigram: true,
+		}}
+	}
+	return c, nil
 }
 
 // readLabels reads one class name per line; a line "German shepherd,

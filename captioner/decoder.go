@@ -192,3 +192,32 @@ func (d *decoder) runInit(feat []float32, n int) ([][]float32, error) {
 	}
 	return data, nil
 }
+
+// beamDecoder plugs the decoder into Captioner with its search options.
+type beamDecoder struct {
+	dec *decoder
+	opt BeamOptions
+}
+
+var _ captionDecoder = (*beamDecoder)(nil)
+
+func (b *beamDecoder) decode(ctx context.Context, enc Encoding) (string, float64, error) {
+	caps, err := b.dec.captions(ctx, []Encoding{enc}, b.opt)
+	if err != nil {
+		return "", 0, err
+	}
+	return caps[0].Text, caps[0].Confidence, nil
+}
+
+func (b *beamDecoder) close() error { return b.dec.close() }
+
+// CaptionEncodings decodes a batch of encodings at once (beams of every
+// image run in one step batch). It returns ErrNoDecoder when no decoder is
+// loaded.
+func (c *Captioner) CaptionEncodings(ctx context.Context, encs []Encoding) ([]Caption, error) {
+	b, ok := c.decoder.(*beamDecoder)
+	if !ok {
+		return nil, ErrNoDecoder
+	}
+	return b.dec.captions(ctx, encs, b.opt)
+}
