@@ -85,35 +85,43 @@ type Bot struct {
 // ErrConfig reports an unusable Config.
 var ErrConfig = errors.New("discord: bad configuration")
 
+// Validate reports the first problem with c, wrapping ErrConfig.
+func (c Config) Validate() error {
+	if strings.TrimSpace(c.Token) == "" {
+		return fmt.Errorf("%w: no token (set [discord] token or CAPTIONBOT_DISCORD_TOKEN)", ErrConfig)
+	}
+	if c.ShardCount > 1 && (c.ShardID < 0 || c.ShardID >= c.ShardCount) {
+		return fmt.Errorf("%w: shard_id %d must be from 0 to shard_count-1 (%d)", ErrConfig, c.ShardID, c.ShardCount-1)
+	}
+	if c.ShardCount <= 1 && c.ShardID != 0 {
+		return fmt.Errorf("%w: shard_id %d needs shard_count > %d", ErrConfig, c.ShardID, c.ShardID)
+	}
+	if c.MaxAttachmentBytes < 0 {
+		return fmt.Errorf("%w: negative max attachment size", ErrConfig)
+	}
+	if c.GatewayURL != "" {
+		if err := checkGatewayURL(c.GatewayURL); err != nil {
+			return fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+	}
+	if c.APIBase != "" {
+		if err := checkAPIBase(c.APIBase); err != nil {
+			return fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+	}
+	return nil
+}
+
 // New checks cfg and prepares a Bot on svc. It connects nothing: Run does.
 func New(cfg Config, svc *bot.Service) (*Bot, error) {
-	if strings.TrimSpace(cfg.Token) == "" {
-		return nil, fmt.Errorf("%w: no token (set [discord] token or CAPTIONBOT_DISCORD_TOKEN)", ErrConfig)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	if svc == nil {
 		return nil, fmt.Errorf("%w: no service", ErrConfig)
 	}
-	if cfg.ShardCount > 1 && (cfg.ShardID < 0 || cfg.ShardID >= cfg.ShardCount) {
-		return nil, fmt.Errorf("%w: shard_id %d must be from 0 to shard_count-1 (%d)", ErrConfig, cfg.ShardID, cfg.ShardCount-1)
-	}
-	if cfg.ShardCount <= 1 && cfg.ShardID != 0 {
-		return nil, fmt.Errorf("%w: shard_id %d needs shard_count > %d", ErrConfig, cfg.ShardID, cfg.ShardID)
-	}
-	if cfg.MaxAttachmentBytes < 0 {
-		return nil, fmt.Errorf("%w: negative max attachment size", ErrConfig)
-	}
 	if cfg.MaxAttachmentBytes == 0 {
 		cfg.MaxAttachmentBytes = DefaultMaxAttachmentBytes
-	}
-	if cfg.GatewayURL != "" {
-		if err := checkGatewayURL(cfg.GatewayURL); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
-		}
-	}
-	if cfg.APIBase != "" {
-		if err := checkAPIBase(cfg.APIBase); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
-		}
 	}
 	b := &Bot{
 		cfg:      cfg,

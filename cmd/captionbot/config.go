@@ -19,6 +19,7 @@ import (
 type config struct {
 	Captioner captionerConfig `toml:"captioner"`
 	Telegram  telegramConfig  `toml:"telegram"`
+	Discord   discordConfig   `toml:"discord"`
 	Store     storeConfig     `toml:"store"`
 	Bot       botConfig       `toml:"bot"`
 	Log       logConfig       `toml:"log"`
