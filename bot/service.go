@@ -72,7 +72,8 @@ type Service struct {
 	// Workers is the number of jobs run at once; zero means runtime.NumCPU().
 	Workers int
 	// QueueSize bounds the jobs waiting for a worker; when it is full, Submit
-	// returns ErrBusy. Zero means 16 per worker.
+	// returns ErrBusy. A queued job holds no photo (Fetch runs in the
+	// worker), so the queue is cheap. Zero means 16 per worker, at least 256.
 	QueueSize int
 	// UserRate and UserBurst limit the photos one user may submit (token
 	// bucket: Burst at once, then Rate per second). ChatRate and ChatBurst do
@@ -175,7 +176,7 @@ func (s *Service) Start() error {
 	}
 	size := s.QueueSize
 	if size <= 0 {
-		size = 16 * workers
+		size = max(16*workers, 256)
 	}
 	s.started = true
 	s.queue = make(chan *queued, size)

@@ -18,8 +18,9 @@ type botConfig struct {
 	DefaultNetwork string `toml:"default_network"`
 	// Workers is the number of photos captioned at once; 0 = one per CPU.
 	Workers int `toml:"workers"`
-	// QueueSize bounds photos waiting for a worker; 0 = 16 per worker.
-	// When full, users are told to try again shortly.
+	// QueueSize bounds photos waiting for a worker.
+	// When full, users are told to try again shortly. 0 = 16 per worker,
+	// at least 256.
 	QueueSize int `toml:"queue_size"`
 	// UserPerMinute and UserBurst limit each user's photos (a burst at
 	// once, then so many per minute); ChatPerMinute and ChatBurst limit each
