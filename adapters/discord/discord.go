@@ -143,25 +143,40 @@ func New(cfg Config, svc *bot.Service) (*Bot, error) {
 	return b, nil
 }
 
-// Run connects to the gateway, registers the commands and handles events
-// until ctx ends. Then it closes the gateway, waits (up to ShutdownTimeout)
-// until every job it submitted was delivered, and returns nil. It returns an
-// error only when it cannot start (bad token, unreachable Discord, command
-// registration refused).
-func (b *Bot) Run(ctx context.Context) error {
+// Connect connects to the gateway and registers the commands. Run calls it
+// when it was not called before; call it first to learn about a bad token or
+// an unreachable Discord before running anything else. discordgo's dialer
+// and HTTP client bound how long it takes.
+func (b *Bot) Connect() error {
+	if b.dg != nil {
+		return errors.New("discord: already connected")
+	}
 	dg, err := b.open()
 	if err != nil {
 		return err
 	}
 	if err := b.registerCommands(); err != nil {
 		b.closeGateway(dg)
+		b.dg = nil
 		return err
 	}
-	b.log.Info("discord bot running", "app", b.applicationID(), "guild", b.cfg.GuildID,
+	b.log.Info("discord bot connected", "app", b.applicationID(), "guild", b.cfg.GuildID,
 		"shard", b.cfg.ShardID, "shards", max(b.cfg.ShardCount, 1), "message_content", b.cfg.MessageContent)
+	return nil
+}
 
+// Run handles events until ctx ends (connecting first unless Connect was
+// called). Then it closes the gateway, waits (up to ShutdownTimeout) until
+// every job it submitted was delivered, and returns nil. It returns an error
+// only when it cannot connect.
+func (b *Bot) Run(ctx context.Context) error {
+	if b.dg == nil {
+		if err := b.Connect(); err != nil {
+			return err
+		}
+	}
 	<-ctx.Done()
-	b.closeGateway(dg)
+	b.closeGateway(b.dg)
 	done := make(chan struct{})
 	go func() { b.jobs.Wait(); close(done) }()
 	select {
@@ -225,10 +240,11 @@ func (b *Bot) open() (*discordgo.Session, error) {
 	dg.AddHandler(func(s *discordgo.Session, m *discordgo.MessageCreate) {
 		b.bounded(func() { b.onMessage(m.Message) })
 	})
+	b.dg = dg // before Open: handlers use it as soon as events arrive
 	if err := dg.Open(); err != nil {
+		b.dg = nil
 		return nil, fmt.Errorf("discord: connect to the gateway: %w", err)
 	}
-	b.dg = dg
 	return dg, nil
 }
 
