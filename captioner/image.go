@@ -10,7 +10,6 @@ import (
 	_ "image/jpeg" // registers JPEG
 	_ "image/png"  // registers PNG
 
-	"golang.org/x/image/draw"
 	_ "golang.org/x/image/webp" // registers WebP
 
 	"github.com/captionbot/captionbot/bot"
@@ -81,10 +80,10 @@ func DecodeImage(data []byte) (image.Image, error) {
 
 // Preprocess writes img into dst as the encoder expects it: squashed (aspect
 // ratio not kept) to InputSize×InputSize, RGB, HWC, each value
-// pixel/127.5 - 1. Downscaling uses a bilinear (tent) kernel stretched to the
+// pixel/127.5 - 1. Resizing uses a bilinear (tent) kernel stretched to the
 // scale factor, so big photos are area-averaged rather than aliased — the
-// same filter as PIL's Image.resize(BILINEAR), which the converter uses.
-// Transparent pixels become black.
+// same filter as PIL's Image.resize(BILINEAR), which the converter uses
+// (resize.go). Transparent pixels become black.
 //
 // dst must hold at least InputLen values; Preprocess panics otherwise, as
 // copy would.
@@ -95,21 +94,15 @@ func Preprocess(img image.Image, dst []float32) {
 		img, o = oi.src, oi.o
 	}
 	b := img.Bounds()
-	switch src := img.(type) {
-	case *image.YCbCr:
-		if b.Dx() == InputSize && b.Dy() == InputSize {
-			ycbcrToTensor(src, dst)
-			break
-		}
-		scaleToTensor(src, dst)
-	case *image.RGBA:
-		if b.Dx() == InputSize && b.Dy() == InputSize {
-			rgbaToTensor(src, dst)
-			break
-		}
-		scaleToTensor(src, dst)
+	src224, isYCbCr := img.(*image.YCbCr)
+	rgba224, isRGBA := img.(*image.RGBA)
+	switch {
+	case isYCbCr && b.Dx() == InputSize && b.Dy() == InputSize:
+		ycbcrToTensor(src224, dst)
+	case isRGBA && b.Dx() == InputSize && b.Dy() == InputSize:
+		rgbaToTensor(rgba224, dst)
 	default:
-		scaleToTensor(src, dst)
+		resizeToTensor(toRGB(img, boxFactor(b.Dx(), b.Dy())), dst)
 	}
 	if o != orientNormal {
 		orientTensor(dst, o)
@@ -147,48 +140,4 @@ func rgbaToTensor(src *image.RGBA, dst []float32) {
 			i += 3
 		}
 	}
-}
-
-// scaleToTensor resamples src straight into the tensor with
-// golang.org/x/image/draw, through tensorImage: no 8-bit intermediate image,
-// so the only rounding is draw's 16-bit output.
-func scaleToTensor(src image.Image, dst []float32) {
-	t := tensorImage(dst)
-	draw.BiLinear.Scale(t, t.Bounds(), src, src.Bounds(), draw.Src, nil)
-}
-
-// tensorImage is a draw.RGBA64Image whose pixels are the encoder's input
-// tensor (InputSize×InputSize, RGB, values in -1..1). Writing to it is all
-// draw needs; reading converts back for completeness.
-type tensorImage []float32
-
-func (t tensorImage) ColorModel() color.Model { return color.RGBA64Model }
-func (t tensorImage) Bounds() image.Rectangle { return image.Rect(0, 0, InputSize, InputSize) }
-func (t tensorImage) At(x, y int) color.Color { return t.RGBA64At(x, y) }
-
-func (t tensorImage) RGBA64At(x, y int) color.RGBA64 {
-	if !(image.Point{x, y}.In(t.Bounds())) {
-		return color.RGBA64{}
-	}
-	i := (y*InputSize + x) * InputChannels
-	back := func(v float32) uint16 { return uint16((v+1)*(65535.0/2) + 0.5) }
-	return color.RGBA64{R: back(t[i]), G: back(t[i+1]), B: back(t[i+2]), A: 0xffff}
-}
-
-func (t tensorImage) Set(x, y int, c color.Color) {
-	r, g, b, _ := c.RGBA()
-	t.SetRGBA64(x, y, color.RGBA64{R: uint16(r), G: uint16(g), B: uint16(b)})
-}
-
-// SetRGBA64 stores the colour, alpha-premultiplied as draw gives it, so a
-// transparent pixel is black.
-func (t tensorImage) SetRGBA64(x, y int, c color.RGBA64) {
-	if !(image.Point{x, y}.In(t.Bounds())) {
-		return
-	}
-	const scale = 2.0 / 65535
-	i := (y*InputSize + x) * InputChannels
-	t[i] = float32(c.R)*scale - 1
-	t[i+1] = float32(c.G)*scale - 1
-	t[i+2] = float32(c.B)*scale - 1
 }

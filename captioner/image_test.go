@@ -267,7 +267,7 @@ func TestPreprocessFastPathsMatchResampler(t *testing.T) {
 	for _, img := range []image.Image{src, toYCbCr(src)} {
 		fast, slow := make([]float32, InputLen), make([]float32, InputLen)
 		Preprocess(img, fast)
-		scaleToTensor(img, slow)
+		drawScaleToTensor(img, slow)
 		if d := maxAbsDiff(fast, slow); d > 2.0/255 {
 			t.Errorf("%T: fast path differs from the resampler by %g", img, d)
 		}
