@@ -21,7 +21,7 @@ import (
 
 func init() {
 	register("caption", command{
-		summary: "caption photos offline: captionbot caption [--json] [--config FILE] PATH...",
+		summary: "caption photos offline: captionbot caption [--json] [--config FILE] [--network NAME ...] PATH...",
 		run:     runCaption,
 	})
 }
@@ -48,6 +48,8 @@ type captionLine struct {
 	EncoderMS  float64     `json:"encoder_ms"`
 	DecoderMS  float64     `json:"decoder_ms,omitempty"`
 	MS         float64     `json:"ms"`
+	// PostFields are set with --network (caption_post.go).
+	*PostFields
 }
 
 func runCaption(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -55,8 +57,9 @@ func runCaption(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fl.SetOutput(stderr)
 	asJSON := fl.Bool("json", false, "print one JSON object per photo per line")
 	configPath := fl.String("config", "", "TOML config `FILE` (default: built-in defaults)")
+	post := addPostFlags(fl)
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: captionbot caption [--json] [--config FILE] PATH...")
+		fmt.Fprintln(stderr, "usage: captionbot caption [--json] [--config FILE] [--network NAME [--tone T] [--lang CODE] [--hashtags N] [--hint TEXT]] PATH...")
 		fmt.Fprintln(stderr, "\nCaptions photos (JPEG, PNG, GIF, WebP); folders are searched recursively.")
 		fl.PrintDefaults()
 	}
@@ -69,6 +72,10 @@ func runCaption(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	if len(paths) == 0 {
 		fl.Usage()
+		return exitUsage
+	}
+	if err := post.check(); err != nil {
+		fmt.Fprintf(stderr, "captionbot: %v\n", err)
 		return exitUsage
 	}
 	cfg, err := loadConfig(*configPath)
@@ -85,6 +92,10 @@ func runCaption(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitFailure
 	}
 	defer closer.Close()
+	if err := post.open(cfg, stderr); err != nil {
+		fmt.Fprintf(stderr, "captionbot: %v\n", err)
+		return exitUsage
+	}
 
 	items := listImages(paths)
 	inflight := cfg.Captioner.Sessions + runtime.GOMAXPROCS(0)
@@ -102,9 +113,18 @@ func runCaption(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			fmt.Fprintf(stderr, "captionbot: %s: %v\n", r.line.Image, r.err)
 			return
 		}
+		if err := post.refine(ctx, &r.line); err != nil {
+			failed++
+			fmt.Fprintf(stderr, "captionbot: %s: %v\n", r.line.Image, err)
+			return
+		}
 		if *asJSON {
 			b, _ := json.Marshal(r.line) // plain structs and numbers: cannot fail
 			fmt.Fprintf(stdout, "%s\n", b)
+			return
+		}
+		if r.line.PostFields != nil {
+			printPostText(stdout, r.line)
 			return
 		}
 		printCaptionText(stdout, r.line)

@@ -18,6 +18,7 @@ import (
 // sections do not depend on each other.
 type config struct {
 	Captioner captionerConfig `toml:"captioner"`
+	Refiner   refinerConfig   `toml:"refiner"`
 	Telegram  telegramConfig  `toml:"telegram"`
 	Discord   discordConfig   `toml:"discord"`
 	Store     storeConfig     `toml:"store"`
