@@ -361,12 +361,18 @@ func (b *Bot) dispatch(id int64, u tgbotapi.Update) {
 	var once sync.Once
 	finish := func() {
 		once.Do(func() {
-			if b.Journal != nil {
+			if b.Journal == nil {
+				b.inflight.Done()
+				return
+			}
+			// The journal batches concurrent removals into one fsync; that
+			// wait must not hold up the service's worker that delivered.
+			go func() {
+				defer b.inflight.Done()
 				if err := b.Journal.Done(context.Background(), id); err != nil {
 					b.log().Error("journal done failed", "update", id, "err", err)
 				}
-			}
-			b.inflight.Done()
+			}()
 		})
 	}
 	b.sem <- struct{}{}
