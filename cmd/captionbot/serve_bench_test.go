@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	tg "github.com/captionbot/captionbot/adapters/telegram/telegramtest"
+	"github.com/captionbot/captionbot/bot"
+	"github.com/captionbot/captionbot/bot/bottest"
+	"github.com/captionbot/captionbot/captioner"
+)
+
+// BenchmarkServe100Photos is the issue's load test: 100 photos from 20
+// users arrive at once through the fake Bot API server; every one must be
+// answered exactly once. It reports photos/s, p50/p95 time to reply and the
+// process's peak RSS (the test binary, fake server included).
+//
+//	go test ./cmd/captionbot -run XXX -bench Serve100Photos -benchtime 1x
+//
+// "fake" captions with bottest (instant), so its times are the bot's own
+// overhead (polling, typing, getFile, download, queue, offline refiner,
+// reply); "onnx" uses the real captioner and runs only where
+// models/encoder.onnx and ONNX Runtime are installed.
+func BenchmarkServe100Photos(b *testing.B) {
+	photos := benchPhotos(b, 100)
+	b.Run("fake", func(b *testing.B) {
+		old := openDescriber
+		b.Cleanup(func() { openDescriber = old })
+		d := &bottest.Describer{}
+		openDescriber = func(*config) (bot.Describer, io.Closer, error) { return d, io.NopCloser(nil), nil }
+		benchServe(b, photos)
+	})
+	b.Run("onnx", func(b *testing.B) {
+		if _, err := captioner.FindRuntimeLibrary(""); err != nil {
+			b.Skip("no ONNX Runtime: ", err)
+		}
+		benchServe(b, photos)
+	})
+}
+
+// benchPhotos makes n distinct 800×600 JPEGs (gradients and stripes), so
+// the caption cache never hits.
+func benchPhotos(b *testing.B, n int) [][]byte {
+	b.Helper()
+	out := make([][]byte, n)
+	for i := range out {
+		img := image.NewRGBA(image.Rect(0, 0, 800, 600))
+		for y := range 600 {
+			for x := range 800 {
+				img.Set(x, y, color.RGBA{uint8(x*255/800 + i), uint8(y*255/600 + 3*i), uint8((x/(10+i%7) + y/13) % 2 * 200), 255})
+			}
+		}
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 85}); err != nil {
+			b.Fatal(err)
+		}
+		out[i] = buf.Bytes()
+	}
+	return out
+}
+
+func benchServe(b *testing.B, photos [][]byte) {
+	const users = 20
+	for range b.N {
+		b.StopTimer()
+		api := tg.NewServer()
+		for i, p := range photos {
+			api.AddFile("photo"+strconv.Itoa(i), p)
+		}
+		b.Setenv(envTelegramToken, "")
+		cfg := writeConfigB(b, fmt.Sprintf(`
+[telegram]
+token = %q
+api_endpoint = %q
+file_endpoint = %q
+[store]
+path = %q
+[log]
+level = "error"
+`, tg.Token, api.APIEndpoint(), api.FileEndpoint(), filepath.Join(b.TempDir(), "bench.db")))
+		resetPeakRSS()
+		ctx, cancel := context.WithCancel(context.Background())
+		code := make(chan int, 1)
+		var stderr safeBuffer
+		go func() { code <- run(ctx, []string{"serve", "--config", cfg}, io.Discard, &stderr) }()
+		wctx, wcancel := context.WithTimeout(context.Background(), time.Minute)
+		if _, err := api.WaitCalls(wctx, "setMyCommands", 1); err != nil {
+			b.Fatalf("serve did not start: %v\n%s", err, stderr.String())
+		}
+		b.StartTimer()
+
+		pushed := make(map[string]time.Time, len(photos))
+		cpu0 := cpuTime()
+		start := time.Now()
+		for i := range photos {
+			user := int64(1 + i%users)
+			msgID := 100 + i
+			pushed[fmt.Sprintf("%d/%d", user, msgID)] = time.Now()
+			api.Push(tg.Message(tg.PhotoMessage(msgID, tg.PrivateChat(user), user, "photo"+strconv.Itoa(i), "")))
+		}
+		calls, err := api.WaitCalls(wctx, "sendMessage", len(photos))
+		if err != nil {
+			b.Fatalf("%v\n%s", err, stderr.String())
+		}
+		b.StopTimer()
+		cpu := cpuTime() - cpu0
+		wcancel()
+		var lat []time.Duration
+		var last time.Time
+		seen := map[string]bool{}
+		for _, c := range calls {
+			key := c.Params.Get("chat_id") + "/" + c.Params.Get("reply_to_message_id")
+			if seen[key] {
+				b.Errorf("photo %s answered twice", key)
+			}
+			seen[key] = true
+			if c.Params.Get("reply_markup") == "" {
+				b.Errorf("photo %s got no post: %q", key, c.Params.Get("text"))
+			}
+			lat = append(lat, c.At.Sub(pushed[key]))
+			if c.At.After(last) {
+				last = c.At
+			}
+		}
+		cancel()
+		if c := <-code; c != exitOK {
+			b.Fatalf("serve exit %d\n%s", c, stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+		if n := len(api.Calls("sendMessage")); n != len(photos) {
+			b.Errorf("%d replies for %d photos", n, len(photos))
+		}
+		api.Close()
+
+		slices.Sort(lat)
+		elapsed := last.Sub(start)
+		b.ReportMetric(float64(len(photos))/elapsed.Seconds(), "photos/s")
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
+		b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds())/1000, "p95_ms")
+		b.ReportMetric(float64(elapsed.Microseconds())/1000/float64(len(photos)), "ms/photo")
+		b.ReportMetric(float64(cpu.Microseconds())/1000/float64(len(photos)), "cpu_ms/photo")
+		if rss := peakRSS(); rss > 0 {
+			b.ReportMetric(float64(rss)/1024, "peakRSS_MB")
+		}
+	}
+}
+
+func writeConfigB(b *testing.B, text string) string {
+	b.Helper()
+	p := filepath.Join(b.TempDir(), "captionbot.toml")
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
+// cpuTime is the process's user+system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// resetPeakRSS resets the kernel's VmHWM for this process (Linux).
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// peakRSS is VmHWM in KiB, 0 where /proc is missing.
+func peakRSS() int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb
+		}
+	}
+	return 0
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/captionbot/captionbot/adapters/bolt"
+	tg "github.com/captionbot/captionbot/adapters/telegram/telegramtest"
+	"github.com/captionbot/captionbot/bot"
+	"github.com/captionbot/captionbot/bot/bottest"
+)
+
+// serveConfig writes a config pointing Telegram at api and the store at db.
+func serveConfig(t *testing.T, api *tg.Server, db string) string {
+	t.Helper()
+	t.Setenv(envTelegramToken, "")
+	return writeConfig(t, fmt.Sprintf(`
+[telegram]
+token = %q
+api_endpoint = %q
+file_endpoint = %q
+poll_timeout = "2s"
+[store]
+path = %q
+[bot]
+workers = 2
+[log]
+level = "warn"
+`, tg.Token, api.APIEndpoint(), api.FileEndpoint(), db))
+}
+
+// safeBuffer is a bytes.Buffer for a goroutine's stderr.
+type safeBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startServe runs "captionbot serve" until the returned stop is called
+// (SIGTERM), which returns the exit code.
+func startServe(t *testing.T, cfgPath string) (stop func() int, stderr *safeBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stderr = &safeBuffer{}
+	code := make(chan int, 1)
+	go func() { code <- run(ctx, []string{"serve", "--config", cfgPath}, io.Discard, stderr) }()
+	return func() int {
+		cancel()
+		select {
+		case c := <-code:
+			return c
+		case <-time.After(30 * time.Second):
+			t.Fatal("serve did not stop")
+			return -1
+		}
+	}, stderr
+}
+
+func waitCalls(t *testing.T, api *tg.Server, method string, n int) []tg.Call {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	calls, err := api.WaitCalls(ctx, method, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return calls
+}
+
+func TestServeTelegramEndToEnd(t *testing.T) {
+	useDescriber(t, &bottest.Describer{})
+	api := tg.NewServer()
+	defer api.Close()
+	db := filepath.Join(t.TempDir(), "captionbot.db")
+	cfg := serveConfig(t, api, db)
+	api.AddFile("p1", []byte("jpeg"))
+
+	stop, stderr := startServe(t, cfg)
+	api.Push(tg.Message(tg.TextMessage(1, tg.PrivateChat(42), 42, "/network linkedin", nil)))
+	api.Push(tg.Message(tg.PhotoMessage(2, tg.PrivateChat(42), 42, "p1", "")))
+	sent := waitCalls(t, api, "sendMessage", 2)
+	post := sent[1].Params.Get("text")
+	if !strings.Contains(strings.ToLower(post), "dog") || sent[1].Params.Get("reply_markup") == "" {
+		t.Errorf("post %q", post)
+	}
+	if code := stop(); code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr.String())
+	}
+	if strings.Contains(stderr.String(), tg.Token) {
+		t.Error("token in logs")
+	}
+
+	// The settings survived in the store.
+	st, err := bolt.Open(db, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	got, _ := st.Get(context.Background(), bot.PrefKey{Platform: "telegram", Scope: bot.ScopeUser, ID: "42"})
+	if got.Network != "linkedin" {
+		t.Errorf("stored %+v", got)
+	}
+}
+
+func TestServeWithoutTokensExits2(t *testing.T) {
+	t.Setenv(envTelegramToken, "")
+	t.Setenv("CAPTIONBOT_DISCORD_TOKEN", "")
+	var stderr bytes.Buffer
+	if code := run(context.Background(), []string{"serve", "--config", writeConfig(t, "")}, io.Discard, &stderr); code != exitUsage ||
+		!strings.Contains(stderr.String(), "no chat platform has a token") {
+		t.Errorf("code %d, stderr %q", code, stderr.String())
+	}
+}
+
+func TestServeSecondInstanceExits(t *testing.T) {
+	useDescriber(t, &bottest.Describer{})
+	api := tg.NewServer()
+	defer api.Close()
+	db := filepath.Join(t.TempDir(), "captionbot.db")
+	st, err := bolt.Open(db, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var stderr bytes.Buffer
+	if code := run(context.Background(), []string{"serve", "--config", serveConfig(t, api, db)}, io.Discard, &stderr); code != exitUsage ||
+		!strings.Contains(stderr.String(), "in use by another captionbot") {
+		t.Errorf("code %d, stderr %q", code, stderr.String())
+	}
+}
+
+func TestServeBadTokenFails(t *testing.T) {
+	useDescriber(t, &bottest.Describer{})
+	api := tg.NewServer()
+	defer api.Close()
+	cfg := serveConfig(t, api, filepath.Join(t.TempDir(), "c.db"))
+	t.Setenv(envTelegramToken, "999:wrong-token")
+	var stderr bytes.Buffer
+	if code := run(context.Background(), []string{"serve", "--config", cfg}, io.Discard, &stderr); code != exitFailure ||
+		strings.Contains(stderr.String(), "wrong-token") || !strings.Contains(stderr.String(), "telegram") {
+		t.Errorf("code %d, stderr %q", code, stderr.String())
+	}
+}
