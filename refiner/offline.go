@@ -39,22 +39,38 @@ var _ bot.Refiner = (*Offline)(nil)
 // Refine writes the offline post for req. It fails only for an unknown
 // network, tone or language (errors wrapping the prompts sentinels).
 func (o *Offline) Refine(_ context.Context, req bot.RefineRequest) (bot.Post, error) {
-	n, err := prompts.Lookup(req.Network)
+	n, req, err := resolve(req)
 	if err != nil {
 		return bot.Post{}, err
+	}
+	return o.write(n, req), nil
+}
+
+// resolve checks a request and normalises it: the network's name, the tone
+// (the network's default when empty), the language code, the resolved
+// hashtag count and a non-negative variant. Errors wrap the prompts sentinels.
+func resolve(req bot.RefineRequest) (prompts.Network, bot.RefineRequest, error) {
+	n, err := prompts.Lookup(req.Network)
+	if err != nil {
+		return n, req, err
 	}
 	tone, err := prompts.NormalizeTone(n, req.Tone)
 	if err != nil {
-		return bot.Post{}, err
+		return n, req, err
 	}
-	if _, err := prompts.NormalizeLanguage(req.Language); err != nil {
-		return bot.Post{}, err
+	lang, err := prompts.NormalizeLanguage(req.Language)
+	if err != nil {
+		return n, req, err
 	}
-	return o.write(n, tone, req), nil
+	req.Network, req.Tone, req.Language = n.Name, tone, lang
+	req.Hashtags = n.HashtagCount(req.Hashtags)
+	req.Variant = max(req.Variant, 0)
+	return n, req, nil
 }
 
-// write builds the post once the request is known to be valid.
-func (o *Offline) write(n prompts.Network, tone string, req bot.RefineRequest) bot.Post {
+// write builds the post for a request resolve has checked.
+func (o *Offline) write(n prompts.Network, req bot.RefineRequest) bot.Post {
+	tone := req.Tone
 	minScore := o.MinLabelScore
 	if minScore == 0 {
 		minScore = DefaultMinLabelScore
@@ -91,7 +107,6 @@ func (o *Offline) write(n prompts.Network, tone string, req bot.RefineRequest) b
 		}
 	}
 
-	count := n.HashtagCount(req.Hashtags)
 	candidates := hashtagCandidates(d, req.Hint, minScore)
 	candidates = append(candidates, framings.Tones[tone].Fillers...)
 	post := bot.Post{
@@ -100,7 +115,7 @@ func (o *Offline) write(n prompts.Network, tone string, req bot.RefineRequest) b
 		AltText:  sentenceText,
 		Refiner:  OfflineName,
 	}
-	return Enforce(n, post, count)
+	return Enforce(n, post, req.Hashtags)
 }
 
 // emoji picks the emoji a post ends with: none where the network or the tone

@@ -56,24 +56,12 @@ func (r *Refiner) Refine(ctx context.Context, req bot.RefineRequest) (bot.Post, 
 	if err := ctx.Err(); err != nil {
 		return bot.Post{}, err
 	}
-	n, err := prompts.Lookup(req.Network)
+	n, req, err := resolve(req)
 	if err != nil {
 		return bot.Post{}, err
 	}
-	tone, err := prompts.NormalizeTone(n, req.Tone)
-	if err != nil {
-		return bot.Post{}, err
-	}
-	lang, err := prompts.NormalizeLanguage(req.Language)
-	if err != nil {
-		return bot.Post{}, err
-	}
-	req.Network, req.Tone, req.Language = n.Name, tone, lang
-	req.Hashtags = n.HashtagCount(req.Hashtags)
-	req.Variant = max(req.Variant, 0)
-
 	start := time.Now()
-	offline := r.Offline.write(n, tone, req)
+	offline := r.Offline.write(n, req)
 	if r.writer == nil {
 		r.log().Info("post refined", "refiner", OfflineName, "network", n.Name, "variant", req.Variant)
 		return offline, nil
