@@ -148,7 +148,7 @@ func choicesKeyboard(c *bot.Choices) tgbotapi.InlineKeyboardMarkup {
 // handleCallback answers a button press: a post button re-renders the post
 // from the cached description; a settings button changes the setting.
 // answerCallbackQuery is always called, exactly once.
-func (b *Bot) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery, finish func()) {
+func (b *Bot) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery, tr *tracker) {
 	answer := func(text string, alert bool) {
 		cb := tgbotapi.NewCallback(q.ID, text)
 		cb.ShowAlert = alert
@@ -158,11 +158,11 @@ func (b *Bot) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery, fin
 	}
 	if q.Message == nil || q.Message.Chat == nil || q.From == nil {
 		answer("This button has expired.", false)
-		finish()
+		tr.finish()
 		return
 	}
 	if setting, value, ok := strings.Cut(strings.TrimPrefix(q.Data, "s|"), "|"); ok && strings.HasPrefix(q.Data, "s|") {
-		defer finish()
+		defer tr.finish()
 		req := b.commandRequest(ctx, q.Message.Chat, q.From.ID, nil, bot.Command{Name: setting, Args: value})
 		if !slices.Contains(settingCommands, setting) {
 			answer("This button has expired.", false)
@@ -179,14 +179,14 @@ func (b *Bot) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery, fin
 	st, ok := parsePostState(q.Data)
 	if !ok {
 		answer("This button has expired.", false)
-		finish()
+		tr.finish()
 		return
 	}
 	photoMsg := q.Message.ReplyToMessage
 	ref, ok := photoOf(photoMsg)
 	if !ok {
 		answer(bot.UserMessage(bot.ErrPhotoExpired), true)
-		finish()
+		tr.finish()
 		return
 	}
 	trigger := *q.Message
@@ -198,7 +198,7 @@ func (b *Bot) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery, fin
 		variant:  st.variant,
 		editID:   q.Message.MessageID,
 		refuse:   func(err error) { submitErr = err },
-	}, finish)
+	}, tr)
 	if submitErr != nil {
 		answer(bot.UserMessage(submitErr), true)
 		return

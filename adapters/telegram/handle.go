@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,15 +18,15 @@ import (
 	"github.com/captionbot/captionbot/bot"
 )
 
-// handle routes one update; finish is called once its reply went out.
-func (b *Bot) handle(ctx context.Context, u tgbotapi.Update, finish func()) {
+// handle routes one update; tr is finished once its reply went out.
+func (b *Bot) handle(ctx context.Context, u tgbotapi.Update, tr *tracker) {
 	switch {
 	case u.CallbackQuery != nil:
-		b.handleCallback(ctx, u.CallbackQuery, finish)
+		b.handleCallback(ctx, u.CallbackQuery, tr)
 	case u.Message != nil && u.Message.Chat != nil:
-		b.handleMessage(ctx, u.Message, finish)
+		b.handleMessage(ctx, u.Message, tr)
 	default:
-		finish()
+		tr.finish()
 	}
 }
 
@@ -98,7 +99,7 @@ func mentions(text, username string) (bool, string) {
 	return true, strings.TrimSpace(text[:i] + text[i+len(at):])
 }
 
-func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message, finish func()) {
+func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message, tr *tracker) {
 	private := m.Chat.IsPrivate()
 	text := m.Text
 	if text == "" {
@@ -111,7 +112,7 @@ func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message, finish fun
 		addressed := private
 		if isCmd {
 			if cmd.Name != "caption" && !private {
-				finish() // some other command as a photo caption: not for us in a group
+				tr.finish() // some other command as a photo caption: not for us in a group
 				return
 			}
 			addressed, hint = true, cmd.Args
@@ -120,19 +121,19 @@ func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message, finish fun
 			addressed, hint = true, rest
 		}
 		if !addressed {
-			finish() // groups: speak only when asked
+			tr.finish() // groups: speak only when asked
 			return
 		}
-		b.submitPhoto(ctx, m, m, ref, photoJob{hint: hint}, finish)
+		b.submitPhoto(ctx, m, m, ref, photoJob{hint: hint}, tr)
 		return
 	}
 	if isCmd && cmd.Name == "caption" {
 		if ref, ok := photoOf(m.ReplyToMessage); ok {
-			b.submitPhoto(ctx, m, m.ReplyToMessage, ref, photoJob{hint: cmd.Args}, finish)
+			b.submitPhoto(ctx, m, m.ReplyToMessage, ref, photoJob{hint: cmd.Args}, tr)
 			return
 		}
 	}
-	defer finish()
+	defer tr.finish()
 	if isCmd {
 		b.handleCommand(ctx, m, cmd)
 		return
@@ -160,7 +161,7 @@ type photoJob struct {
 
 // submitPhoto queues a job for the photo in photoMsg, asked for by trigger
 // (the same message, a /caption reply, or the message under a button).
-func (b *Bot) submitPhoto(ctx context.Context, trigger, photoMsg *tgbotapi.Message, ref photoRef, pj photoJob, finish func()) {
+func (b *Bot) submitPhoto(ctx context.Context, trigger, photoMsg *tgbotapi.Message, ref photoRef, pj photoJob, tr *tracker) {
 	chatID := trigger.Chat.ID
 	refuse := func(err error) {
 		if pj.refuse != nil {
@@ -168,7 +169,7 @@ func (b *Bot) submitPhoto(ctx context.Context, trigger, photoMsg *tgbotapi.Messa
 		} else {
 			b.replyText(ctx, chatID, photoMsg.MessageID, bot.UserMessage(err))
 		}
-		finish()
+		tr.finish()
 	}
 	if !ref.image {
 		refuse(bot.ErrUnsupportedFile)
@@ -194,17 +195,30 @@ func (b *Bot) submitPhoto(ctx context.Context, trigger, photoMsg *tgbotapi.Messa
 		Variant:  pj.variant,
 		Deliver: func(ctx context.Context, res bot.Result) error {
 			stopTyping()
-			defer finish()
+			if errors.Is(res.Err, bot.ErrStopped) && b.canKeep(pj) {
+				tr.keep() // cut off by shutdown: replayed at the next start
+				return nil
+			}
+			defer tr.finish()
 			return b.deliver(ctx, chatID, photoMsg.MessageID, pj.editID, res)
 		},
 	}
 	if err := b.svc.Submit(job); err != nil {
 		stopTyping()
+		if errors.Is(err, bot.ErrStopped) && b.canKeep(pj) {
+			tr.keep() // taken in just as the service stopped
+			return
+		}
 		refuse(err)
 		return
 	}
 	go b.typing(typingCtx, chatID)
 }
+
+// canKeep reports whether a photo request stopped by shutdown can wait in
+// the journal for the next start instead of getting a "try again" reply.
+// Button presses cannot: their callback query expires.
+func (b *Bot) canKeep(pj photoJob) bool { return b.Journal != nil && pj.editID == 0 }
 
 // typing re-sends the "typing" chat action every TypingInterval until ctx
 // ends.

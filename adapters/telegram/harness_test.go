@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -115,22 +116,28 @@ func (h *harness) start() *harness {
 
 // stop is SIGTERM: cancel, wait for a clean exit.
 func (h *harness) stop() {
+	if err := h.stopErr(); err != nil {
+		h.t.Errorf("shutdown: %v", err)
+	}
+}
+
+// stopErr is stop returning the shutdown error.
+func (h *harness) stopErr() error {
 	if h.stopped || h.cancel == nil {
-		return
+		return nil
 	}
 	h.stopped = true
 	h.cancel()
+	var err error
 	select {
-	case err := <-h.done:
-		if err != nil {
-			h.t.Errorf("shutdown: %v", err)
-		}
+	case err = <-h.done:
 	case <-time.After(30 * time.Second):
-		h.t.Error("shutdown hung")
+		err = errors.New("shutdown hung")
 	}
 	if h.store != nil {
 		h.store.Close()
 	}
+	return err
 }
 
 // wait waits for n calls of method.

@@ -353,42 +353,61 @@ func (b *Bot) replayJournal(ctx context.Context) (int64, error) {
 	return offset, nil
 }
 
-// dispatch handles one update on a bounded goroutine. finish, called
-// exactly once when the update's reply was sent or failed for good, removes
-// it from the journal.
+// tracker follows one update from dispatch until it is handled.
+type tracker struct {
+	b    *Bot
+	id   int64
+	once sync.Once
+}
+
+// finish marks the update handled (its reply went out or failed for good):
+// it leaves the journal. Only the first of finish and keep counts.
+func (t *tracker) finish() {
+	t.once.Do(func() {
+		b := t.b
+		if b.Journal == nil {
+			b.inflight.Done()
+			return
+		}
+		// The journal batches concurrent removals into one fsync; that wait
+		// must not hold up the service's worker that delivered.
+		go func() {
+			defer b.inflight.Done()
+			if err := b.Journal.Done(context.Background(), t.id); err != nil {
+				b.log().Error("journal done failed", "update", t.id, "err", err)
+			}
+		}()
+	})
+}
+
+// keep stops tracking the update but leaves it in the journal, to be
+// replayed at the next start (the service stopped before taking it).
+func (t *tracker) keep() {
+	t.once.Do(func() {
+		t.b.log().Info("update kept for the next start", "update", t.id)
+		t.b.inflight.Done()
+	})
+}
+
+// dispatch handles one update on a bounded goroutine; the handler calls
+// the tracker's finish (or keep) exactly once.
 func (b *Bot) dispatch(id int64, u tgbotapi.Update) {
 	b.inflight.Add(1)
-	var once sync.Once
-	finish := func() {
-		once.Do(func() {
-			if b.Journal == nil {
-				b.inflight.Done()
-				return
-			}
-			// The journal batches concurrent removals into one fsync; that
-			// wait must not hold up the service's worker that delivered.
-			go func() {
-				defer b.inflight.Done()
-				if err := b.Journal.Done(context.Background(), id); err != nil {
-					b.log().Error("journal done failed", "update", id, "err", err)
-				}
-			}()
-		})
-	}
+	tr := &tracker{b: b, id: id}
 	b.sem <- struct{}{}
 	go func() {
 		defer func() { <-b.sem }()
 		defer func() {
 			if p := recover(); p != nil {
 				b.log().Error("update handler panicked", "update", id, "panic", p)
-				finish()
+				tr.finish()
 			}
 		}()
 		// Handlers run on their own context: an update taken in is finished
 		// even while the process shuts down.
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		b.handle(ctx, u, finish)
+		b.handle(ctx, u, tr)
 	}()
 }
 

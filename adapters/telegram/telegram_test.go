@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -495,5 +496,40 @@ func TestTokenNeverInErrors(t *testing.T) {
 	}
 	if _, err := New(context.Background(), Config{Token: tg.Token, APIEndpoint: h.api.APIEndpoint()}, h.svc); err == nil || strings.Contains(err.Error(), tg.Token) {
 		t.Errorf("New error %v", err)
+	}
+}
+
+func TestJobCutOffByShutdownIsReplayedAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	api := tg.NewServer()
+	t.Cleanup(api.Close)
+	api.AddFile("p1", jpeg)
+	hang := &bottest.Describer{DescribeFunc: func(ctx context.Context, _ []byte) (bot.Description, error) {
+		<-ctx.Done()
+		return bot.Description{}, ctx.Err()
+	}}
+	h1 := newHarness(t, withAPI(api), withStore(dir), withDescriber(hang))
+	h1.svc.ShutdownGrace = 200 * time.Millisecond
+	h1.start()
+	id := api.Push(tg.Message(tg.PhotoMessage(5, tg.PrivateChat(42), 42, "p1", "")))
+	h1.wait("download", 1)
+	if err := h1.stopErr(); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("shutdown error %v, want the grace period's deadline", err)
+	}
+	if n := len(api.Calls("sendMessage")); n != 0 {
+		t.Fatalf("%d messages sent for a job cut off by shutdown", n)
+	}
+	if api.Confirmed() <= id {
+		t.Fatalf("offset not confirmed")
+	}
+
+	h2 := newHarness(t, withAPI(api), withStore(dir)).start()
+	sent := h2.wait("sendMessage", 1)[0]
+	if sent.Params.Get("reply_to_message_id") != "5" || !strings.Contains(sent.Params.Get("text"), "a dog") {
+		t.Errorf("replayed reply %v", sent.Params)
+	}
+	h2.stop()
+	if n := len(api.Calls("sendMessage")); n != 1 {
+		t.Errorf("%d messages, want 1", n)
 	}
 }
