@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/captionbot/captionbot/adapters/bolt"
+	"github.com/captionbot/captionbot/adapters/discord"
+	"github.com/captionbot/captionbot/adapters/discord/discordtest"
+	tg "github.com/captionbot/captionbot/adapters/telegram/telegramtest"
+	"github.com/captionbot/captionbot/bot"
+	"github.com/captionbot/captionbot/bot/bottest"
+)
+
+// newFakeDiscord starts a fake Discord that outlives the serve run of the
+// test, and restores discordgo's endpoints afterwards.
+func newFakeDiscord(t *testing.T) *discordtest.Server {
+	t.Helper()
+	srv := discordtest.NewServer()
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		if err := discord.SetAPIBase(discord.DefaultAPIBase); err != nil {
+			t.Error(err)
+		}
+	})
+	return srv
+}
+
+func discordSection(srv *discordtest.Server) string {
+	return fmt.Sprintf("[discord]\ntoken = %q\napplication_id = %q\napi_base = %q\ngateway_url = %q\n",
+		srv.Token, srv.AppID, srv.URL, srv.GatewayURL)
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func waitDiscord(t *testing.T, srv *discordtest.Server, what string, match func(discordtest.Request) bool) discordtest.Request {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	r, err := srv.WaitRequest(ctx, 0, match)
+	if err != nil {
+		t.Fatalf("waiting for %s: %v", what, err)
+	}
+	return r
+}
+
+func TestServeDiscordEndToEnd(t *testing.T) {
+	t.Setenv(envTelegramToken, "")
+	t.Setenv(envDiscordToken, "")
+	useDescriber(t, &bottest.Describer{})
+	srv := newFakeDiscord(t)
+	db := filepath.Join(t.TempDir(), "captionbot.db")
+	cfg := writeConfig(t, discordSection(srv)+fmt.Sprintf("[store]\npath = %q\n[bot]\nworkers = 2\n[log]\nlevel = \"warn\"\n", db))
+
+	stop, stderr := startServe(t, cfg)
+	waitDiscord(t, srv, "command registration", func(r discordtest.Request) bool { return r.Method == "PUT" })
+
+	// /network linkedin in a DM, then a photo in the DM.
+	set := &discordgo.Interaction{ID: srv.NewID(), AppID: srv.AppID, Type: discordgo.InteractionApplicationCommand,
+		Token: "tok-set", ChannelID: "55", User: &discordgo.User{ID: "42"},
+		Data: discordgo.ApplicationCommandInteractionData{Name: "network", Options: []*discordgo.ApplicationCommandInteractionDataOption{
+			{Name: "name", Type: discordgo.ApplicationCommandOptionString, Value: "linkedin"}}}}
+	srv.Dispatch("INTERACTION_CREATE", set)
+	waitDiscord(t, srv, "/network answer", func(r discordtest.Request) bool {
+		return strings.HasSuffix(r.Path, "/tok-set/callback") && strings.Contains(string(r.Body), "LinkedIn")
+	})
+	att := srv.Attachment("dog.jpg", "image/jpeg", []byte("jpeg bytes"))
+	srv.Dispatch("MESSAGE_CREATE", &discordgo.Message{ID: srv.NewID(), ChannelID: "55", Author: &discordgo.User{ID: "42"},
+		Attachments: []*discordgo.MessageAttachment{att}})
+	post := waitDiscord(t, srv, "post", func(r discordtest.Request) bool {
+		return r.Method == "POST" && r.Path == "/api/v9/channels/55/messages"
+	})
+	body := string(post.Body)
+	if !strings.Contains(strings.ToLower(body), "dog") || !strings.Contains(body, "Regenerate") {
+		t.Errorf("post %s", body)
+	}
+
+	if code := stop(); code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr.String())
+	}
+	if strings.Contains(stderr.String(), srv.Token) {
+		t.Error("token in logs")
+	}
+	st, err := bolt.Open(db, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	got, _ := st.Get(context.Background(), bot.PrefKey{Platform: discord.Platform, Scope: bot.ScopeUser, ID: "42"})
+	if got.Network != "linkedin" {
+		t.Errorf("stored %+v, want linkedin", got)
+	}
+}
+
+func TestServeTelegramAndDiscordTogether(t *testing.T) {
+	useDescriber(t, &bottest.Describer{})
+	api := tg.NewServer()
+	defer api.Close()
+	srv := newFakeDiscord(t)
+	db := filepath.Join(t.TempDir(), "captionbot.db")
+	cfg := serveConfig(t, api, db) // Telegram, store, bot and log sections
+	t.Setenv(envDiscordToken, srv.Token)
+	cfg = writeConfig(t, readFile(t, cfg)+strings.Replace(discordSection(srv), fmt.Sprintf("token = %q\n", srv.Token), "", 1))
+
+	stop, stderr := startServe(t, cfg)
+	api.AddFile("p1", []byte("jpeg"))
+	api.Push(tg.Message(tg.PhotoMessage(1, tg.PrivateChat(42), 42, "p1", "")))
+	waitDiscord(t, srv, "command registration", func(r discordtest.Request) bool { return r.Method == "PUT" })
+	srv.Dispatch("MESSAGE_CREATE", &discordgo.Message{ID: srv.NewID(), ChannelID: "55", Author: &discordgo.User{ID: "42"},
+		Attachments: []*discordgo.MessageAttachment{srv.Attachment("dog.png", "image/png", []byte("png"))}})
+
+	waitCalls(t, api, "sendMessage", 1)
+	waitDiscord(t, srv, "discord post", func(r discordtest.Request) bool {
+		return r.Path == "/api/v9/channels/55/messages" && strings.Contains(string(r.Body), "Regenerate")
+	})
+	if code := stop(); code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr.String())
+	}
+}
