@@ -2,6 +2,7 @@ package openai
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -58,9 +59,11 @@ func (c *Client) wrap(ctx context.Context, err error) *Error {
 		return &Error{Message: msg, ctxErr: ctxErr}
 	}
 	var (
-		apiErr *goopenai.APIError
-		reqErr *goopenai.RequestError
-		e      = &Error{}
+		apiErr    *goopenai.APIError
+		reqErr    *goopenai.RequestError
+		syntaxErr *json.SyntaxError
+		typeErr   *json.UnmarshalTypeError
+		e         = &Error{}
 	)
 	switch {
 	case errors.As(err, &apiErr):
@@ -70,6 +73,10 @@ func (c *Client) wrap(ctx context.Context, err error) *Error {
 		if e.Message == "" && reqErr.Err != nil {
 			e.Message = reqErr.Err.Error()
 		}
+	case errors.As(err, &syntaxErr) || errors.As(err, &typeErr):
+		// A 2xx answer that is not a completion: retrying will not help.
+		e.Message = "the answer is not a chat completion (is base_url the server's /v1 API root?)"
+		return e
 	default:
 		e.Message = err.Error()
 		e.Retryable = true // no answer: connection refused, reset, EOF...

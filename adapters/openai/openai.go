@@ -218,7 +218,7 @@ func (c *Client) complete(ctx context.Context, creq goopenai.ChatCompletionReque
 		}
 		resp, err := c.withRetries(ctx, creq)
 		var e *Error
-		if errors.As(err, &e) && e.StatusCode == http.StatusBadRequest && format < formatText {
+		if errors.As(err, &e) && rejectsFormat(e) && format < formatText {
 			// The server may not know this response format: step down and
 			// remember it for the next post.
 			c.format.CompareAndSwap(format, format+1)
@@ -272,6 +272,16 @@ func (c *Client) withRetries(ctx context.Context, creq goopenai.ChatCompletionRe
 		case <-t.C:
 		}
 	}
+}
+
+// rejectsFormat reports whether a failure looks like the server not
+// supporting the response format: a 400 that names it, or says nothing.
+func rejectsFormat(e *Error) bool {
+	if e.StatusCode != http.StatusBadRequest {
+		return false
+	}
+	m := strings.ToLower(e.Message)
+	return m == "no message" || strings.Contains(m, "format") || strings.Contains(m, "schema") || strings.Contains(m, "json")
 }
 
 func isSamplingRejected(err error) bool {

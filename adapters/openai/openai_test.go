@@ -525,3 +525,35 @@ func TestRedact(t *testing.T) {
 		t.Errorf("message %d runes long", n)
 	}
 }
+
+// TestWriteOtherBadRequest: a 400 that is not about the response format
+// fails at once and keeps structured output for the next post.
+func TestWriteOtherBadRequest(t *testing.T) {
+	f := newFakeServer(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ recorded) {
+		fail(w, http.StatusBadRequest, "model 'nope' not found")
+	})
+	c := newTestClient(t, f, nil)
+	_, err := c.Write(context.Background(), dogRequest)
+	var e *Error
+	if !errors.As(err, &e) || e.StatusCode != 400 || e.Retryable {
+		t.Fatalf("error = %v", err)
+	}
+	if f.count() != 1 || c.format.Load() != formatSchema {
+		t.Errorf("%d requests, format %d: want 1 request and the schema kept", f.count(), c.format.Load())
+	}
+}
+
+func TestWriteNotAnAPI(t *testing.T) {
+	f := newFakeServer(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ recorded) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, "<html><body>Welcome to nginx!</body></html>")
+	})
+	_, err := newTestClient(t, f, nil).Write(context.Background(), dogRequest)
+	var e *Error
+	if !errors.As(err, &e) || e.Retryable || !strings.Contains(err.Error(), "base_url") {
+		t.Fatalf("error = %v", err)
+	}
+	if f.count() != 1 {
+		t.Errorf("%d requests: an HTML page is not worth retrying", f.count())
+	}
+}
