@@ -220,10 +220,16 @@ func TestDescribeCanceled(t *testing.T) {
 }
 
 // BenchmarkEncoder measures the network alone (preprocessed input), per
-// image, at several batch sizes; ms/img and img/s are the model card's
-// numbers. IntraOpThreads stays at ONNX Runtime's default (all cores).
+// image, at several batch sizes, with ONNX Runtime's default threads (one
+// per core) and with one; ms/img and img/s are the model card's numbers.
 func BenchmarkEncoder(b *testing.B) {
-	c := newTestCaptioner(b, Options{})
+	for _, threads := range []int{0, 1} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) { benchmarkEncoder(b, threads) })
+	}
+}
+
+func benchmarkEncoder(b *testing.B, threads int) {
+	c := newTestCaptioner(b, Options{IntraOpThreads: threads})
 	one := make([]float32, InputLen)
 	Preprocess(mustDecode(b, readPhoto(b, "dog.jpg")), one)
 	for _, n := range []int{1, 2, 4, 8, 16, 32} {
