@@ -141,7 +141,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	// fatal error) ends ctx; the service then drains accepted jobs within
 	// shutdown_grace, and the platforms return once their replies are out.
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return svc.Run(gctx) })
+	g.Go(func() error {
+		if err := svc.Run(gctx); err != nil {
+			// Photos still running when the grace period ended were answered
+			// with "try again" (or kept in the journal for the next start):
+			// nothing is lost, so this is no failure.
+			log.Warn("grace period ended before every photo was done", "err", err)
+		}
+		return nil
+	})
 	for _, run := range runs {
 		g.Go(func() error { return run(gctx) })
 	}
