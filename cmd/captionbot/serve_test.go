@@ -95,10 +95,12 @@ func TestServeTelegramEndToEnd(t *testing.T) {
 
 	stop, stderr := startServe(t, cfg)
 	api.Push(tg.Message(tg.TextMessage(1, tg.PrivateChat(42), 42, "/network linkedin", nil)))
+	if got := waitCalls(t, api, "sendMessage", 1)[0].Params.Get("text"); !strings.Contains(got, "LinkedIn") {
+		t.Errorf("/network reply %q", got)
+	}
 	api.Push(tg.Message(tg.PhotoMessage(2, tg.PrivateChat(42), 42, "p1", "")))
-	sent := waitCalls(t, api, "sendMessage", 2)
-	post := sent[1].Params.Get("text")
-	if !strings.Contains(strings.ToLower(post), "dog") || sent[1].Params.Get("reply_markup") == "" {
+	sent := waitCalls(t, api, "sendMessage", 2)[1]
+	if post := sent.Params.Get("text"); !strings.Contains(strings.ToLower(post), "dog") || sent.Params.Get("reply_markup") == "" {
 		t.Errorf("post %q", post)
 	}
 	if code := stop(); code != exitOK {
