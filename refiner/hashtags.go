@@ -74,7 +74,7 @@ func words(text string) []string {
 }
 
 // contentWords returns the words of text that can stand as hashtags: not a
-// stop word, not an -ing or -ly form, not a third-person verb right after a
+// stop word, not an -ing, -ed or -ly form, not a third-person verb right after a
 // noun ("a dog chases a ball" keeps dog and ball), not a number, and not
 // banned.
 func contentWords(text string) []string {
@@ -87,7 +87,7 @@ func contentWords(text string) []string {
 		case n < 3 || stopWords[w] || isNumber(w) || unsafeTerm(w):
 			prevContent = false
 			continue
-		case n > 4 && (strings.HasSuffix(w, "ing") || strings.HasSuffix(w, "ly")):
+		case n > 4 && (strings.HasSuffix(w, "ing") || strings.HasSuffix(w, "ly") || strings.HasSuffix(w, "ed")):
 			prevContent = false
 			continue
 		case prevContent && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss"):

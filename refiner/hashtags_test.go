@@ -46,6 +46,8 @@ func TestContentWords(t *testing.T) {
 		"two dogs are playing in the snow":                      {"dogs", "snow"},
 		"a little girl in a pink dress climbs into a playhouse": {"girl", "dress", "playhouse"},
 		"a man wearing a red shirt is standing on a beach":      {"man", "shirt", "beach"},
+		"man on skis looking at artwork for sale in the snow":   {"man", "artwork", "sale", "snow"},
+		"the man with pierced ears near a wooden fence":         {"man", "ears", "fence"},
 		"": nil,
 	} {
 		if diff := cmp.Diff(want, contentWords(in)); diff != "" {
