@@ -49,7 +49,7 @@ func FuzzParseCommand(f *testing.F) {
 			t.Errorf("ParseCommand(%q) = %+v", text, cmd)
 		}
 		// Whatever parses must get an answer, never a panic.
-		s := bot.NewService(&bottest.Describer{}, &bottest.Refiner{}, &bottest.Preferences{})
+		s := newService(&bottest.Describer{}, &bottest.Refiner{}, &bottest.Preferences{})
 		if r := s.HandleCommand(context.Background(), bot.CommandRequest{Platform: "t", ChatID: "1", UserID: "1", Command: cmd}); r.Text == "" {
 			t.Errorf("empty reply to %+v", cmd)
 		}
@@ -59,7 +59,7 @@ func FuzzParseCommand(f *testing.F) {
 func TestHandleCommand(t *testing.T) {
 	ctx := context.Background()
 	p := &bottest.Preferences{}
-	s := bot.NewService(&bottest.Describer{}, &bottest.Refiner{}, p)
+	s := newService(&bottest.Describer{}, &bottest.Refiner{}, p)
 	priv := func(name, args string) bot.CommandRequest {
 		return bot.CommandRequest{Platform: "t", ChatID: "7", UserID: "7", Command: bot.Command{Name: name, Args: args}}
 	}

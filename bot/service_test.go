@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -42,6 +44,13 @@ func (r *results) next(t *testing.T) bot.Result {
 	}
 }
 
+// newService is bot.NewService with a silent log.
+func newService(d bot.Describer, r bot.Refiner, p bot.Preferences) *bot.Service {
+	s := bot.NewService(d, r, p)
+	s.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	return s
+}
+
 func photoJob(r *results, user string) bot.Job {
 	return bot.Job{
 		Platform: "test", ChatID: user, UserID: user, PhotoKey: "photo-" + user,
@@ -60,7 +69,7 @@ func startService(t *testing.T, s *bot.Service) {
 
 func TestSubmitDeliversPost(t *testing.T) {
 	d, rf, p := &bottest.Describer{}, &bottest.Refiner{}, &bottest.Preferences{}
-	s := bot.NewService(d, rf, p)
+	s := newService(d, rf, p)
 	s.Workers = 2
 	startService(t, s)
 	r := newResults()
@@ -81,7 +90,7 @@ func TestSubmitDeliversPost(t *testing.T) {
 
 func TestRegenerateUsesCache(t *testing.T) {
 	d, rf := &bottest.Describer{}, &bottest.Refiner{}
-	s := bot.NewService(d, rf, &bottest.Preferences{})
+	s := newService(d, rf, &bottest.Preferences{})
 	startService(t, s)
 	r := newResults()
 	fetches := 0
@@ -109,7 +118,7 @@ func TestCacheExpires(t *testing.T) {
 	now := time.Unix(1000, 0)
 	var mu sync.Mutex
 	d := &bottest.Describer{}
-	s := bot.NewService(d, &bottest.Refiner{}, nil)
+	s := newService(d, &bottest.Refiner{}, nil)
 	s.CacheTTL = time.Minute
 	s.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	startService(t, s)
@@ -140,7 +149,7 @@ func TestSettingsResolution(t *testing.T) {
 	}
 	must(p.Set(ctx, bot.PrefKey{Platform: "test", Scope: bot.ScopeUser, ID: "u"}, bot.Settings{Network: "x", Tone: "fun"}))
 	must(p.Set(ctx, bot.PrefKey{Platform: "test", Scope: bot.ScopeChat, ID: "g"}, bot.Settings{Network: "linkedin", Hashtags: &five}))
-	s := bot.NewService(&bottest.Describer{}, &bottest.Refiner{}, p)
+	s := newService(&bottest.Describer{}, &bottest.Refiner{}, p)
 	s.DefaultNetwork = "facebook"
 
 	tests := []struct {
@@ -176,7 +185,7 @@ func TestOverrideWins(t *testing.T) {
 	rf := &bottest.Refiner{}
 	p := &bottest.Preferences{}
 	_ = p.Set(context.Background(), bot.PrefKey{Platform: "test", Scope: bot.ScopeUser, ID: "1"}, bot.Settings{Network: "x", Language: "de"})
-	s := bot.NewService(&bottest.Describer{}, rf, p)
+	s := newService(&bottest.Describer{}, rf, p)
 	startService(t, s)
 	r := newResults()
 	job := photoJob(r, "1")
@@ -201,7 +210,7 @@ func TestBusyWhenQueueFull(t *testing.T) {
 		<-release
 		return bottest.DefaultDescription, nil
 	}}
-	s := bot.NewService(d, &bottest.Refiner{}, nil)
+	s := newService(d, &bottest.Refiner{}, nil)
 	s.Workers, s.QueueSize = 1, 2
 	startService(t, s)
 	r := newResults()
@@ -231,7 +240,7 @@ func TestBusyWhenQueueFull(t *testing.T) {
 
 func TestRateLimits(t *testing.T) {
 	now := time.Unix(0, 0)
-	s := bot.NewService(&bottest.Describer{}, &bottest.Refiner{}, nil)
+	s := newService(&bottest.Describer{}, &bottest.Refiner{}, nil)
 	s.UserRate, s.UserBurst = rate.Every(10*time.Second), 2
 	s.ChatRate, s.ChatBurst = rate.Every(time.Second), 3
 	s.Now = func() time.Time { return now }
@@ -279,7 +288,7 @@ func TestShutdownDrainsAcceptedJobs(t *testing.T) {
 		<-release
 		return bottest.DefaultDescription, nil
 	}}
-	s := bot.NewService(d, &bottest.Refiner{}, nil)
+	s := newService(d, &bottest.Refiner{}, nil)
 	s.Workers, s.QueueSize = 2, 10
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
@@ -315,7 +324,7 @@ func TestShutdownGraceExpiredStillDelivers(t *testing.T) {
 		<-ctx.Done()
 		return bot.Description{}, ctx.Err()
 	}}
-	s := bot.NewService(d, &bottest.Refiner{}, nil)
+	s := newService(d, &bottest.Refiner{}, nil)
 	s.Workers, s.QueueSize = 1, 10
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
@@ -359,7 +368,7 @@ func TestJobErrorsBecomeUserMessages(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := &bottest.Describer{DescribeFunc: tt.describe}
-			s := bot.NewService(d, &bottest.Refiner{}, nil)
+			s := newService(d, &bottest.Refiner{}, nil)
 			s.Workers = 1
 			startService(t, s)
 			r := newResults()
@@ -383,7 +392,7 @@ func TestJobErrorsBecomeUserMessages(t *testing.T) {
 }
 
 func TestSubmitBeforeStart(t *testing.T) {
-	s := bot.NewService(&bottest.Describer{}, &bottest.Refiner{}, nil)
+	s := newService(&bottest.Describer{}, &bottest.Refiner{}, nil)
 	r := newResults()
 	if err := s.Submit(photoJob(r, "1")); !errors.Is(err, bot.ErrStopped) {
 		t.Errorf("err = %v, want ErrStopped", err)
@@ -394,7 +403,7 @@ func TestSubmitBeforeStart(t *testing.T) {
 }
 
 func TestRunShutsDownOnCancel(t *testing.T) {
-	s := bot.NewService(&bottest.Describer{}, &bottest.Refiner{}, nil)
+	s := newService(&bottest.Describer{}, &bottest.Refiner{}, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- s.Run(ctx) }()
