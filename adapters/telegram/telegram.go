@@ -140,34 +140,23 @@ func (b *Bot) log() *slog.Logger {
 	return l.With("platform", Platform)
 }
 
+// orDefault sets *v to def when it is zero or negative (unset).
+func orDefault[T int | int64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
 func (b *Bot) defaults() {
-	if b.PollTimeout <= 0 {
-		b.PollTimeout = 30 * time.Second
-	}
-	if b.TypingInterval <= 0 {
-		b.TypingInterval = 4 * time.Second
-	}
-	if b.AdminCacheTTL <= 0 {
-		b.AdminCacheTTL = 5 * time.Minute
-	}
-	if b.MaxFileSize <= 0 {
-		b.MaxFileSize = MaxDownload
-	}
-	if b.Concurrency <= 0 {
-		b.Concurrency = 32
-	}
-	if b.MaxRetries <= 0 {
-		b.MaxRetries = 5
-	}
-	if b.RetryBase <= 0 {
-		b.RetryBase = 500 * time.Millisecond
-	}
-	if b.RetryMax <= 0 {
-		b.RetryMax = 30 * time.Second
-	}
-	if b.ShutdownTimeout <= 0 {
-		b.ShutdownTimeout = 2 * time.Minute
-	}
+	orDefault(&b.PollTimeout, 30*time.Second)
+	orDefault(&b.TypingInterval, 4*time.Second)
+	orDefault(&b.AdminCacheTTL, 5*time.Minute)
+	orDefault(&b.MaxFileSize, MaxDownload)
+	orDefault(&b.Concurrency, 32)
+	orDefault(&b.MaxRetries, 5)
+	orDefault(&b.RetryBase, 500*time.Millisecond)
+	orDefault(&b.RetryMax, 30*time.Second)
+	orDefault(&b.ShutdownTimeout, 2*time.Minute)
 	b.sem = make(chan struct{}, b.Concurrency)
 	b.admins.ttl = b.AdminCacheTTL
 }
