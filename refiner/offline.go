@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"text/template"
 
@@ -95,16 +96,15 @@ func (o *Offline) write(n prompts.Network, req bot.RefineRequest) bot.Post {
 	}
 	sentenceText := sentence(phrase)
 
-	caption := sentenceText
-	if n.Name != "plain" || req.Variant > 0 {
-		fr := framings.Tones[tone]
-		if n.Name == "plain" {
-			fr = framings.Tones["minimal"]
-		}
-		caption = fr.render(req.Variant, frameData{Sentence: sentenceText, Phrase: phrase, Subject: subject})
-		if e := o.emoji(n, tone, req.Variant, d.Caption+" "+subject); e != "" {
-			caption += " " + e
-		}
+	fr := framings.Tones[tone]
+	if n.HashtagPlacement == prompts.PlaceNone && n.Emoji == prompts.EmojiNone {
+		// The plain network is the cleaned caption; its variants only
+		// rephrase, whatever the tone.
+		fr = framings.Plain
+	}
+	caption := fr.render(req.Variant, frameData{Sentence: sentenceText, Phrase: phrase, Subject: subject})
+	if e := o.emoji(n, tone, req.Variant, d.Caption+" "+subject); e != "" {
+		caption += " " + e
 	}
 
 	candidates := hashtagCandidates(d, req.Hint, minScore)
@@ -179,6 +179,7 @@ type framingTable struct {
 	Version      int                 `json:"version"`
 	Comment      string              `json:"_comment"`
 	Tones        map[string]*framing `json:"tones"`
+	Plain        *framing            `json:"plain"`
 	SubjectEmoji map[string]string   `json:"subject_emoji"`
 }
 
@@ -201,22 +202,31 @@ func parseFramings(b []byte) (framingTable, error) {
 	if err := dec.Decode(&t); err != nil {
 		return t, err
 	}
-	funcs := template.FuncMap{"capital": capital}
+	if err := t.Plain.compile("plain"); err != nil {
+		return t, err
+	}
 	for _, tone := range prompts.Tones {
-		f, ok := t.Tones[tone]
-		if !ok || len(f.Patterns) == 0 {
-			return t, fmt.Errorf("tone %q has no patterns", tone)
-		}
-		for i, p := range f.Patterns {
-			tmpl, err := template.New(fmt.Sprintf("%s/%d", tone, i)).Funcs(funcs).Option("missingkey=error").Parse(p)
-			if err != nil {
-				return t, err
-			}
-			if err := tmpl.Execute(&bytes.Buffer{}, frameData{"S.", "s", "x"}); err != nil {
-				return t, err
-			}
-			f.compiled = append(f.compiled, tmpl)
+		if err := t.Tones[tone].compile(tone); err != nil {
+			return t, err
 		}
 	}
 	return t, nil
+}
+
+// compile parses and tries the patterns.
+func (f *framing) compile(name string) error {
+	if f == nil || len(f.Patterns) == 0 {
+		return fmt.Errorf("%s has no patterns", name)
+	}
+	for i, p := range f.Patterns {
+		tmpl, err := template.New(fmt.Sprintf("%s/%d", name, i)).Funcs(template.FuncMap{"capital": capital}).Parse(p)
+		if err != nil {
+			return err
+		}
+		if err := tmpl.Execute(io.Discard, frameData{"S.", "s", "x"}); err != nil {
+			return err
+		}
+		f.compiled = append(f.compiled, tmpl)
+	}
+	return nil
 }
