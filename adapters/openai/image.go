@@ -22,17 +22,24 @@ const maxImagePixels = 50_000_000
 
 var errImageTooLarge = errors.New("image too large")
 
-// imageDataURL downscales a photo to ImageSide and returns it as a JPEG
-// data URL.
-func imageDataURL(photo []byte) (string, error) {
+// decodeImage is the default Config.DecodeImage: the standard decoders with
+// a pixel limit checked on the header, and no EXIF orientation.
+func decodeImage(photo []byte) (image.Image, error) {
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(photo))
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > maxImagePixels {
-		return "", errImageTooLarge
+		return nil, errImageTooLarge
 	}
 	src, _, err := image.Decode(bytes.NewReader(photo))
+	return src, err
+}
+
+// imageDataURL decodes a photo, downscales it to ImageSide and returns it as
+// a JPEG data URL.
+func imageDataURL(photo []byte, decode func([]byte) (image.Image, error)) (string, error) {
+	src, err := decode(photo)
 	if err != nil {
 		return "", err
 	}

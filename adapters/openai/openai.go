@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -59,6 +60,10 @@ type Config struct {
 	Temperature float32
 	// SendImage sends the photo, downscaled to ImageSide, as an image part.
 	SendImage bool
+	// DecodeImage decodes the photo for SendImage; nil means the standard
+	// decoders (JPEG, PNG, GIF, WebP) without EXIF orientation.
+	// cmd/captionbot passes captioner.DecodeImage, which honours it.
+	DecodeImage func(photo []byte) (image.Image, error)
 	// HTTPClient makes the requests; nil means a new http.Client.
 	HTTPClient *http.Client
 	// BaseBackoff and MaxBackoff shape the retry delays when the server
@@ -96,6 +101,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.DecodeImage == nil {
+		cfg.DecodeImage = decodeImage
 	}
 	if cfg.MaxRetries < 0 {
 		cfg.MaxRetries = 0
@@ -146,7 +154,7 @@ func (c *Client) Write(ctx context.Context, req bot.RefineRequest) (bot.Post, er
 	if c.cfg.SendImage && len(req.Image) > 0 {
 		// A photo we cannot read goes without its image part; the caption
 		// and labels still describe it.
-		if url, err := imageDataURL(req.Image); err == nil {
+		if url, err := imageDataURL(req.Image, c.cfg.DecodeImage); err == nil {
 			user = goopenai.ChatCompletionMessage{Role: goopenai.ChatMessageRoleUser, MultiContent: []goopenai.ChatMessagePart{
 				{Type: goopenai.ChatMessagePartTypeText, Text: p.User},
 				{Type: goopenai.ChatMessagePartTypeImageURL, ImageURL: &goopenai.ChatMessageImageURL{URL: url, Detail: goopenai.ImageURLDetailLow}},

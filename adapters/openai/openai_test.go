@@ -557,3 +557,34 @@ func TestWriteNotAnAPI(t *testing.T) {
 		t.Errorf("%d requests: an HTML page is not worth retrying", f.count())
 	}
 }
+
+// TestWriteSendImageDecoder: Config.DecodeImage decodes the photo (cmd
+// passes captioner.DecodeImage, which applies EXIF orientation).
+func TestWriteSendImageDecoder(t *testing.T) {
+	f := newFakeServer(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ recorded) {
+		answerJSON(w, "A dog.", nil, "A dog.")
+	})
+	var got []byte
+	decode := func(photo []byte) (image.Image, error) {
+		got = photo
+		return image.NewGray(image.Rect(0, 0, 300, 600)), nil // "rotated" portrait
+	}
+	req := dogRequest
+	req.Image = []byte("raw photo bytes")
+	c := newTestClient(t, f, func(c *Config) { c.SendImage, c.DecodeImage = true, decode })
+	if _, err := c.Write(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != "raw photo bytes" {
+		t.Errorf("decoder got %q", got)
+	}
+	url := f.request(0).Req.Messages[1].MultiContent[1].ImageURL.URL
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(url, "data:image/jpeg;base64,"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(raw))
+	if err != nil || cfg.Width != 256 || cfg.Height != 512 {
+		t.Errorf("sent %dx%d (%v), want 256x512", cfg.Width, cfg.Height, err)
+	}
+}

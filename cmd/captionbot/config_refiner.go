@@ -9,6 +9,7 @@ import (
 
 	"github.com/captionbot/captionbot/adapters/openai"
 	"github.com/captionbot/captionbot/bot"
+	"github.com/captionbot/captionbot/captioner"
 	"github.com/captionbot/captionbot/refiner"
 )
 
@@ -108,6 +109,7 @@ func openRefiner(cfg *config, log *slog.Logger) (bot.Refiner, error) {
 		MaxRetries:  rc.MaxRetries,
 		Temperature: float32(rc.Temperature),
 		SendImage:   rc.SendImage,
+		DecodeImage: captioner.DecodeImage, // honours EXIF orientation
 	})
 	if err != nil {
 		return nil, fmt.Errorf("refiner: %w", err)
