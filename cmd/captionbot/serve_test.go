@@ -32,7 +32,7 @@ path = %q
 [bot]
 workers = 2
 [log]
-level = "warn"
+level = "debug"
 `, tg.Token, api.APIEndpoint(), api.FileEndpoint(), db))
 }
 
@@ -93,6 +93,7 @@ func TestServeTelegramEndToEnd(t *testing.T) {
 	cfg := serveConfig(t, api, db)
 	api.AddFile("p1", []byte("jpeg"))
 
+	api.FailNext("getFile", 502) // retried; the log line must not carry the token
 	stop, stderr := startServe(t, cfg)
 	api.Push(tg.Message(tg.TextMessage(1, tg.PrivateChat(42), 42, "/network linkedin", nil)))
 	if got := waitCalls(t, api, "sendMessage", 1)[0].Params.Get("text"); !strings.Contains(got, "LinkedIn") {
@@ -106,8 +107,12 @@ func TestServeTelegramEndToEnd(t *testing.T) {
 	if code := stop(); code != exitOK {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr.String())
 	}
-	if strings.Contains(stderr.String(), tg.Token) {
-		t.Error("token in logs")
+	logs := stderr.String()
+	if strings.Contains(logs, tg.Token) || strings.Contains(logs, strings.Split(tg.Token, ":")[1]) {
+		t.Errorf("token in logs:\n%s", logs)
+	}
+	if !strings.Contains(logs, "retrying") || !strings.Contains(logs, "caption sent") {
+		t.Errorf("logs miss the retry or the caption:\n%s", logs)
 	}
 
 	// The settings survived in the store.
