@@ -74,6 +74,7 @@ func start(t *testing.T, opts ...option) *harness {
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	go func() { h.runErr <- b.Run(ctx) }()
+	t.Cleanup(h.checkNoRESTErrors) // runs after stop
 	t.Cleanup(h.stop)
 	h.waitRequest("command registration", func(r discordtest.Request) bool {
 		return r.Method == "PUT" && strings.HasSuffix(r.Path, "/commands")
@@ -100,6 +101,16 @@ func (h *harness) stop() {
 			h.t.Error("Run did not return after its context ended")
 		}
 	})
+}
+
+// checkNoRESTErrors fails the test when the adapter made a request the fake
+// Discord refused (other than failures the test injected).
+func (h *harness) checkNoRESTErrors() {
+	for _, r := range h.srv.Requests() {
+		if r.Status >= 400 && !r.Injected {
+			h.t.Errorf("Discord refused a request: %s", r)
+		}
+	}
 }
 
 func quietLog(t *testing.T) *slog.Logger {
@@ -402,6 +413,28 @@ func TestSlashCaptionDefersThenEditsPost(t *testing.T) {
 	}
 	if index(reqs, func(r discordtest.Request) bool { return strings.HasPrefix(r.Path, "/attachments/") }) < 0 {
 		t.Error("the attachment was never downloaded")
+	}
+}
+
+func TestRESTErrorsAreRetriedOrWorkedAround(t *testing.T) {
+	h := start(t)
+	// A 429 on the edit: discordgo waits retry_after and sends it again.
+	i := h.slashCaption(h.srv.Attachment("dog.png", "image/png", photo(t)), 0)
+	h.srv.FailNext("PATCH", "/api/v9/webhooks/"+h.srv.AppID+"/"+i.Token+"/messages/@original", 429)
+	h.dispatchInteraction(i)
+	edit := h.waitNthRequest("the retried edit", 1, isOriginalEdit(i))
+	if edit.Status != 200 || !strings.Contains(message(t, edit).Content, "a dog runs") {
+		t.Errorf("retried edit = %s", edit)
+	}
+
+	// The acknowledgement fails (the interaction expired): the post still
+	// reaches the channel.
+	j := h.slashCaption(h.srv.Attachment("cat.png", "image/png", photo(t)), 0)
+	h.srv.FailNext("POST", "/api/v9/interactions/"+j.ID+"/"+j.Token+"/callback", 404)
+	h.dispatchInteraction(j)
+	sent := message(t, h.waitRequest("channel fallback", isChannelMessage(channelID)))
+	if !strings.Contains(sent.Content, "a dog runs") || sent.button("Regenerate") == "" {
+		t.Errorf("fallback message = %+v", sent)
 	}
 }
 

@@ -61,9 +61,11 @@ type Request struct {
 	Authorization string
 	ContentType   string
 	Body          []byte
-	// Status is what the fake answered.
-	Status int
-	At     time.Time
+	// Status is what the fake answered; Injected is true when FailNext
+	// made it fail.
+	Status   int
+	Injected bool
+	At       time.Time
 }
 
 // Decode unmarshals the request's JSON body into v.
@@ -111,6 +113,8 @@ type Server struct {
 	conn         *gatewayConn
 	identifies   []Identify
 	resumes      int
+	heartbeats   int
+	lastAck      time.Time
 	connects     int
 	invalidate   bool
 	failNext     map[string]int // "METHOD /path" -> status to answer once
@@ -198,13 +202,7 @@ func (s *Server) SetHeartbeatInterval(d time.Duration) {
 
 // Close drops the gateway connection and stops the server.
 func (s *Server) Close() {
-	s.mu.Lock()
-	c := s.conn
-	s.conn = nil
-	s.mu.Unlock()
-	if c != nil {
-		c.ws.Close()
-	}
+	s.DropConnection()
 	s.hs.CloseClientConnections()
 	s.hs.Close()
 }
@@ -298,6 +296,14 @@ func (s *Server) Resumes() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.resumes
+}
+
+// Heartbeats returns how many heartbeats the gateway acknowledged, and
+// when it sent the last ACK.
+func (s *Server) Heartbeats() (int, time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.heartbeats, s.lastAck
 }
 
 // Requests returns the REST requests received so far.
@@ -401,7 +407,7 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 		}
 		switch p.Op {
 		case opHeartbeat:
-			if c.write(map[string]any{"op": opHeartbeatAck}) != nil {
+			if s.ack(c) != nil {
 				return
 			}
 		case opIdentify: // after INVALID_SESSION on a live connection
@@ -410,6 +416,16 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+}
+
+// ack answers a heartbeat.
+func (s *Server) ack(c *gatewayConn) error {
+	s.mu.Lock()
+	s.heartbeats++
+	s.lastAck = time.Now()
+	s.notifyLocked()
+	s.mu.Unlock()
+	return c.write(map[string]any{"op": opHeartbeatAck})
 }
 
 // handshake reads IDENTIFY or RESUME and answers READY, RESUMED or
@@ -425,7 +441,7 @@ func (s *Server) handshake(c *gatewayConn) bool {
 		}
 		switch p.Op {
 		case opHeartbeat:
-			if c.write(map[string]any{"op": opHeartbeatAck}) != nil {
+			if s.ack(c) != nil {
 				return false
 			}
 		case opIdentify:
@@ -577,7 +593,7 @@ func (s *Server) rest(auth bool, h handler) http.HandlerFunc {
 		default:
 			status, resp = h(r, req.Body)
 		}
-		req.Status = status
+		req.Status, req.Injected = status, failing
 		s.mu.Lock()
 		s.requests = append(s.requests, req)
 		s.notifyLocked()
@@ -628,6 +644,83 @@ func (s *Server) putCommands(r *http.Request, body []byte) (int, any) {
 	return http.StatusOK, cmds
 }
 
+// messageBody is the part of a message payload (callback data, webhook
+// edit or execute, channel message) the fake checks. Components stay raw:
+// discordgo's own types cannot decode them.
+type messageBody struct {
+	Content          *string         `json:"content"`
+	Components       json.RawMessage `json:"components"`
+	Embeds           json.RawMessage `json:"embeds"`
+	Flags            int             `json:"flags"`
+	MessageReference json.RawMessage `json:"message_reference"`
+	Choices          json.RawMessage `json:"choices"`
+}
+
+// component is what the fake checks of a message component.
+type component struct {
+	Type       discordgo.ComponentType `json:"type"`
+	CustomID   string                  `json:"custom_id"`
+	URL        string                  `json:"url"`
+	Label      string                  `json:"label"`
+	Options    []json.RawMessage       `json:"options"`
+	Components []component             `json:"components"`
+}
+
+// check validates content and components as Discord does: content of at
+// most MaxContent characters; at most 5 action rows of 1 to 5 buttons or
+// one select menu; custom IDs of 1 to 100 characters; labels of at most 80;
+// select menus with 1 to 25 options.
+func (m *messageBody) check() (int, any) {
+	bad := func(why string) (int, any) {
+		return http.StatusBadRequest, apiError(50035, "Invalid Form Body: "+why)
+	}
+	if m.Content != nil && utf8.RuneCountInString(*m.Content) > MaxContent {
+		return bad("content: Must be 2000 or fewer in length.")
+	}
+	if len(m.Components) == 0 || string(m.Components) == "null" {
+		return 0, nil
+	}
+	var rows []component
+	if err := json.Unmarshal(m.Components, &rows); err != nil {
+		return bad("components: " + err.Error())
+	}
+	if len(rows) > 5 {
+		return bad("components: at most 5 rows")
+	}
+	for _, row := range rows {
+		if row.Type != discordgo.ActionsRowComponent || len(row.Components) < 1 || len(row.Components) > 5 {
+			return bad("components: rows hold 1 to 5 components")
+		}
+		for _, c := range row.Components {
+			switch c.Type {
+			case discordgo.ButtonComponent:
+				if (c.URL == "") == (c.CustomID == "") || len(c.CustomID) > 100 || utf8.RuneCountInString(c.Label) > 80 {
+					return bad("components: button needs a custom_id (1-100) or a url, and a label of at most 80")
+				}
+			case discordgo.SelectMenuComponent:
+				if len(row.Components) != 1 || c.CustomID == "" || len(c.CustomID) > 100 || len(c.Options) < 1 || len(c.Options) > 25 {
+					return bad("components: a select menu fills its row, with a custom_id (1-100) and 1 to 25 options")
+				}
+			default:
+				return bad(fmt.Sprintf("components: unexpected type %d", c.Type))
+			}
+		}
+	}
+	return 0, nil
+}
+
+// sent is the message object the fake answers with.
+func (s *Server) sent(id, channel string, m messageBody) map[string]any {
+	msg := map[string]any{"id": id, "channel_id": channel, "author": map[string]any{"id": s.BotID, "bot": true}}
+	if m.Content != nil {
+		msg["content"] = *m.Content
+	}
+	if len(m.Components) > 0 {
+		msg["components"] = m.Components
+	}
+	return msg
+}
+
 // Callback types Discord accepts as a first response.
 var callbackTypes = map[discordgo.InteractionResponseType]bool{
 	discordgo.InteractionResponseChannelMessageWithSource:         true,
@@ -639,12 +732,15 @@ var callbackTypes = map[discordgo.InteractionResponseType]bool{
 }
 
 func (s *Server) postCallback(r *http.Request, body []byte) (int, any) {
-	var resp discordgo.InteractionResponse
+	var resp struct {
+		Type discordgo.InteractionResponseType `json:"type"`
+		Data *messageBody                      `json:"data"`
+	}
 	if err := json.Unmarshal(body, &resp); err != nil || !callbackTypes[resp.Type] {
 		return http.StatusBadRequest, apiError(50035, "Invalid Form Body")
 	}
 	if resp.Data != nil {
-		if st, e := checkContent(resp.Data.Content); st != 0 {
+		if st, e := resp.Data.check(); st != 0 {
 			return st, e
 		}
 	}
@@ -672,87 +768,66 @@ func (s *Server) acked(app, token string) bool {
 	return app == s.AppID && in != nil && in.acked
 }
 
+// decodeMessage reads and checks a message payload.
+func decodeMessage(body []byte) (messageBody, int, any) {
+	var m messageBody
+	if err := json.Unmarshal(body, &m); err != nil {
+		return m, http.StatusBadRequest, apiError(50035, "Invalid Form Body")
+	}
+	st, e := m.check()
+	return m, st, e
+}
+
 func (s *Server) patchWebhookMessage(r *http.Request, body []byte) (int, any) {
 	if !s.acked(r.PathValue("app"), r.PathValue("token")) {
 		return http.StatusNotFound, apiError(10015, "Unknown Webhook")
 	}
-	var edit discordgo.WebhookEdit
-	if err := json.Unmarshal(body, &edit); err != nil {
-		return http.StatusBadRequest, apiError(50035, "Invalid Form Body")
-	}
-	if edit.Content != nil {
-		if st, e := checkContent(*edit.Content); st != 0 {
-			return st, e
-		}
+	m, st, e := decodeMessage(body)
+	if st != 0 {
+		return st, e
 	}
 	id := r.PathValue("msg")
 	if id == "@original" {
 		id = s.NewID()
 	}
-	m := &discordgo.Message{ID: id, Author: &discordgo.User{ID: s.BotID, Bot: true}}
-	if edit.Content != nil {
-		m.Content = *edit.Content
-	}
-	if edit.Components != nil {
-		m.Components = *edit.Components
-	}
-	return http.StatusOK, m
+	return http.StatusOK, s.sent(id, "", m)
 }
 
 func (s *Server) postFollowup(r *http.Request, body []byte) (int, any) {
 	if !s.acked(r.PathValue("app"), r.PathValue("token")) {
 		return http.StatusNotFound, apiError(10015, "Unknown Webhook")
 	}
-	var p discordgo.WebhookParams
-	if err := json.Unmarshal(body, &p); err != nil {
-		return http.StatusBadRequest, apiError(50035, "Invalid Form Body")
-	}
-	if st, e := checkContent(p.Content); st != 0 {
+	m, st, e := decodeMessage(body)
+	if st != 0 {
 		return st, e
 	}
-	return http.StatusOK, &discordgo.Message{ID: s.NewID(), Content: p.Content, Components: p.Components,
-		Author: &discordgo.User{ID: s.BotID, Bot: true}}
+	if m.Content == nil || *m.Content == "" {
+		return http.StatusBadRequest, apiError(50006, "Cannot send an empty message")
+	}
+	return http.StatusOK, s.sent(s.NewID(), "", m)
 }
 
 func (s *Server) postMessage(r *http.Request, body []byte) (int, any) {
-	var m discordgo.MessageSend
-	if err := json.Unmarshal(body, &m); err != nil {
-		return http.StatusBadRequest, apiError(50035, "Invalid Form Body")
-	}
-	if m.Content == "" && len(m.Embeds) == 0 {
-		return http.StatusBadRequest, apiError(50006, "Cannot send an empty message")
-	}
-	if st, e := checkContent(m.Content); st != 0 {
+	m, st, e := decodeMessage(body)
+	if st != 0 {
 		return st, e
 	}
-	return http.StatusOK, &discordgo.Message{ID: s.NewID(), ChannelID: r.PathValue("channel"), Content: m.Content,
-		Components: m.Components, MessageReference: m.Reference, Author: &discordgo.User{ID: s.BotID, Bot: true}}
+	if (m.Content == nil || *m.Content == "") && len(m.Embeds) == 0 {
+		return http.StatusBadRequest, apiError(50006, "Cannot send an empty message")
+	}
+	return http.StatusOK, s.sent(s.NewID(), r.PathValue("channel"), m)
 }
 
 func (s *Server) patchMessage(r *http.Request, body []byte) (int, any) {
-	var m discordgo.MessageEdit
-	if err := json.Unmarshal(body, &m); err != nil {
-		return http.StatusBadRequest, apiError(50035, "Invalid Form Body")
+	m, st, e := decodeMessage(body)
+	if st != 0 {
+		return st, e
 	}
-	msg := &discordgo.Message{ID: r.PathValue("msg"), ChannelID: r.PathValue("channel"), Author: &discordgo.User{ID: s.BotID, Bot: true}}
-	if m.Content != nil {
-		if st, e := checkContent(*m.Content); st != 0 {
-			return st, e
-		}
-		msg.Content = *m.Content
-	}
-	return http.StatusOK, msg
+	return http.StatusOK, s.sent(r.PathValue("msg"), r.PathValue("channel"), m)
 }
 
 func (s *Server) postTyping(r *http.Request, _ []byte) (int, any) {
 	return http.StatusNoContent, nil
-}
-
-func checkContent(content string) (int, any) {
-	if utf8.RuneCountInString(content) > MaxContent {
-		return http.StatusBadRequest, apiError(50035, "Invalid Form Body: content: Must be 2000 or fewer in length.")
-	}
-	return 0, nil
 }
 
 func (s *Server) getAttachment(w http.ResponseWriter, r *http.Request) {

@@ -125,14 +125,20 @@ func TestGatewayIdentifyReadyDispatchAndHeartbeat(t *testing.T) {
 	if got := rec.waitN(t, 2); got[0] != "queued before READY" || got[1] != "hello" {
 		t.Errorf("messages = %q", got)
 	}
-	// Heartbeats are acknowledged: the latency becomes measurable.
+	// discordgo's first heartbeat comes at once and is acknowledged; the
+	// session sees the ACK (its LastHeartbeatAck is not before the ACK).
+	wait(t, s, "a heartbeat", func(s *Server) bool { n, _ := s.Heartbeats(); return n >= 1 })
+	_, sentAt := s.Heartbeats()
 	deadline := time.Now().Add(5 * time.Second)
-	for dg.HeartbeatLatency() <= 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
+	for ; time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		dg.RLock()
+		acked := !dg.LastHeartbeatAck.Before(sentAt)
+		dg.RUnlock()
+		if acked {
+			return
+		}
 	}
-	if dg.HeartbeatLatency() <= 0 {
-		t.Error("no heartbeat ACK seen")
-	}
+	t.Error("the session never saw a heartbeat ACK")
 }
 
 func TestGatewayResumeReplaysMissedEvents(t *testing.T) {
