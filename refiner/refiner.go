@@ -10,6 +10,7 @@ package refiner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -100,6 +101,12 @@ func (r *Refiner) draft(ctx context.Context, n prompts.Network, req bot.RefineRe
 	}
 	done := make(chan result, 1) // buffered: a late writer never blocks
 	go func() {
+		defer func() {
+			// A writer that panics is one more failed LLM, not a crash.
+			if v := recover(); v != nil {
+				done <- result{err: fmt.Errorf("writer panicked: %v", v)}
+			}
+		}()
 		p, err := r.writer.Write(ctx, req)
 		done <- result{p, err}
 	}()

@@ -93,6 +93,9 @@ func TestRefinerFallsBack(t *testing.T) {
 		{"deadline error", func(context.Context, bot.RefineRequest) (bot.Post, error) {
 			return bot.Post{}, context.DeadlineExceeded
 		}},
+		{"panic", func(context.Context, bot.RefineRequest) (bot.Post, error) {
+			panic("nil map")
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs bytes.Buffer
