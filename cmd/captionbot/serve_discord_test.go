@@ -26,6 +26,13 @@ func newFakeDiscord(t *testing.T) *discordtest.Server {
 	srv := discordtest.NewServer()
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() {
+		for _, r := range srv.Requests() {
+			if r.Status >= 400 {
+				t.Errorf("Discord refused a request: %s", r)
+			}
+		}
+	})
+	t.Cleanup(func() {
 		if err := discord.SetAPIBase(discord.DefaultAPIBase); err != nil {
 			t.Error(err)
 		}
