@@ -439,6 +439,8 @@ func TestParseReply(t *testing.T) {
 			bot.Post{Caption: "A dog.", Hashtags: []string{"#dog"}, AltText: "Dog."}},
 		{"fenced json with extra fields", "```json\n{\"caption\":\"A dog.\",\"hashtags\":\"#dog #grass\",\"mood\":\"happy\",\"Text\":\"x\"}\n```",
 			bot.Post{Caption: "A dog.", Hashtags: []string{"#dog", "#grass"}}},
+		{"quoted inside JSON", `{"caption":"\"Spring zoomies!\"","hashtags":["dog"],"alt_text":"“A dog.”"}`,
+			bot.Post{Caption: "Spring zoomies!", Hashtags: []string{"dog"}, AltText: "A dog."}},
 		{"wrong types dropped", `{"caption":"A dog.","hashtags":[1,"#ok",null],"alt_text":{"x":1}}`,
 			bot.Post{Caption: "A dog.", Hashtags: []string{"#ok"}}},
 		{"plain", "Spring zoomies!\n\n#dog #spring",

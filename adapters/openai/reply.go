@@ -44,10 +44,11 @@ func parseJSON(s string) (bot.Post, error) {
 		return bot.Post{}, fmt.Errorf("openai: %w: malformed JSON", ErrBadReply)
 	}
 	var p bot.Post
-	p.Caption = jsonString(fields["caption"])
-	p.AltText = jsonString(fields["alt_text"])
+	// Models sometimes quote the caption inside the JSON string.
+	p.Caption = unquote(jsonString(fields["caption"]))
+	p.AltText = unquote(jsonString(fields["alt_text"]))
 	if p.AltText == "" {
-		p.AltText = jsonString(fields["alt"])
+		p.AltText = unquote(jsonString(fields["alt"]))
 	}
 	p.Hashtags = jsonStrings(fields["hashtags"])
 	if strings.TrimSpace(p.Caption) == "" {
