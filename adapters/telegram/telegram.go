@@ -102,6 +102,7 @@ type Bot struct {
 	httpClient   *http.Client
 	fileEndpoint string
 
+	setup    sync.Once // applies defaults once options are set
 	sem      chan struct{}
 	inflight sync.WaitGroup
 	admins   adminCache
@@ -147,7 +148,11 @@ func orDefault[T int | int64 | time.Duration](v *T, def T) {
 	}
 }
 
-func (b *Bot) defaults() {
+// defaults fills unset options, once: Run, RunWebhook and WebhookHandler
+// call it, after the caller set the options.
+func (b *Bot) defaults() { b.setup.Do(b.applyDefaults) }
+
+func (b *Bot) applyDefaults() {
 	orDefault(&b.PollTimeout, 30*time.Second)
 	orDefault(&b.TypingInterval, 4*time.Second)
 	orDefault(&b.AdminCacheTTL, 5*time.Minute)

@@ -427,7 +427,6 @@ func TestBusyQueueGetsReply(t *testing.T) {
 
 func TestWebhook(t *testing.T) {
 	h := newHarness(t)
-	h.bot.defaults()
 	if err := h.svc.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -36,6 +36,7 @@ const maxUpdateBody = 1 << 20
 // reply is sent by the worker). It is for Run-less use (tests, a custom
 // server); RunWebhook wires it up.
 func (b *Bot) WebhookHandler(secret string) http.Handler {
+	b.defaults()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
