@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -242,5 +243,46 @@ func TestVersion(t *testing.T) {
 	code, stdout, stderr := runCLI("version")
 	if code != exitOK || !strings.Contains(stdout, "go1.") || !strings.Contains(stdout, "onnxruntime 1.") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+// TestHelperMain is not a test: re-executed by runMain, it runs captionbot
+// in a fresh process (ONNX Runtime is initialised once per process).
+func TestHelperMain(t *testing.T) {
+	args := os.Getenv("CAPTIONBOT_HELPER_ARGS")
+	if args == "" {
+		t.Skip("helper process only")
+	}
+	os.Exit(run(context.Background(), strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
+}
+
+// runMain runs captionbot with args and extra environment in a new process.
+// The args travel in one variable, separated by \x1f (an environment value
+// cannot hold NUL).
+func runMain(t *testing.T, env []string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperMain$")
+	cmd.Env = append(append(os.Environ(), env...), "CAPTIONBOT_HELPER_ARGS="+strings.Join(args, "\x1f"))
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatal(err)
+	}
+	return cmd.ProcessState.ExitCode(), out.String(), errb.String()
+}
+
+func TestCaptionNoRuntimeProcess(t *testing.T) {
+	if _, err := captioner.DefaultModelDir(); err != nil {
+		t.Skipf("skipping: %v", err)
+	}
+	missing := filepath.Join(t.TempDir(), "libonnxruntime.so.1")
+	photo := filepath.Join("..", "..", "testdata", "photos", "dog.jpg")
+	for _, args := range [][]string{{"caption", photo}, {"version"}} {
+		code, _, stderr := runMain(t, []string{captioner.RuntimeLibraryEnv + "=" + missing}, args...)
+		if code != exitUsage || !strings.Contains(stderr, "scripts/setup.sh") || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%q without ONNX Runtime: exit %d, stderr %q; want exit 2 and one line naming scripts/setup.sh", args, code, stderr)
+		}
 	}
 }
