@@ -140,8 +140,9 @@ func (o *Offline) emoji(n prompts.Network, tone string, variant int, text string
 
 func topLabel(labels []bot.Label, minScore float64) string {
 	for _, l := range labels {
+		// ImageNet names keep their capitals: "German shepherd".
 		if name := labelName(l.Label); l.Score >= minScore && name != "" && !unsafeTerm(name) {
-			return strings.ToLower(name)
+			return name
 		}
 	}
 	return ""

@@ -72,10 +72,10 @@ func TestOfflineExamples(t *testing.T) {
 				{Label: "seashore, coast", Score: 0.05},
 			}}, Network: "facebook", Tone: "minimal", Hashtags: -1},
 			want: bot.Post{
-				Text:     "A photo that may show a german shepherd.\n\n#germanshepherd #photo",
-				Caption:  "A photo that may show a german shepherd.",
+				Text:     "A photo that may show a German shepherd.\n\n#germanshepherd #photo",
+				Caption:  "A photo that may show a German shepherd.",
 				Hashtags: []string{"#germanshepherd", "#photo"},
-				AltText:  "A photo that may show a german shepherd.",
+				AltText:  "A photo that may show a German shepherd.",
 				Network:  "facebook", Refiner: "offline",
 			},
 		},
