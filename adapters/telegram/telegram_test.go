@@ -532,3 +532,26 @@ func TestJobCutOffByShutdownIsReplayedAfterRestart(t *testing.T) {
 		t.Errorf("%d messages, want 1", n)
 	}
 }
+
+func TestTypingRepeatsWhileWorking(t *testing.T) {
+	d := &bottest.Describer{DescribeFunc: func(ctx context.Context, _ []byte) (bot.Description, error) {
+		time.Sleep(350 * time.Millisecond)
+		return bottest.DefaultDescription, nil
+	}}
+	h := newHarness(t, withDescriber(d))
+	h.bot.TypingInterval = 100 * time.Millisecond
+	h.start()
+	h.api.AddFile("p1", jpeg)
+	h.api.Push(tg.Message(tg.PhotoMessage(5, tg.PrivateChat(42), 42, "p1", "")))
+	reply := h.wait("sendMessage", 1)[0]
+	typing := h.api.Calls("sendChatAction")
+	if len(typing) < 3 {
+		t.Errorf("%d typing actions in 350 ms at a 100 ms interval, want ≥ 3", len(typing))
+	}
+	time.Sleep(250 * time.Millisecond)
+	for _, c := range h.api.Calls("sendChatAction") {
+		if c.At.After(reply.At.Add(20 * time.Millisecond)) {
+			t.Errorf("typing action %s after the reply", c.At.Sub(reply.At))
+		}
+	}
+}
