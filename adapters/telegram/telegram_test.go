@@ -555,3 +555,21 @@ func TestTypingRepeatsWhileWorking(t *testing.T) {
 		}
 	}
 }
+
+func TestFileErrorsFromTelegram(t *testing.T) {
+	h := newHarness(t).start()
+	h.api.AddFile("p1", jpeg)
+	// The photo message does not say its size; getFile refuses it.
+	h.api.FailNextWith("getFile", http.StatusBadRequest, "Bad Request: file is too big")
+	h.api.Push(tg.Message(tg.DocumentMessage(7, tg.PrivateChat(42), 42, "p1", "scan.png", "image/png", 0)))
+	if got := h.wait("sendMessage", 1)[0].Params.Get("text"); got != bot.UserMessage(bot.ErrFileTooLarge) {
+		t.Errorf("reply %q", got)
+	}
+	// A 502 on getFile is retried, and the photo gets its post.
+	h.api.FailNext("getFile", http.StatusBadGateway)
+	h.api.Push(tg.Message(tg.PhotoMessage(8, tg.PrivateChat(43), 43, "p1", "")))
+	sent := h.wait("sendMessage", 2)[1]
+	if !strings.Contains(sent.Params.Get("text"), "a dog") {
+		t.Errorf("post %q", sent.Params.Get("text"))
+	}
+}

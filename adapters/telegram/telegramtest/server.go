@@ -50,13 +50,19 @@ type Server struct {
 	calls     []Call
 	files     map[string][]byte
 	admins    map[int64][]int64
-	fail      map[string][]int
+	fail      map[string][]failure
+}
+
+// failure is a scripted error answer.
+type failure struct {
+	code        int
+	description string
 }
 
 // NewServer starts a fake Bot API server.
 func NewServer() *Server {
 	s := &Server{changed: make(chan struct{}), nextID: 1, nextMsg: 10000,
-		files: map[string][]byte{}, admins: map[int64][]int64{}, fail: map[string][]int{}}
+		files: map[string][]byte{}, admins: map[int64][]int64{}, fail: map[string][]failure{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -89,7 +95,17 @@ func (s *Server) SetAdmins(chatID int64, userIDs ...int64) {
 func (s *Server) FailNext(method string, codes ...int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.fail[method] = append(s.fail[method], codes...)
+	for _, c := range codes {
+		s.fail[method] = append(s.fail[method], failure{code: c, description: http.StatusText(c)})
+	}
+}
+
+// FailNextWith makes the next call of method fail with code and the Bot
+// API description (e.g. 400, "Bad Request: file is too big").
+func (s *Server) FailNextWith(method string, code int, description string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fail[method] = append(s.fail[method], failure{code: code, description: description})
 }
 
 // Push queues an update; update_id is assigned and returned. u is any
@@ -165,19 +181,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.calls = append(s.calls, Call{Method: method, Params: r.PostForm, At: time.Now()})
-	var code int
+	var fail failure
 	if f := s.fail[method]; len(f) > 0 {
-		code, s.fail[method] = f[0], f[1:]
+		fail, s.fail[method] = f[0], f[1:]
 	}
 	s.notifyLocked()
 	s.mu.Unlock()
 	switch {
-	case code == http.StatusTooManyRequests:
-		writeJSON(w, code, map[string]any{"ok": false, "error_code": 429,
+	case fail.code == http.StatusTooManyRequests:
+		writeJSON(w, fail.code, map[string]any{"ok": false, "error_code": 429,
 			"description": "Too Many Requests: retry after 1", "parameters": map[string]any{"retry_after": 1}})
 		return
-	case code != 0:
-		writeJSON(w, code, map[string]any{"ok": false, "error_code": code, "description": http.StatusText(code)})
+	case fail.code != 0:
+		writeJSON(w, fail.code, map[string]any{"ok": false, "error_code": fail.code, "description": fail.description})
 		return
 	}
 
