@@ -363,7 +363,7 @@ func (b *Bot) onComponent(i *discordgo.Interaction, data discordgo.MessageCompon
 func (b *Bot) respond(i *discordgo.Interaction, r *discordgo.InteractionResponse) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := b.dg.InteractionRespond(i, r, discordgo.WithContext(ctx))
+	err := redact(b.dg.InteractionRespond(i, r, discordgo.WithContext(ctx)), i.Token)
 	if err != nil {
 		b.log.Error("answer interaction", "interaction", i.ID, "type", int(r.Type), "err", err)
 	}

@@ -183,6 +183,24 @@ func humanBytes(n int64) string {
 	return fmt.Sprintf("%d KB", max(n>>10, 1))
 }
 
+// redacted hides an interaction token in an error's text (network errors
+// quote the webhook URL, which holds it); errors.Is and As still see the
+// original.
+type redacted struct {
+	err error
+	msg string
+}
+
+func (r *redacted) Error() string { return r.msg }
+func (r *redacted) Unwrap() error { return r.err }
+
+func redact(err error, secret string) error {
+	if err == nil || secret == "" || !strings.Contains(err.Error(), secret) {
+		return err
+	}
+	return &redacted{err: err, msg: strings.ReplaceAll(err.Error(), secret, "[token]")}
+}
+
 // deliverToInteraction answers an acknowledged interaction with a job's
 // result: the post edits the deferred reply (or, for a button, the message
 // the button is on), longer posts continue in follow-ups, and the buttons go
@@ -191,6 +209,10 @@ func humanBytes(n int64) string {
 // acknowledgement failed (the 3-second window passed) the post goes to the
 // channel as a plain message.
 func (b *Bot) deliverToInteraction(ctx context.Context, i *discordgo.Interaction, ack *ackGate, photo string, res bot.Result, button bool) error {
+	return redact(b.answerInteraction(ctx, i, ack, photo, res, button), i.Token)
+}
+
+func (b *Bot) answerInteraction(ctx context.Context, i *discordgo.Interaction, ack *ackGate, photo string, res bot.Result, button bool) error {
 	if err := ack.wait(ctx); err != nil {
 		if ctx.Err() != nil {
 			return err

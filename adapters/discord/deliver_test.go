@@ -1,6 +1,9 @@
 package discord
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -223,5 +226,16 @@ func TestHintOf(t *testing.T) {
 	b := &Bot{}
 	if got := b.hintOf("<@123>  make it <@!456> fun\n"); got != "make it fun" {
 		t.Errorf("hintOf = %q", got)
+	}
+}
+
+func TestRedactHidesInteractionToken(t *testing.T) {
+	base := fmt.Errorf(`Post "http://x/api/v9/webhooks/1/secret-tok": %w`, context.DeadlineExceeded)
+	err := redact(base, "secret-tok")
+	if strings.Contains(err.Error(), "secret-tok") || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("redact = %q (Is deadline: %v)", err, errors.Is(err, context.DeadlineExceeded))
+	}
+	if redact(nil, "x") != nil || redact(base, "") != base {
+		t.Error("redact changed what it should leave alone")
 	}
 }

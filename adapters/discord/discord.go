@@ -123,6 +123,8 @@ func New(cfg Config, svc *bot.Service) (*Bot, error) {
 	if cfg.MaxAttachmentBytes == 0 {
 		cfg.MaxAttachmentBytes = DefaultMaxAttachmentBytes
 	}
+	// A token pasted with its "Bot " prefix would be sent as "Bot Bot ...".
+	cfg.Token = strings.TrimPrefix(strings.TrimSpace(cfg.Token), "Bot ")
 	b := &Bot{
 		cfg:      cfg,
 		svc:      svc,

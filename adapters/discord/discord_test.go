@@ -833,6 +833,17 @@ func TestGatewayDropMidJobStillDelivers(t *testing.T) {
 	}
 }
 
+func TestInvalidSessionReidentifiesAndKeepsAnswering(t *testing.T) {
+	h := start(t)
+	h.srv.InvalidateNextResume()
+	h.srv.DropConnection()
+	h.wait("a new session", func(s *discordtest.Server) bool { return len(s.Identifies()) == 2 && s.Ready() })
+	h.srv.Dispatch("MESSAGE_CREATE", h.dmMessage("", h.srv.Attachment("p.png", "image/png", photo(t))))
+	if sent := message(t, h.waitRequest("reply", isChannelMessage(dmChannel))); !strings.Contains(sent.Content, "a dog runs") {
+		t.Errorf("reply = %q", sent.Content)
+	}
+}
+
 func TestShutdownDeliversInFlightJob(t *testing.T) {
 	release := make(chan struct{})
 	started := make(chan struct{}, 1)
@@ -878,6 +889,10 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 	if _, err := New(Config{Token: "t"}, nil); !errors.Is(err, ErrConfig) {
 		t.Errorf("nil service: err = %v", err)
+	}
+	b, err := New(Config{Token: " Bot abc "}, svc)
+	if err != nil || b.cfg.Token != "abc" || b.cfg.MaxAttachmentBytes != DefaultMaxAttachmentBytes {
+		t.Errorf("New = %+v, %v; want the token without its prefix and the default size", b, err)
 	}
 }
 
