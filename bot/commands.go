@@ -92,6 +92,8 @@ type Reply struct {
 	// Choices, when not nil, asks the adapter to show buttons; pressing one
 	// runs the command Choices.Setting with the value as its argument.
 	Choices *Choices
+	// Changed reports that a setting was saved (a menu can be closed).
+	Changed bool
 }
 
 // Choices is a menu of values for one setting.
@@ -259,7 +261,7 @@ func (s *Service) setting(ctx context.Context, req CommandRequest) Reply {
 		s.log().Error("save settings", "key", key.String(), "err", err)
 		return Reply{Text: "Sorry, I couldn't save that. Please try again later."}
 	}
-	return Reply{Text: "Done: " + done + "."}
+	return Reply{Text: "Done: " + done + ".", Changed: true}
 }
 
 func (s *Service) settingPrompt(name string, eff Settings) Reply {

@@ -102,6 +102,9 @@ func TestHandleCommand(t *testing.T) {
 			if (r.Choices != nil) != tt.choices {
 				t.Errorf("choices = %+v", r.Choices)
 			}
+			if r.Changed != strings.HasPrefix(r.Text, "Done") {
+				t.Errorf("Changed = %v for %q", r.Changed, r.Text)
+			}
 		})
 	}
 	got, _ := p.Get(ctx, bot.PrefKey{Platform: "t", Scope: bot.ScopeUser, ID: "7"})

@@ -169,7 +169,10 @@ func (b *Bot) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery, tr 
 			return
 		}
 		reply := b.svc.HandleCommand(ctx, req)
-		answer(truncate(reply.Text, 190), false)
+		answer(truncate(reply.Text, 190), !reply.Changed)
+		if !reply.Changed {
+			return // the menu stays for someone allowed to use it
+		}
 		if _, err := b.send(ctx, tgbotapi.NewEditMessageText(q.Message.Chat.ID, q.Message.MessageID, reply.Text)); err != nil &&
 			!strings.Contains(apiMessage(err), "message is not modified") {
 			b.log().Warn("editing settings menu failed", "err", err)

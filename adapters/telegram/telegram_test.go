@@ -573,3 +573,24 @@ func TestFileErrorsFromTelegram(t *testing.T) {
 		t.Errorf("post %q", sent.Params.Get("text"))
 	}
 }
+
+func TestGroupMenuButtonNeedsAdmin(t *testing.T) {
+	h := newHarness(t).start()
+	g := tg.GroupChat(-100)
+	h.api.SetAdmins(-100, 1)
+	menu := tg.BotMessage(500, g, "Current network: Instagram. Choose one:", nil)
+	h.api.Push(tg.Callback("cb1", 2, menu, "s|network|x"))
+	ans := h.wait("answerCallbackQuery", 1)[0]
+	if !strings.Contains(ans.Params.Get("text"), "only this group's admins") || ans.Params.Get("show_alert") != "true" {
+		t.Errorf("non-admin answer %v", ans.Params)
+	}
+	h.api.Push(tg.Callback("cb2", 1, menu, "s|network|x"))
+	if got := h.wait("answerCallbackQuery", 2)[1].Params.Get("text"); !strings.Contains(got, "this group's posts will be written for X") {
+		t.Errorf("admin answer %q", got)
+	}
+	edits := h.wait("editMessageText", 1)
+	time.Sleep(50 * time.Millisecond)
+	if len(h.api.Calls("editMessageText")) != 1 || edits[0].Params.Get("message_id") != "500" {
+		t.Errorf("menu edits %+v, want one (the admin's)", h.api.Calls("editMessageText"))
+	}
+}
