@@ -161,13 +161,14 @@ func (b *Bot) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery, tr 
 		tr.finish()
 		return
 	}
-	if setting, value, ok := strings.Cut(strings.TrimPrefix(q.Data, "s|"), "|"); ok && strings.HasPrefix(q.Data, "s|") {
+	if rest, ok := strings.CutPrefix(q.Data, "s|"); ok {
 		defer tr.finish()
-		req := b.commandRequest(ctx, q.Message.Chat, q.From.ID, nil, bot.Command{Name: setting, Args: value})
-		if !slices.Contains(settingCommands, setting) {
+		setting, value, _ := strings.Cut(rest, "|")
+		if !slices.Contains(settingCommands, setting) || value == "" {
 			answer("This button has expired.", false)
 			return
 		}
+		req := b.commandRequest(ctx, q.Message.Chat, q.From.ID, nil, bot.Command{Name: setting, Args: value})
 		reply := b.svc.HandleCommand(ctx, req)
 		answer(truncate(reply.Text, 190), !reply.Changed)
 		if !reply.Changed {
