@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -197,10 +198,14 @@ func (b *Bot) Run(ctx context.Context) error {
 			}
 			wait, _ := retryable(err)
 			if apiCode(err) == http.StatusConflict {
-				// A webhook is set: polling needs it removed.
-				b.log().Warn("webhook is set; deleting it to poll")
-				if derr := b.request(ctx, "deleteWebhook", nil, nil); derr != nil {
-					b.log().Error("deleteWebhook failed", "err", derr)
+				if strings.Contains(strings.ToLower(apiMessage(err)), "webhook") {
+					// Left over from webhook mode: polling needs it removed.
+					b.log().Warn("a webhook is set; deleting it to poll")
+					if derr := b.request(ctx, "deleteWebhook", nil, nil); derr != nil {
+						b.log().Error("deleteWebhook failed", "err", derr)
+					}
+				} else {
+					b.log().Error("another process is polling with this bot token")
 				}
 			}
 			if wait == 0 {

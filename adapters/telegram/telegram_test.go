@@ -594,3 +594,14 @@ func TestGroupMenuButtonNeedsAdmin(t *testing.T) {
 		t.Errorf("menu edits %+v, want one (the admin's)", h.api.Calls("editMessageText"))
 	}
 }
+
+func TestPollingRemovesLeftoverWebhook(t *testing.T) {
+	api := tg.NewServer()
+	t.Cleanup(api.Close)
+	api.FailNextWith("getUpdates", http.StatusConflict, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
+	h := newHarness(t, withAPI(api)).start()
+	h.wait("deleteWebhook", 1)
+	api.AddFile("p1", jpeg)
+	api.Push(tg.Message(tg.PhotoMessage(5, tg.PrivateChat(42), 42, "p1", "")))
+	h.wait("sendMessage", 1)
+}
