@@ -2,8 +2,8 @@ package telegram
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"path/filepath"
