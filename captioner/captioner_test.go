@@ -241,11 +241,13 @@ func benchmarkEncoder(b *testing.B, threads int) {
 			if _, _, err := c.encode(context.Background(), input, n); err != nil { // warm up
 				b.Fatal(err)
 			}
+			cpu := processCPU()
 			for b.Loop() {
 				if _, _, err := c.encode(context.Background(), input, n); err != nil {
 					b.Fatal(err)
 				}
 			}
+			reportCPU(b, cpu, b.N*n)
 			perImage := b.Elapsed().Seconds() / float64(b.N*n)
 			b.ReportMetric(perImage*1e3, "ms/img")
 			b.ReportMetric(1/perImage, "img/s")
@@ -254,17 +256,20 @@ func benchmarkEncoder(b *testing.B, threads int) {
 }
 
 // BenchmarkDescribe is the whole path for one photo at batch 1: decode,
-// preprocess, encoder, labels.
+// preprocess, encoder, labels (one ONNX Runtime thread, so cpu-ms/img is
+// the latency of an idle machine).
 func BenchmarkDescribe(b *testing.B) {
-	c := newTestCaptioner(b, Options{})
+	c := newTestCaptioner(b, Options{IntraOpThreads: 1})
 	data := readPhoto(b, "dog.jpg")
 	if _, err := c.Describe(context.Background(), data); err != nil {
 		b.Fatal(err)
 	}
+	cpu := processCPU()
 	for b.Loop() {
 		if _, err := c.Describe(context.Background(), data); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu, b.N)
 	b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/img")
 }

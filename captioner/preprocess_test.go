@@ -176,6 +176,7 @@ func BenchmarkPreprocess(b *testing.B) {
 		dst := make([]float32, InputLen)
 		b.Run("decode+preprocess/"+tc.name, func(b *testing.B) {
 			b.ReportAllocs()
+			cpu := processCPU()
 			for b.Loop() {
 				img, err := DecodeImage(tc.data)
 				if err != nil {
@@ -183,12 +184,15 @@ func BenchmarkPreprocess(b *testing.B) {
 				}
 				Preprocess(img, dst)
 			}
+			reportCPU(b, cpu, b.N)
 		})
 		b.Run("preprocess/"+tc.name, func(b *testing.B) {
 			b.ReportAllocs()
+			cpu := processCPU()
 			for b.Loop() {
 				Preprocess(img, dst)
 			}
+			reportCPU(b, cpu, b.N)
 		})
 	}
 }
