@@ -74,12 +74,17 @@ type Bot struct {
 	log  *slog.Logger
 	http *http.Client
 
-	dg       *discordgo.Session
-	botID    atomic.Value // string: the bot user's ID, from READY
-	appID    atomic.Value // string
-	photos   *photoStore
-	handlers chan struct{} // bounds concurrently running event handlers
-	jobs     sync.WaitGroup
+	dg     *discordgo.Session
+	botID  atomic.Value // string: the bot user's ID, from READY
+	appID  atomic.Value // string
+	photos *photoStore
+	// events queues gateway events for eventWorkers handlers; discordgo
+	// calls its handlers synchronously (SyncEvents), so a full queue slows
+	// the gateway reader instead of piling up goroutines.
+	events     chan func()
+	stopEvents chan struct{}
+	handlers   sync.WaitGroup
+	jobs       sync.WaitGroup
 }
 
 // ErrConfig reports an unusable Config.
@@ -126,12 +131,12 @@ func New(cfg Config, svc *bot.Service) (*Bot, error) {
 	// A token pasted with its "Bot " prefix would be sent as "Bot Bot ...".
 	cfg.Token = strings.TrimPrefix(strings.TrimSpace(cfg.Token), "Bot ")
 	b := &Bot{
-		cfg:      cfg,
-		svc:      svc,
-		log:      cfg.Log,
-		http:     cfg.HTTPClient,
-		photos:   newPhotoStore(cfg.PhotoTTL, 4096),
-		handlers: make(chan struct{}, 32),
+		cfg:    cfg,
+		svc:    svc,
+		log:    cfg.Log,
+		http:   cfg.HTTPClient,
+		photos: newPhotoStore(cfg.PhotoTTL, 4096),
+		events: make(chan func(), eventQueue),
 	}
 	if b.log == nil {
 		b.log = slog.Default()
@@ -159,6 +164,7 @@ func (b *Bot) Connect() error {
 	}
 	if err := b.registerCommands(); err != nil {
 		b.closeGateway(dg)
+		b.stopHandlers()
 		b.dg = nil
 		return err
 	}
@@ -179,6 +185,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	<-ctx.Done()
 	b.closeGateway(b.dg)
+	b.stopHandlers() // no job is submitted after this, so jobs.Wait is safe
 	done := make(chan struct{})
 	go func() { b.jobs.Wait(); close(done) }()
 	select {
@@ -235,29 +242,80 @@ func (b *Bot) open() (*discordgo.Session, error) {
 	dg.Client = &client
 	dg.StateEnabled = false // the adapter needs no cache of guilds and members
 
+	dg.SyncEvents = true
+	b.startHandlers()
 	dg.AddHandler(b.onReady)
 	dg.AddHandler(func(s *discordgo.Session, i *discordgo.InteractionCreate) {
-		b.bounded(func() { b.onInteraction(i.Interaction) })
+		b.enqueue(func() { b.onInteraction(i.Interaction) })
 	})
 	dg.AddHandler(func(s *discordgo.Session, m *discordgo.MessageCreate) {
-		b.bounded(func() { b.onMessage(m.Message) })
+		b.enqueue(func() { b.onMessage(m.Message) })
 	})
 	b.dg = dg // before Open: handlers use it as soon as events arrive
 	if err := dg.Open(); err != nil {
 		b.dg = nil
+		b.stopHandlers()
 		return nil, fmt.Errorf("discord: connect to the gateway: %w", err)
 	}
 	return dg, nil
 }
 
-// bounded runs an event handler with at most cap(b.handlers) running at
-// once (discordgo starts a goroutine per event; the real work is on the
-// service's worker pool, handlers only acknowledge and submit).
-// A panicking handler is logged, not fatal.
-func (b *Bot) bounded(f func()) {
-	b.handlers <- struct{}{}
+// Event handling: eventWorkers goroutines run handlers from a queue of
+// eventQueue. Handlers only acknowledge and submit; the photo work is on
+// the service's worker pool.
+const (
+	eventWorkers = 8
+	eventQueue   = 256
+)
+
+func (b *Bot) startHandlers() {
+	b.stopEvents = make(chan struct{})
+	for range eventWorkers {
+		b.handlers.Add(1)
+		go func() {
+			defer b.handlers.Done()
+			for {
+				select {
+				case f := <-b.events:
+					b.safely(f)
+				case <-b.stopEvents:
+					for { // finish what was queued before the stop
+						select {
+						case f := <-b.events:
+							b.safely(f)
+						default:
+							return
+						}
+					}
+				}
+			}
+		}()
+	}
+}
+
+// stopHandlers lets the handlers finish the queue and waits for them. Call
+// it after the gateway is closed.
+func (b *Bot) stopHandlers() {
+	close(b.stopEvents)
+	b.handlers.Wait()
+}
+
+// enqueue hands an event to the handlers; after stopHandlers it drops it.
+func (b *Bot) enqueue(f func()) {
+	select {
+	case <-b.stopEvents:
+		return
+	default:
+	}
+	select {
+	case b.events <- f:
+	case <-b.stopEvents:
+	}
+}
+
+// safely runs a handler; a panic is logged, not fatal.
+func (b *Bot) safely(f func()) {
 	defer func() {
-		<-b.handlers
 		if p := recover(); p != nil {
 			b.log.Error("discord event handler panicked", "panic", p, "stack", string(debug.Stack()))
 		}
