@@ -134,7 +134,7 @@ func New(opts Options) (*Captioner, error) {
 		return nil, err
 	}
 	c := &Captioner{opts: opts, enc: enc, labels: labels}
-	dec, err := loadDecoder(opts.ModelDir, nil)
+	dec, err := loadDecoder(opts.ModelDir, opts.IntraOpThreads)
 	switch {
 	case errors.Is(err, ErrNoDecoder):
 		// Labels only: Description.Caption stays empty.

@@ -58,7 +58,9 @@ type decoder struct {
 
 // loadDecoder opens the decoder graphs in dir. It returns ErrNoDecoder when
 // the files are absent; the ONNX Runtime environment must be initialised.
-func loadDecoder(dir string, opts *ort.SessionOptions) (*decoder, error) {
+// The step graph's matrices are small (a few beams × the hidden size), so
+// thread hand-offs cost more than they save: intraOpThreads 0 means one.
+func loadDecoder(dir string, intraOpThreads int) (*decoder, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, decoderMetaFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, ErrNoDecoder
@@ -102,6 +104,14 @@ func loadDecoder(dir string, opts *ort.SessionOptions) (*decoder, error) {
 			return nil, fmt.Errorf("%s has no output %q", decoderInitFile, name)
 		}
 		d.staticDims = append(d.staticDims, outs[i].Dimensions)
+	}
+	opts, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, fmt.Errorf("decoder session options: %w", err)
+	}
+	defer opts.Destroy()
+	if err := opts.SetIntraOpNumThreads(max(intraOpThreads, 1)); err != nil {
+		return nil, fmt.Errorf("decoder intra-op threads: %w", err)
 	}
 	if d.init, err = ort.NewDynamicAdvancedSession(initPath, []string{meta.Input}, d.initOut, opts); err != nil {
 		return nil, fmt.Errorf("load %s: %w", decoderInitFile, err)

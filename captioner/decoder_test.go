@@ -2,6 +2,8 @@ package captioner
 
 import (
 	"context"
+	"fmt"
+	"image"
 	"math"
 	"math/rand"
 	"os"
@@ -95,7 +97,7 @@ func decoderDir(t *testing.T) string {
 
 func TestExportedDecoderGraphs(t *testing.T) {
 	dir := decoderDir(t)
-	d, err := loadDecoder(dir, nil)
+	d, err := loadDecoder(dir, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +139,7 @@ func TestExportedDecoderGraphs(t *testing.T) {
 
 func TestBeamSearchIsDeterministicAndBounded(t *testing.T) {
 	dir := decoderDir(t)
-	d, err := loadDecoder(dir, nil)
+	d, err := loadDecoder(dir, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,3 +204,37 @@ func names(infos []ort.InputOutputInfo) []string {
 }
 
 func splitWords(s string) []string { return strings.Fields(s) }
+
+// BenchmarkBeamSearch is the decoder alone per image (encoder output
+// given), greedy and beam 3, batch 1, one ONNX Runtime thread (the default
+// session options), for the model card's "beam search adds at most half the
+// encoder time".
+func BenchmarkBeamSearch(b *testing.B) {
+	c := newTestCaptioner(b, Options{IntraOpThreads: 1})
+	bd, ok := c.decoder.(*beamDecoder)
+	if !ok {
+		b.Skip("no decoder in models/")
+	}
+	img, err := DecodeImage(readPhoto(b, "dog.jpg"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	encs, err := c.EncodeImages(context.Background(), []image.Image{img})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, width := range []int{1, 3} {
+		b.Run(fmt.Sprintf("beam=%d", width), func(b *testing.B) {
+			opt := bd.opt
+			opt.Width = width
+			cpu := processCPU()
+			for b.Loop() {
+				if _, err := bd.dec.captions(context.Background(), encs, opt); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportCPU(b, cpu, b.N)
+			b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/img")
+		})
+	}
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Training smoke test: extracts features of a handful of Flickr8k images through the Go
+# encoder, trains each decoder kind for one short epoch, exports it, and checks in Go that
+# the exported graphs load with the expected input/output names and shapes and decode.
+#   models/train/smoke.sh [FLICKR_DIR]
+# Skips (exit 0, with a message) when the shared Flickr8k data is absent.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+flickr=${1:-../shared/flickr8k}
+py=${PYTHON:-/usr/bin/python3}
+if [ ! -d "$flickr/images" ]; then
+  echo "smoke: SKIP: no Flickr8k data at $flickr"
+  exit 0
+fi
+"$py" -c 'import torch, onnx' || {
+  echo "smoke: needs PyTorch and ONNX for $py: apt-get install python3-torch python3-onnx libopenblas0-openmp" >&2
+  exit 2
+}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+head -n 40 "$flickr/Flickr_8k.trainImages.txt" > "$tmp/train.txt"
+head -n 10 "$flickr/Flickr_8k.devImages.txt" > "$tmp/dev.txt"
+go run ./models/train/extract -images "$flickr/images" -split "$tmp/train.txt" -split "$tmp/dev.txt" -out "$tmp/features"
+for kind in init att merge; do
+  echo "smoke: $kind"
+  "$py" models/train/train.py --features "$tmp/features" --flickr "$flickr" --out "$tmp/run-$kind" \
+    --kind "$kind" --epochs 1 --limit 40 --dev-limit 10 --hidden 64 --emb 32 --threads 2
+  "$py" models/train/export.py --run "$tmp/run-$kind" --out "$tmp/onnx-$kind"
+  CAPTIONBOT_DECODER_DIR="$tmp/onnx-$kind" go test ./captioner -count=1 \
+    -run 'TestExportedDecoderGraphs|TestBeamSearchIsDeterministicAndBounded' -v 2>&1 | tee "$tmp/go-$kind.log"
+  if grep -q -- '--- SKIP' "$tmp/go-$kind.log"; then
+    echo "smoke: the Go decoder tests skipped for $kind (is ONNX Runtime installed? run scripts/setup.sh)" >&2
+    exit 1
+  fi
+done
+echo "smoke: ok"
