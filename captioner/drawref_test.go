@@ -103,3 +103,42 @@ func BenchmarkResizeDraw(b *testing.B) {
 		})
 	}
 }
+
+// TestPreprocessSubImages: images whose bounds do not start at (0,0) (GIF
+// frames, sub-images) give the tensor of the same pixels copied to a fresh
+// image.
+func TestPreprocessSubImages(t *testing.T) {
+	var buf bytes.Buffer
+	big := image.NewRGBA(image.Rect(0, 0, 1100, 1000))
+	dog := mustDecode(t, readPhoto(t, "dog.jpg"))
+	draw.BiLinear.Scale(big, big.Bounds(), dog, dog.Bounds(), draw.Src, nil)
+	if err := jpeg.Encode(&buf, big, nil); err != nil {
+		t.Fatal(err)
+	}
+	ycc := mustDecode(t, buf.Bytes()).(*image.YCbCr) // 4:2:0
+	nrgba := image.NewNRGBA(big.Bounds())
+	draw.Draw(nrgba, nrgba.Bounds(), big, image.Point{}, draw.Src)
+	type subImager interface {
+		image.Image
+		SubImage(image.Rectangle) image.Image
+	}
+	for _, src := range []subImager{ycc, big, nrgba} {
+		for _, r := range []image.Rectangle{
+			image.Rect(37, 51, 37+400, 51+300), // no pre-shrink
+			image.Rect(101, 3, 101+999, 3+997), // pre-shrink by 2
+			image.Rect(13, 17, 13+224, 17+224), // the size of the tensor
+		} {
+			sub := src.SubImage(r)
+			flat := image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+			draw.Draw(flat, flat.Bounds(), sub, r.Min, draw.Src)
+			got, want := make([]float32, InputLen), make([]float32, InputLen)
+			Preprocess(sub, got)
+			Preprocess(flat, want)
+			// YCbCr: 8-bit conversion of the copy vs the direct path's
+			// (box averages convert after averaging): within a level or two.
+			if maxd, mean := diffStats(got, want); maxd > 0.03 || mean > 0.002 {
+				t.Errorf("%T %v: differs from a copy by max %g, mean %g", src, r, maxd, mean)
+			}
+		}
+	}
+}
