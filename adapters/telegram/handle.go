@@ -121,8 +121,13 @@ func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message, tr *tracke
 			addressed, hint = true, rest
 		}
 		if !addressed {
-			tr.finish() // groups: speak only when asked
+			if !b.albumWait(m, ref, tr) {
+				tr.finish() // groups: speak only when asked
+			}
 			return
+		}
+		if !private {
+			b.albumAddressed(m, hint)
 		}
 		b.submitPhoto(ctx, m, m, ref, photoJob{hint: hint}, tr)
 		return

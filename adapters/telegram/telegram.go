@@ -11,9 +11,9 @@
 // no update is processed twice or lost.
 //
 // Albums: each photo of an album (media_group_id) is its own message and gets
-// its own reply, with its own buttons; in groups only the album photo that
-// carries the mention or /caption is answered (Telegram puts an album's
-// caption on one of its messages).
+// its own reply, with its own buttons. In groups, a mention or /caption on
+// one photo of an album (Telegram puts the caption on one of them) asks for
+// the whole album: see album.go.
 package telegram
 
 import (
@@ -93,6 +93,9 @@ type Bot struct {
 	MaxRetries int
 	RetryBase  time.Duration
 	RetryMax   time.Duration
+	// AlbumWait is how long an unaddressed photo of a group album waits for
+	// a sibling photo that mentions the bot (see album.go); zero means 3 s.
+	AlbumWait time.Duration
 	// ShutdownTimeout bounds the wait for in-flight updates after Run's
 	// context ends; zero means 2 minutes (the service's grace should be
 	// shorter).
@@ -107,6 +110,7 @@ type Bot struct {
 	sem      chan struct{}
 	inflight sync.WaitGroup
 	admins   adminCache
+	albums   albums
 }
 
 // New connects to Telegram (getMe) and returns a Bot that serves svc.
@@ -163,6 +167,7 @@ func (b *Bot) applyDefaults() {
 	orDefault(&b.RetryBase, 500*time.Millisecond)
 	orDefault(&b.RetryMax, 30*time.Second)
 	orDefault(&b.ShutdownTimeout, 2*time.Minute)
+	orDefault(&b.AlbumWait, 3*time.Second)
 	b.sem = make(chan struct{}, b.Concurrency)
 	b.admins.ttl = b.AdminCacheTTL
 }

@@ -605,3 +605,43 @@ func TestPollingRemovesLeftoverWebhook(t *testing.T) {
 	api.Push(tg.Message(tg.PhotoMessage(5, tg.PrivateChat(42), 42, "p1", "")))
 	h.wait("sendMessage", 1)
 }
+
+func TestGroupAlbumMentionCaptionsEveryPhoto(t *testing.T) {
+	h := newHarness(t)
+	h.bot.AlbumWait = 300 * time.Millisecond
+	h.start()
+	g := tg.GroupChat(-100)
+	h.api.AddFile("a1", jpeg)
+	album := func(msgID int, group, caption string) map[string]any {
+		m := tg.PhotoMessage(msgID, g, 7, "a1", caption)
+		m["media_group_id"] = group
+		return m
+	}
+	// The mention is on the second photo; the first waits for it, the third
+	// comes after it.
+	h.api.Push(tg.Message(album(1, "A", "")))
+	h.api.Push(tg.Message(album(2, "A", "@CaptionTestBot our trip")))
+	h.api.Push(tg.Message(album(3, "A", "")))
+	sent := h.wait("sendMessage", 3)
+	replied := map[string]bool{}
+	for _, c := range sent {
+		replied[c.Params.Get("reply_to_message_id")] = true
+	}
+	if !replied["1"] || !replied["2"] || !replied["3"] {
+		t.Errorf("replies to %v, want 1, 2 and 3", replied)
+	}
+	for _, r := range h.refiner.Requests() {
+		if r.Hint != "our trip" {
+			t.Errorf("hint %q", r.Hint)
+		}
+	}
+
+	// An album nobody asked about: silence, and its updates are finished.
+	h.api.Push(tg.Message(album(10, "B", "")))
+	h.api.Push(tg.Message(album(11, "B", "just us")))
+	time.Sleep(600 * time.Millisecond)
+	syncGroup(h, -100, 4)
+	if n := len(h.api.Calls("sendMessage")); n != 4 {
+		t.Errorf("%d messages, want 4 (3 posts + /help)", n)
+	}
+}
