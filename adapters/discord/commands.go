@@ -240,31 +240,36 @@ func (b *Bot) onCaptionCommand(i *discordgo.Interaction, data discordgo.Applicat
 		return
 	}
 	var over bot.Settings
-	if v := optionValue(data.Options, "network"); v != "" {
-		n, err := bot.ParseNetwork(v)
+	for _, o := range captionOverrides {
+		v := optionValue(data.Options, o.name)
+		if v == "" {
+			continue
+		}
+		canon, err := o.parse(v)
 		if err != nil {
-			b.respondText(i, fmt.Sprintf("I don't know the network %q. Choose one of: %s.", v, strings.Join(bot.Networks, ", ")), true)
+			b.respondText(i, fmt.Sprintf("%q isn't a %s I know. %s", v, o.name, o.help()), true)
 			return
 		}
-		over.Network = n
-	}
-	if v := optionValue(data.Options, "tone"); v != "" {
-		t, err := bot.ParseTone(v)
-		if err != nil {
-			b.respondText(i, fmt.Sprintf("I don't know the tone %q. Choose one of: %s.", v, strings.Join(bot.Tones, ", ")), true)
-			return
-		}
-		over.Tone = t
-	}
-	if v := optionValue(data.Options, "language"); v != "" {
-		l, err := bot.ParseLanguage(v)
-		if err != nil {
-			b.respondText(i, fmt.Sprintf("%q isn't a language code. Use a two-letter code such as en, de or es.", v), true)
-			return
-		}
-		over.Language = l
+		o.set(&over, canon)
 	}
 	b.captionInteraction(i, att, over, optionValue(data.Options, "hint"))
+}
+
+// captionOverrides are /caption's setting options: how each is parsed, where
+// it goes, and what to say when it is bad (choices make bad values rare, but
+// option values come from clients).
+var captionOverrides = []struct {
+	name  string
+	parse func(string) (string, error)
+	set   func(*bot.Settings, string)
+	help  func() string
+}{
+	{"network", bot.ParseNetwork, func(s *bot.Settings, v string) { s.Network = v },
+		func() string { return "Choose one of: " + strings.Join(bot.Networks, ", ") + "." }},
+	{"tone", bot.ParseTone, func(s *bot.Settings, v string) { s.Tone = v },
+		func() string { return "Choose one of: " + strings.Join(bot.Tones, ", ") + "." }},
+	{"language", bot.ParseLanguage, func(s *bot.Settings, v string) { s.Language = v },
+		func() string { return "Use a two-letter code such as en, de or es." }},
 }
 
 func (b *Bot) onContextMenu(i *discordgo.Interaction, data discordgo.ApplicationCommandInteractionData) {

@@ -265,14 +265,20 @@ func (c callbackBody) hasComponents() bool {
 	return c.Data != nil && len(c.Data.Components) > 0 && string(c.Data.Components) != "null" && string(c.Data.Components) != "[]"
 }
 
+// decode reads a request's JSON body as a T.
+func decode[T any](t *testing.T, r discordtest.Request) T {
+	t.Helper()
+	var v T
+	if err := r.Decode(&v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+	return v
+}
+
 // callback decodes an interaction callback.
 func callback(t *testing.T, r discordtest.Request) callbackBody {
 	t.Helper()
-	var resp callbackBody
-	if err := r.Decode(&resp); err != nil {
-		t.Fatalf("decode callback %s: %v", r.Body, err)
-	}
-	return resp
+	return decode[callbackBody](t, r)
 }
 
 // sentMessage is the parts of an edit, follow-up or channel message the
@@ -295,13 +301,10 @@ type sentMessage struct {
 	} `json:"allowed_mentions"`
 }
 
+// message decodes a message edit, follow-up or channel message.
 func message(t *testing.T, r discordtest.Request) sentMessage {
 	t.Helper()
-	var m sentMessage
-	if err := r.Decode(&m); err != nil {
-		t.Fatalf("decode message %s: %v", r.Body, err)
-	}
-	return m
+	return decode[sentMessage](t, r)
 }
 
 // button returns the custom ID of the button labelled label.
