@@ -457,6 +457,24 @@ func TestSlashCaptionOptions(t *testing.T) {
 	}
 }
 
+func TestSlashCaptionBadOptionIsEphemeral(t *testing.T) {
+	h := start(t)
+	for _, opt := range []*discordgo.ApplicationCommandInteractionDataOption{
+		stringOpt("language", "english"), stringOpt("network", "myspace"), stringOpt("tone", "angry"),
+	} {
+		i := h.slashCaption(h.srv.Attachment("p.png", "image/png", photo(t)), 0, opt)
+		h.dispatchInteraction(i)
+		c := callback(t, h.waitRequest("refusal", isCallback(i)))
+		if c.Type != discordgo.InteractionResponseChannelMessageWithSource || c.Data.Flags&discordgo.MessageFlagsEphemeral == 0 ||
+			!strings.Contains(c.Data.Content, opt.Value.(string)) {
+			t.Errorf("%s=%v: callback %+v, want an ephemeral reply naming the value", opt.Name, opt.Value, c)
+		}
+	}
+	if h.desc.Calls() != 0 {
+		t.Error("a photo with a bad option was captioned")
+	}
+}
+
 func TestContextMenuCaptionsTargetMessage(t *testing.T) {
 	h := start(t)
 	att := h.srv.Attachment("cat.webp", "image/webp", photo(t))
