@@ -184,10 +184,7 @@ func (b *Bot) submitPhoto(ctx context.Context, trigger, photoMsg *tgbotapi.Messa
 		refuse(bot.ErrFileTooLarge)
 		return
 	}
-	// The first typing action goes out before the job is queued, so it can
-	// never arrive after a fast reply; the ticker repeats it.
-	b.sendTyping(ctx, chatID)
-	typingCtx, stopTyping := context.WithCancel(context.Background())
+	stopTyping := b.startTyping(ctx, chatID)
 	job := bot.Job{
 		Platform: Platform,
 		ChatID:   chatIDString(chatID),
@@ -217,36 +214,12 @@ func (b *Bot) submitPhoto(ctx context.Context, trigger, photoMsg *tgbotapi.Messa
 		refuse(err)
 		return
 	}
-	go b.typing(typingCtx, chatID)
 }
 
 // canKeep reports whether a photo request stopped by shutdown can wait in
 // the journal for the next start instead of getting a "try again" reply.
 // Button presses cannot: their callback query expires.
 func (b *Bot) canKeep(pj photoJob) bool { return b.Journal != nil && pj.editID == 0 }
-
-// typing re-sends the "typing" chat action every TypingInterval until ctx
-// ends.
-func (b *Bot) typing(ctx context.Context, chatID int64) {
-	t := time.NewTicker(b.TypingInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			b.sendTyping(ctx, chatID)
-		}
-	}
-}
-
-// sendTyping is best effort, without retries: a lost typing action harms
-// nobody.
-func (b *Bot) sendTyping(ctx context.Context, chatID int64) {
-	if _, err := b.with(ctx).Request(tgbotapi.NewChatAction(chatID, tgbotapi.ChatTyping)); err != nil && ctx.Err() == nil {
-		b.log().Debug("typing action failed", "err", b.redact(err))
-	}
-}
 
 // fetcher downloads ref through getFile and file_endpoint.
 func (b *Bot) fetcher(ref photoRef) func(ctx context.Context) ([]byte, error) {

@@ -111,6 +111,7 @@ type Bot struct {
 	inflight sync.WaitGroup
 	admins   adminCache
 	albums   albums
+	typers   typers
 }
 
 // New connects to Telegram (getMe) and returns a Bot that serves svc.

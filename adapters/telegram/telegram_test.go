@@ -645,3 +645,26 @@ func TestGroupAlbumMentionCaptionsEveryPhoto(t *testing.T) {
 		t.Errorf("%d messages, want 4 (3 posts + /help)", n)
 	}
 }
+
+func TestOneTypingLoopPerChat(t *testing.T) {
+	release := make(chan struct{})
+	d := &bottest.Describer{DescribeFunc: func(ctx context.Context, _ []byte) (bot.Description, error) {
+		<-release
+		return bottest.DefaultDescription, nil
+	}}
+	h := newHarness(t, withDescriber(d))
+	h.bot.TypingInterval = 100 * time.Millisecond
+	h.start()
+	for i := range 5 {
+		id := fmt.Sprintf("p%d", i)
+		h.api.AddFile(id, jpeg)
+		h.api.Push(tg.Message(tg.PhotoMessage(i+1, tg.PrivateChat(42), 42, id, "")))
+	}
+	h.wait("download", 4) // four workers busy, one photo queued
+	time.Sleep(320 * time.Millisecond)
+	if n := len(h.api.Calls("sendChatAction")); n < 3 || n > 5 {
+		t.Errorf("%d typing actions for 5 photos in one chat over ~3 intervals, want one loop (3-5)", n)
+	}
+	close(release)
+	h.wait("sendMessage", 5)
+}
