@@ -133,6 +133,8 @@ func New(ctx context.Context, cfg Config, svc *bot.Service) (*Bot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("telegram: getMe: %w", redactedError{err, cfg.Token})
 	}
+	// Every call binds its own context (Bot.with); none may inherit New's.
+	api.Client = ctxClient{ctx: context.Background(), c: hc}
 	return &Bot{svc: svc, api: api, httpClient: hc, fileEndpoint: cfg.FileEndpoint}, nil
 }
 
