@@ -84,6 +84,7 @@ func openSession(t *testing.T, s *Server) (*discordgo.Session, *recorder) {
 	if testing.Verbose() {
 		dg.LogLevel = discordgo.LogInformational
 	}
+	dg.SyncEvents = true // handlers in arrival order, so the tests can check it
 	rec := &recorder{ch: make(chan struct{}, 100)}
 	dg.AddHandler(rec.onMessage)
 	if err := dg.Open(); err != nil {
