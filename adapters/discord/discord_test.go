@@ -368,12 +368,17 @@ func TestRegistersCommandsAndIdentifiesWithIntents(t *testing.T) {
 	if reg.Authorization != "Bot "+h.srv.Token {
 		t.Errorf("registration authorization = %q", reg.Authorization)
 	}
+	if index(h.srv.Requests(), func(r discordtest.Request) bool { return r.Path == "/api/v9/gateway" }) >= 0 {
+		t.Error("asked GET /gateway although gateway_url is set")
+	}
 }
 
 func TestGuildRegistrationMessageContentAndShard(t *testing.T) {
 	h := start(t, func(c *Config, _ *bot.Service, _ *bottest.Describer, _ *bottest.Refiner) {
 		c.GuildID, c.MessageContent, c.ShardID, c.ShardCount = guildID, true, 1, 2
+		c.GatewayURL = "" // found through GET {api_base}api/v9/gateway
 	})
+	h.waitRequest("gateway lookup", func(r discordtest.Request) bool { return r.Method == "GET" && r.Path == "/api/v9/gateway" })
 	h.waitRequest("guild registration", func(r discordtest.Request) bool {
 		return r.Method == "PUT" && r.Path == "/api/v9/applications/"+h.srv.AppID+"/guilds/"+guildID+"/commands"
 	})
