@@ -73,13 +73,16 @@ func TestResizeMatchesDraw(t *testing.T) {
 		img       image.Image
 		max, mean float64
 	}{
-		{"dog.jpg 768x576 4:2:0", dog, 0.01, 0.003},      // no pre-shrink; YCbCr→RGB at 8 bits here, 16 in draw
+		// JPEGs: the chroma planes are resampled at their own resolution here
+		// (smooth, like libjpeg's upsampling), draw repeats each chroma
+		// sample (blocky): the two differ at sharp colour edges only.
+		{"dog.jpg 768x576 4:2:0", dog, 0.1, 0.003},
 		{"rgba 300x1000", scaled(300, 1000), 0.01, 1e-3}, // upscale one axis, downscale the other
 		{"rgba 100x80", scaled(100, 80), 0.01, 1e-3},     // upscale both
 		// Box pre-shrink, then the tent.
 		{"rgba 1800x1350", scaled(1800, 1350), 0.1, 0.01},
 		{"ycbcr 4:4:4 960x1200", toYCbCr(scaled(960, 1200)), 0.1, 0.01},
-		{"jpeg 4:2:0 1000x900", mustDecode(t, jpeg420.Bytes()), 0.1, 0.01},
+		{"jpeg 4:2:0 1000x900", mustDecode(t, jpeg420.Bytes()), 0.1, 0.01}, // and a pre-shrink
 	} {
 		got, want := make([]float32, InputLen), make([]float32, InputLen)
 		Preprocess(tc.img, got)
@@ -125,7 +128,9 @@ func TestPreprocessSubImages(t *testing.T) {
 	for _, src := range []subImager{ycc, big, nrgba} {
 		for _, r := range []image.Rectangle{
 			image.Rect(37, 51, 37+400, 51+300), // no pre-shrink
+			image.Rect(40, 52, 40+400, 52+300), // even offsets: YCbCr by planes
 			image.Rect(101, 3, 101+999, 3+997), // pre-shrink by 2
+			image.Rect(14, 2, 14+999, 2+997),   // the same by planes
 			image.Rect(13, 17, 13+224, 17+224), // the size of the tensor
 		} {
 			sub := src.SubImage(r)
@@ -134,9 +139,16 @@ func TestPreprocessSubImages(t *testing.T) {
 			got, want := make([]float32, InputLen), make([]float32, InputLen)
 			Preprocess(sub, got)
 			Preprocess(flat, want)
-			// YCbCr: 8-bit conversion of the copy vs the direct path's
-			// (box averages convert after averaging): within a level or two.
-			if maxd, mean := diffStats(got, want); maxd > 0.03 || mean > 0.002 {
+			// A one-pixel shift differs by a mean of 0.015 or more. YCbCr
+			// by planes resamples chroma smoothly where the RGBA copy
+			// repeats it, so its limit on the largest difference is looser.
+			maxLimit := 0.03
+			if _, ok := src.(*image.YCbCr); ok {
+				maxLimit = 0.1
+			}
+			maxd, mean := diffStats(got, want)
+			t.Logf("%T %v: max abs diff %.2g, mean %.2g", src, r, maxd, mean)
+			if maxd > maxLimit || mean > 0.003 {
 				t.Errorf("%T %v: differs from a copy by max %g, mean %g", src, r, maxd, mean)
 			}
 		}

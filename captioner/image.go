@@ -102,7 +102,7 @@ func Preprocess(img image.Image, dst []float32) {
 	case isRGBA && b.Dx() == InputSize && b.Dy() == InputSize:
 		rgbaToTensor(rgba224, dst)
 	default:
-		resizeToTensor(toRGB(img, boxFactor(b.Dx(), b.Dy())), dst)
+		resizeToTensor(img, dst)
 	}
 	if o != orientNormal {
 		orientTensor(dst, o)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/image/draw"
+
 	"github.com/captionbot/captionbot/bot"
 )
 
@@ -147,22 +149,22 @@ func TestDecodeImageEXIFOrientations(t *testing.T) {
 				t.Fatalf("orientation %d (%v): size %v, want 64x48", o, order, b.Size())
 			}
 			checkQuadrants(t, img)
+		}
+	}
+}
 
-			// The tensor of the lazily turned image equals the tensor of the
-			// same image turned pixel by pixel.
-			upright := image.NewRGBA(img.Bounds())
-			for y := 0; y < 48; y++ {
-				for x := 0; x < 64; x++ {
-					upright.Set(x, y, img.At(x, y))
-				}
-			}
-			got, want := make([]float32, InputLen), make([]float32, InputLen)
-			Preprocess(img, got)
-			Preprocess(upright, want)
-			// The tolerance covers the 8-bit rounding of the RGBA copy (the
-			// JPEG's YCbCr is resampled at 16 bits); a wrong turn or mirror
-			// moves quadrants and differs by more than 1.
-			if d := maxAbsDiff(got, want); d > 0.01 {
+// TestPreprocessOriented: turning the small tensor (what Preprocess does for
+// an EXIF-oriented photo) gives the tensor of the photo turned pixel by pixel.
+func TestPreprocessOriented(t *testing.T) {
+	grad := image.NewRGBA(image.Rect(0, 0, 300, 200))
+	draw.Draw(grad, grad.Bounds(), gradient(300, 200), image.Point{}, draw.Src)
+	for _, up := range []*image.RGBA{quadrantPattern(300, 200), grad} {
+		want := make([]float32, InputLen)
+		Preprocess(up, want)
+		for o := orientNormal; o <= orientRotate270; o++ {
+			got := make([]float32, InputLen)
+			Preprocess(&orientedImage{src: storedFor(up, o), o: o}, got)
+			if d := maxAbsDiff(got, want); d > 1e-4 {
 				t.Errorf("orientation %d: tensor differs from the upright image's by %g", o, d)
 			}
 		}

@@ -145,7 +145,8 @@ func TestPreprocessMatchesPython(t *testing.T) {
 }
 
 // benchJPEGs are photos of the sizes captionbot meets: a 224×224 training
-// image, a web photo, and a 12-megapixel phone photo.
+// image, a web photo, a photo as Telegram sends it (1280 px on the long
+// side) and a 12-megapixel phone photo.
 func benchJPEGs(b *testing.B) []struct {
 	name string
 	data []byte
@@ -166,6 +167,7 @@ func benchJPEGs(b *testing.B) []struct {
 	}{
 		{"224x224", encode(224, 224)},
 		{"768x576", readPhoto(b, "dog.jpg")},
+		{"1280x960", encode(1280, 960)},
 		{"4032x3024", encode(4032, 3024)},
 	}
 }

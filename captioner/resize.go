@@ -13,193 +13,87 @@ import (
 // The filter is PIL's Image.resize(BILINEAR), the converter's reference: a
 // tent whose support widens with the downscale factor, so every source pixel
 // counts (no aliasing on big downscales). golang.org/x/image/draw's
-// BiLinear kernel computes the same filter (it matched PIL to 1.5e-5), but
-// generically: float64 and a colour conversion per tap and per pixel, about
-// 3× slower on a 768×576 JPEG. This file is the same filter specialised to
-// packed RGB in float32, written here because the per-photo cost matters
-// (the target is decoding + preprocessing cheaper than the network).
+// BiLinear kernel computes the same filter (it matches PIL to 1.5e-5), but
+// generically: float64 and a colour conversion per tap and per pixel, 2-4×
+// slower on photos. This file is the same filter specialised to 8-bit
+// planes in float32, written here because the per-photo cost matters (the
+// target is decoding + preprocessing cheaper than the network).
+//
+// A JPEG's Y, Cb and Cr planes are resampled separately, each at its own
+// resolution (chroma is usually half), and converted to RGB only at
+// 224×224: the conversion is affine, so this gives the same colours (up to
+// clamping) as converting every source pixel first, at a fraction of the
+// cost. Other images are converted to packed RGB, then resampled.
 //
 // Photos much larger than the output (a 12-megapixel phone photo is 13×
 // too wide) are first box-averaged by an integer factor that keeps at least
-// twice the output size, then tent-filtered: the box is cheap (each pixel
+// twice the output size, then tent-filtered: the box is cheap (each sample
 // once, integer sums) and the tent over ≥ 2× still antialiases; the result
-// differs from a single wide tent only by the slightly different weights.
+// differs from a single wide tent only by slightly different weights.
 
-// rgbImage is packed 8-bit RGB.
-type rgbImage struct {
-	pix  []uint8
-	w, h int
+// plane is 8-bit samples with ch interleaved channels per pixel (1: a Y, Cb
+// or Cr plane; 3: packed RGB), rows stride bytes apart.
+type plane struct {
+	pix          []uint8
+	stride, w, h int
+	ch           int
 }
 
-// toRGB converts img to packed RGB, averaging k×k blocks (k ≥ 1; edge
-// blocks average what they have). Alpha is premultiplied, so transparent
-// pixels are black, as draw.Src would give.
-func toRGB(img image.Image, k int) rgbImage {
-	b := img.Bounds()
-	var row func(y int, dst []uint8) // converts source row y to packed RGB
-	switch src := img.(type) {
-	case *image.YCbCr:
-		row = func(y int, dst []uint8) { ycbcrRow(src, y, dst) }
-	case *image.RGBA:
-		row = func(y int, dst []uint8) {
-			p := src.Pix[src.PixOffset(b.Min.X, y):]
-			for x := 0; x < len(dst)/3; x++ {
-				dst[3*x], dst[3*x+1], dst[3*x+2] = p[4*x], p[4*x+1], p[4*x+2]
-			}
-		}
-	case *image.NRGBA:
-		row = func(y int, dst []uint8) {
-			p := src.Pix[src.PixOffset(b.Min.X, y):]
-			for x := 0; x < len(dst)/3; x++ {
-				a := uint32(p[4*x+3])
-				dst[3*x] = uint8((uint32(p[4*x])*a + 127) / 255)
-				dst[3*x+1] = uint8((uint32(p[4*x+1])*a + 127) / 255)
-				dst[3*x+2] = uint8((uint32(p[4*x+2])*a + 127) / 255)
-			}
-		}
-	default:
-		// Paletted (GIF), grey, CMYK, 16-bit: draw converts them to RGBA.
-		m := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-		draw.Draw(m, m.Bounds(), img, b.Min, draw.Src)
-		return toRGB(m, k)
-	}
+func newPlane(w, h, ch int) plane {
+	return plane{pix: make([]uint8, w*h*ch), stride: w * ch, w: w, h: h, ch: ch}
+}
 
-	sw, sh := b.Dx(), b.Dy()
-	w, h := (sw+k-1)/k, (sh+k-1)/k
-	out := rgbImage{pix: make([]uint8, w*h*3), w: w, h: h}
-	if k == 1 {
-		for y := 0; y < sh; y++ {
-			row(b.Min.Y+y, out.pix[y*sw*3:(y+1)*sw*3])
-		}
-		return out
+func (p plane) row(y int) []uint8 { return p.pix[y*p.stride : y*p.stride+p.w*p.ch] }
+
+// boxFactor is the integer pre-shrink for a w×h plane: the largest k that
+// keeps both sides at least twice InputSize (1: no pre-shrink).
+func boxFactor(w, h int) int {
+	return max(1, min(w, h)/(2*InputSize))
+}
+
+// shrink box-averages k×k blocks (edge blocks average what they have); k ≤ 1
+// returns p.
+func (p plane) shrink(k int) plane {
+	if k <= 1 {
+		return p
 	}
-	if src, ok := img.(*image.YCbCr); ok && chromaShifts(src) != nil {
-		ycbcrBox(src, k, out)
-		return out
-	}
-	src := make([]uint8, sw*3)
-	sums := make([]uint32, w*3)
-	for oy := 0; oy < h; oy++ {
+	out := newPlane((p.w+k-1)/k, (p.h+k-1)/k, p.ch)
+	sums := make([]uint32, out.w*p.ch)
+	for oy := 0; oy < out.h; oy++ {
 		clear(sums)
-		y0, y1 := oy*k, min((oy+1)*k, sh)
+		y0, y1 := oy*k, min((oy+1)*k, p.h)
 		for y := y0; y < y1; y++ {
-			row(b.Min.Y+y, src)
-			for ox := 0; ox < w; ox++ {
-				s := sums[ox*3 : ox*3+3 : ox*3+3]
-				for x := ox * k; x < min((ox+1)*k, sw); x++ {
-					s[0] += uint32(src[3*x])
-					s[1] += uint32(src[3*x+1])
-					s[2] += uint32(src[3*x+2])
+			r := p.row(y)
+			for ox := 0; ox < out.w; ox++ {
+				x0, x1 := ox*k, min((ox+1)*k, p.w)
+				if p.ch == 1 {
+					var s uint32
+					for _, v := range r[x0:x1] {
+						s += uint32(v)
+					}
+					sums[ox] += s
+					continue
 				}
+				var s0, s1, s2 uint32
+				for x := x0; x < x1; x++ {
+					px := r[3*x : 3*x+3 : 3*x+3]
+					s0, s1, s2 = s0+uint32(px[0]), s1+uint32(px[1]), s2+uint32(px[2])
+				}
+				sums[3*ox], sums[3*ox+1], sums[3*ox+2] = sums[3*ox]+s0, sums[3*ox+1]+s1, sums[3*ox+2]+s2
 			}
 		}
-		dst := out.pix[oy*w*3 : (oy+1)*w*3]
-		for ox := 0; ox < w; ox++ {
-			n := uint32((y1 - y0) * (min((ox+1)*k, sw) - ox*k))
-			for c := 0; c < 3; c++ {
-				dst[ox*3+c] = uint8((sums[ox*3+c] + n/2) / n)
+		dst := out.row(oy)
+		for ox := 0; ox < out.w; ox++ {
+			n := uint32((y1 - y0) * (min((ox+1)*k, p.w) - ox*k))
+			for c := 0; c < p.ch; c++ {
+				dst[ox*p.ch+c] = uint8((sums[ox*p.ch+c] + n/2) / n)
 			}
 		}
 	}
 	return out
 }
 
-// ycbcrBox box-averages a YCbCr image in YCbCr and converts each block
-// once: the colour conversion is affine, so averaging before it gives the
-// same colours (up to rounding) at a fraction of the cost on big photos.
-func ycbcrBox(src *image.YCbCr, k int, out rgbImage) {
-	b := src.Bounds()
-	sh := chromaShifts(src)
-	hshift, vshift := sh[0], sh[1]
-	sw := b.Dx()
-	sums := make([]uint32, out.w*3)
-	cx0 := b.Min.X >> hshift
-	for oy := 0; oy < out.h; oy++ {
-		clear(sums)
-		y0, y1 := b.Min.Y+oy*k, min(b.Min.Y+(oy+1)*k, b.Max.Y)
-		for y := y0; y < y1; y++ {
-			ys := src.Y[src.YOffset(b.Min.X, y):]
-			cy := (y>>vshift - b.Min.Y>>vshift) * src.CStride
-			cb, cr := src.Cb[cy:], src.Cr[cy:]
-			for ox := 0; ox < out.w; ox++ {
-				var sy, scb, scr uint32
-				for x := ox * k; x < min((ox+1)*k, sw); x++ {
-					ci := (b.Min.X+x)>>hshift - cx0
-					sy += uint32(ys[x])
-					scb += uint32(cb[ci])
-					scr += uint32(cr[ci])
-				}
-				s := sums[ox*3 : ox*3+3 : ox*3+3]
-				s[0], s[1], s[2] = s[0]+sy, s[1]+scb, s[2]+scr
-			}
-		}
-		dst := out.pix[oy*out.w*3 : (oy+1)*out.w*3]
-		for ox := 0; ox < out.w; ox++ {
-			n := uint32((y1 - y0) * (min((ox+1)*k, sw) - ox*k))
-			yy := int32((sums[ox*3]+n/2)/n) * 0x10101
-			cb1 := int32((sums[ox*3+1]+n/2)/n) - 128
-			cr1 := int32((sums[ox*3+2]+n/2)/n) - 128
-			dst[ox*3] = clampShift(yy + 91881*cr1)
-			dst[ox*3+1] = clampShift(yy - 22554*cb1 - 46802*cr1)
-			dst[ox*3+2] = clampShift(yy + 116130*cb1)
-		}
-	}
-}
-
-// chromaShifts returns the horizontal and vertical chroma subsampling shifts
-// of src, or nil for the rare ratios (4:1:1, 4:1:0) left to the standard
-// library's indexing.
-func chromaShifts(src *image.YCbCr) *[2]uint {
-	switch src.SubsampleRatio {
-	case image.YCbCrSubsampleRatio444:
-		return &[2]uint{0, 0}
-	case image.YCbCrSubsampleRatio422:
-		return &[2]uint{1, 0}
-	case image.YCbCrSubsampleRatio420:
-		return &[2]uint{1, 1}
-	case image.YCbCrSubsampleRatio440:
-		return &[2]uint{0, 1}
-	}
-	return nil
-}
-
-// ycbcrRow converts row y of a YCbCr image to packed RGB, with the JFIF
-// equations color.YCbCrToRGB uses (same results), inlined: this loop runs
-// once per pixel of every photo.
-func ycbcrRow(src *image.YCbCr, y int, dst []uint8) {
-	b := src.Bounds()
-	sh := chromaShifts(src)
-	if sh == nil { // 4:1:1, 4:1:0: rare; let the standard library index them
-		for x := 0; x < len(dst)/3; x++ {
-			yi, ci := src.YOffset(b.Min.X+x, y), src.COffset(b.Min.X+x, y)
-			dst[3*x], dst[3*x+1], dst[3*x+2] = color.YCbCrToRGB(src.Y[yi], src.Cb[ci], src.Cr[ci])
-		}
-		return
-	}
-	hshift, vshift := sh[0], sh[1]
-	ys := src.Y[src.YOffset(b.Min.X, y):]
-	cy := (y>>vshift - b.Min.Y>>vshift) * src.CStride
-	cb, cr := src.Cb[cy:], src.Cr[cy:]
-	cx0 := b.Min.X >> hshift
-	for x := 0; x < len(dst)/3; x++ {
-		ci := (b.Min.X+x)>>hshift - cx0
-		yy := int32(ys[x]) * 0x10101
-		cb1, cr1 := int32(cb[ci])-128, int32(cr[ci])-128
-		dst[3*x] = clampShift(yy + 91881*cr1)
-		dst[3*x+1] = clampShift(yy - 22554*cb1 - 46802*cr1)
-		dst[3*x+2] = clampShift(yy + 116130*cb1)
-	}
-}
-
-// clampShift turns a 16.16 fixed-point value into a byte, clamping to 0..255.
-func clampShift(v int32) uint8 {
-	if uint32(v)&0xff000000 == 0 {
-		return uint8(v >> 16)
-	}
-	return uint8(^(v >> 31))
-}
-
-// tentWeights are the filter taps of one output pixel: source indices
+// tentWeights are the filter taps of one output sample: source indices
 // start..start+len(w)-1.
 type tentWeights struct {
 	start int
@@ -217,9 +111,8 @@ func tentTaps(in, out int) []tentWeights {
 		center := (float64(o) + 0.5) * scale
 		lo := max(int(center-support+0.5), 0)
 		hi := min(int(center+support+0.5), in)
-		w := make([]float32, hi-lo)
-		var sum float64
 		ws := make([]float64, hi-lo)
+		var sum float64
 		for i := range ws {
 			t := (float64(i+lo) - center + 0.5) / filterScale
 			if t < 0 {
@@ -230,6 +123,7 @@ func tentTaps(in, out int) []tentWeights {
 			}
 			sum += ws[i]
 		}
+		w := make([]float32, len(ws))
 		for i := range ws {
 			if sum != 0 {
 				w[i] = float32(ws[i] / sum)
@@ -254,53 +148,164 @@ func cachedTaps(in, out int) []tentWeights {
 	return t
 }
 
-// tmpRows are the vertical pass's float rows, reused between calls.
-var tmpRows = sync.Pool{New: func() any { return new([]float32) }}
+// floatBufs are scratch float32 buffers, reused between calls.
+var floatBufs = sync.Pool{New: func() any { return new([]float32) }}
 
-// resizeToTensor tent-filters src to InputSize×InputSize into dst (HWC,
-// values pixel/127.5 - 1): the vertical pass first (it shrinks the most
-// data), then the horizontal one.
-func resizeToTensor(src rgbImage, dst []float32) {
-	vt, ht := cachedTaps(src.h, InputSize), cachedTaps(src.w, InputSize)
-	rowLen := src.w * 3
-	tp := tmpRows.Get().(*[]float32)
-	defer tmpRows.Put(tp)
-	if cap(*tp) < InputSize*rowLen {
-		*tp = make([]float32, InputSize*rowLen)
+func getFloats(n int) *[]float32 {
+	b := floatBufs.Get().(*[]float32)
+	if cap(*b) < n {
+		*b = make([]float32, n)
 	}
-	tmp := (*tp)[:InputSize*rowLen]
+	*b = (*b)[:n]
+	return b
+}
+
+// resize tent-filters p to InputSize×InputSize×p.ch samples (0..255) in
+// dst: the vertical pass first (it shrinks the most data), then the
+// horizontal one.
+func (p plane) resize(dst []float32) {
+	vt, ht := cachedTaps(p.h, InputSize), cachedTaps(p.w, InputSize)
+	rowLen := p.w * p.ch
+	tp := getFloats(InputSize * rowLen)
+	defer floatBufs.Put(tp)
+	tmp := *tp
 	clear(tmp)
 	for oy, t := range vt {
-		row := tmp[oy*rowLen : (oy+1)*rowLen]
+		acc := tmp[oy*rowLen : (oy+1)*rowLen]
 		for j, w := range t.w {
-			s := src.pix[(t.start+j)*rowLen : (t.start+j+1)*rowLen]
-			for i, v := range s {
-				row[i] += w * float32(v)
+			for i, v := range p.row(t.start + j) {
+				acc[i] += w * float32(v)
 			}
 		}
 	}
-	const scale = 1 / 127.5
+	ch := p.ch
 	for oy := 0; oy < InputSize; oy++ {
 		row := tmp[oy*rowLen : (oy+1)*rowLen]
-		out := dst[oy*InputSize*3 : (oy+1)*InputSize*3]
+		out := dst[oy*InputSize*ch : (oy+1)*InputSize*ch]
 		for ox, t := range ht {
-			var r, g, b float32
-			s := row[t.start*3 : (t.start+len(t.w))*3]
-			for j, w := range t.w {
-				p := s[j*3 : j*3+3 : j*3+3]
-				r += w * p[0]
-				g += w * p[1]
-				b += w * p[2]
+			s := row[t.start*ch : (t.start+len(t.w))*ch]
+			if ch == 1 {
+				var v float32
+				for j, w := range t.w {
+					v += w * s[j]
+				}
+				out[ox] = v
+				continue
 			}
-			out[ox*3] = r*scale - 1
-			out[ox*3+1] = g*scale - 1
-			out[ox*3+2] = b*scale - 1
+			var r, g, b float32
+			for j, w := range t.w {
+				px := s[j*3 : j*3+3 : j*3+3]
+				r += w * px[0]
+				g += w * px[1]
+				b += w * px[2]
+			}
+			out[ox*3], out[ox*3+1], out[ox*3+2] = r, g, b
 		}
 	}
 }
 
-// boxFactor is the integer pre-shrink for a w×h photo: the largest k that
-// keeps both sides at least twice InputSize (1: no pre-shrink).
-func boxFactor(w, h int) int {
-	return max(1, min(w, h)/(2*InputSize))
+// resizeToTensor writes any image into the tensor: YCbCr plane by plane
+// when it can, otherwise through packed RGB.
+func resizeToTensor(img image.Image, dst []float32) {
+	if src, ok := img.(*image.YCbCr); ok && ycbcrPlanesToTensor(src, dst) {
+		return
+	}
+	b := img.Bounds()
+	rgb := toRGB(img)
+	rgb.shrink(boxFactor(b.Dx(), b.Dy())).resize(dst)
+	for i, v := range dst[:InputLen] {
+		dst[i] = v/127.5 - 1
+	}
+}
+
+// ycbcrPlanesToTensor resamples the Y, Cb and Cr planes separately and
+// converts at 224×224. It returns false, doing nothing, for the rare
+// layouts it does not handle (4:1:1, 4:1:0, or chroma not aligned with the
+// bounds, as in some sub-images).
+func ycbcrPlanesToTensor(src *image.YCbCr, dst []float32) bool {
+	sh := chromaShifts(src)
+	b := src.Bounds()
+	if sh == nil || b.Min.X&(1<<sh[0]-1) != 0 || b.Min.Y&(1<<sh[1]-1) != 0 {
+		return false
+	}
+	cw, ch := (b.Dx()+1<<sh[0]-1)>>sh[0], (b.Dy()+1<<sh[1]-1)>>sh[1]
+	co := src.COffset(b.Min.X, b.Min.Y)
+	planes := [3]plane{
+		{pix: src.Y[src.YOffset(b.Min.X, b.Min.Y):], stride: src.YStride, w: b.Dx(), h: b.Dy(), ch: 1},
+		{pix: src.Cb[co:], stride: src.CStride, w: cw, h: ch, ch: 1},
+		{pix: src.Cr[co:], stride: src.CStride, w: cw, h: ch, ch: 1},
+	}
+	const n = InputSize * InputSize
+	bufp := getFloats(3 * n)
+	defer floatBufs.Put(bufp)
+	buf := *bufp
+	for i, p := range planes {
+		p.shrink(boxFactor(p.w, p.h)).resize(buf[i*n : (i+1)*n])
+	}
+	ys, cbs, crs := buf[:n], buf[n:2*n], buf[2*n:]
+	clamp := func(v float32) float32 { return min(max(v, 0), 255) }
+	for i := range n {
+		y, cb, cr := ys[i], cbs[i]-128, crs[i]-128
+		// JFIF's equations, with color.YCbCrToRGB's constants.
+		dst[3*i] = clamp(y+1.40200*cr)/127.5 - 1
+		dst[3*i+1] = clamp(y-0.34414*cb-0.71414*cr)/127.5 - 1
+		dst[3*i+2] = clamp(y+1.77200*cb)/127.5 - 1
+	}
+	return true
+}
+
+// chromaShifts returns the horizontal and vertical chroma subsampling shifts
+// of src, or nil for the rare ratios (4:1:1, 4:1:0).
+func chromaShifts(src *image.YCbCr) *[2]uint {
+	switch src.SubsampleRatio {
+	case image.YCbCrSubsampleRatio444:
+		return &[2]uint{0, 0}
+	case image.YCbCrSubsampleRatio422:
+		return &[2]uint{1, 0}
+	case image.YCbCrSubsampleRatio420:
+		return &[2]uint{1, 1}
+	case image.YCbCrSubsampleRatio440:
+		return &[2]uint{0, 1}
+	}
+	return nil
+}
+
+// toRGB converts img to packed RGB. Alpha is premultiplied, so transparent
+// pixels are black, as draw.Src would give.
+func toRGB(img image.Image) plane {
+	b := img.Bounds()
+	out := newPlane(b.Dx(), b.Dy(), 3)
+	switch src := img.(type) {
+	case *image.RGBA:
+		for y := 0; y < out.h; y++ {
+			p, dst := src.Pix[src.PixOffset(b.Min.X, b.Min.Y+y):], out.row(y)
+			for x := 0; x < out.w; x++ {
+				dst[3*x], dst[3*x+1], dst[3*x+2] = p[4*x], p[4*x+1], p[4*x+2]
+			}
+		}
+	case *image.NRGBA:
+		for y := 0; y < out.h; y++ {
+			p, dst := src.Pix[src.PixOffset(b.Min.X, b.Min.Y+y):], out.row(y)
+			for x := 0; x < out.w; x++ {
+				a := uint32(p[4*x+3])
+				dst[3*x] = uint8((uint32(p[4*x])*a + 127) / 255)
+				dst[3*x+1] = uint8((uint32(p[4*x+1])*a + 127) / 255)
+				dst[3*x+2] = uint8((uint32(p[4*x+2])*a + 127) / 255)
+			}
+		}
+	case *image.YCbCr: // only the layouts ycbcrPlanesToTensor leaves
+		for y := 0; y < out.h; y++ {
+			dst := out.row(y)
+			for x := 0; x < out.w; x++ {
+				yi, ci := src.YOffset(b.Min.X+x, b.Min.Y+y), src.COffset(b.Min.X+x, b.Min.Y+y)
+				dst[3*x], dst[3*x+1], dst[3*x+2] = color.YCbCrToRGB(src.Y[yi], src.Cb[ci], src.Cr[ci])
+			}
+		}
+	default:
+		// Paletted (GIF), grey, CMYK, 16-bit: draw converts them to RGBA.
+		m := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+		draw.Draw(m, m.Bounds(), img, b.Min, draw.Src)
+		return toRGB(m)
+	}
+	return out
 }
