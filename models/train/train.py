@@ -136,6 +136,8 @@ def main():
     ap.add_argument("--alpha", type=float, default=0.0, help="length normalisation exponent")
     ap.add_argument("--patience", type=int, default=3)
     ap.add_argument("--max-minutes", type=float, default=0, help="stop after this much training time")
+    ap.add_argument("--stop-epoch", type=int, default=0,
+                    help="stop after this epoch, keeping the --epochs schedule (for equal-budget comparisons)")
     ap.add_argument("--limit", type=int, default=0, help="use only this many train images (smoke tests)")
     ap.add_argument("--dev-limit", type=int, default=0)
     ap.add_argument("--seed", type=int, default=1)
@@ -226,6 +228,8 @@ def main():
             if bad >= args.patience:
                 break
         if args.max_minutes and train_min > args.max_minutes:
+            break
+        if args.stop_epoch and epoch >= args.stop_epoch:
             break
     print(f"best dev CIDEr-D {best:.4f}", flush=True)
 
