@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -164,7 +165,9 @@ func TestUserMessage(t *testing.T) {
 		{nil, ""},
 		{bot.ErrBusy, "busy"},
 		{&bot.RateLimitError{Scope: "user", RetryAfter: 1500 * 1e6}, "2 seconds"},
-		{bot.ErrFileTooLarge, "20 MB"},
+		{bot.ErrFileTooLarge, "too big for me to download"},
+		{&bot.FileTooLargeError{Limit: 20 << 20}, "(the limit is 20 MB)"},
+		{fmt.Errorf("download attachment: %w", &bot.FileTooLargeError{Limit: 8 << 20}), "(the limit is 8 MB)"},
 		{bot.ErrUnsupportedFile, "JPEG, PNG, WebP or GIF"},
 		{bot.ErrCorruptImage, "damaged"},
 		{bot.ErrImageTooLarge, "too large"},
@@ -176,6 +179,30 @@ func TestUserMessage(t *testing.T) {
 		got := bot.UserMessage(tt.err)
 		if (tt.want == "" && got != "") || !strings.Contains(got, tt.want) || strings.Contains(got, "token") {
 			t.Errorf("UserMessage(%v) = %q, want it to contain %q", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestFileTooLargeError(t *testing.T) {
+	err := fmt.Errorf("getFile: %w", &bot.FileTooLargeError{Limit: 25 << 20})
+	if !errors.Is(err, bot.ErrFileTooLarge) {
+		t.Errorf("errors.Is(%v, ErrFileTooLarge) = false", err)
+	}
+	if !strings.Contains(err.Error(), "25 MB") {
+		t.Errorf("error %q does not name the limit", err)
+	}
+	// Without a limit the message names none, and no platform's.
+	for _, e := range []error{bot.ErrFileTooLarge, &bot.FileTooLargeError{}} {
+		if msg := bot.UserMessage(e); strings.Contains(msg, "MB") || strings.Contains(msg, "limit") {
+			t.Errorf("UserMessage(%v) = %q names a limit", e, msg)
+		}
+	}
+}
+
+func TestHumanBytes(t *testing.T) {
+	for n, want := range map[int64]string{20 << 20: "20 MB", 3 << 19: "1.5 MB", 512 << 10: "512 KB", 10: "1 KB"} {
+		if got := bot.HumanBytes(n); got != want {
+			t.Errorf("HumanBytes(%d) = %q, want %q", n, got, want)
 		}
 	}
 }

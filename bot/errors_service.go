@@ -18,8 +18,9 @@ var (
 	// ErrStopped: the service is shutting down (or not started) and takes no
 	// new jobs.
 	ErrStopped = errors.New("service stopped")
-	// ErrFileTooLarge: the file is over the platform's download limit
-	// (Telegram: 20 MB); adapters return it from Job.Fetch or before Submit.
+	// ErrFileTooLarge: the file is over the platform's download limit;
+	// adapters return it from Job.Fetch or before Submit, as a
+	// *FileTooLargeError that names the limit.
 	ErrFileTooLarge = errors.New("file too large to download")
 	// ErrUnsupportedFile: the message carries a file that is not an image
 	// (a PDF, a video); adapters use it before Submit.
@@ -44,3 +45,33 @@ func (e *RateLimitError) Error() string {
 
 // Is makes errors.Is(err, ErrRateLimited) true.
 func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
+
+// FileTooLargeError is what adapters return for a file over their download
+// limit (Telegram's 20 MB, Discord's configured maximum), so UserMessage can
+// name the limit. errors.Is(err, ErrFileTooLarge) reports true.
+type FileTooLargeError struct {
+	// Limit is the largest file accepted, in bytes; zero when unknown.
+	Limit int64
+}
+
+func (e *FileTooLargeError) Error() string {
+	if e.Limit <= 0 {
+		return ErrFileTooLarge.Error()
+	}
+	return fmt.Sprintf("%s: over %s", ErrFileTooLarge, HumanBytes(e.Limit))
+}
+
+// Is makes errors.Is(err, ErrFileTooLarge) true.
+func (e *FileTooLargeError) Is(target error) bool { return target == ErrFileTooLarge }
+
+// HumanBytes renders a size for people: "20 MB", "1.5 MB", "512 KB"
+// (binary units, as the platforms state their limits).
+func HumanBytes(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d KB", max(n>>10, 1))
+}

@@ -13,6 +13,7 @@ import (
 // generic apology: internal details never reach a chat. A nil error gives "".
 func UserMessage(err error) string {
 	var rl *RateLimitError
+	var big *FileTooLargeError
 	switch {
 	case err == nil:
 		return ""
@@ -24,8 +25,10 @@ func UserMessage(err error) string {
 		return "I'm busy right now. Please try again shortly."
 	case errors.Is(err, ErrStopped):
 		return "I'm restarting right now. Please send the photo again in a minute."
+	case errors.As(err, &big) && big.Limit > 0:
+		return fmt.Sprintf("That file is too big for me to download (the limit is %s). Please send a smaller or compressed photo.", HumanBytes(big.Limit))
 	case errors.Is(err, ErrFileTooLarge):
-		return "That file is too big for me to download (the limit is 20 MB). Please send it as a photo or a smaller file."
+		return "That file is too big for me to download. Please send a smaller or compressed photo."
 	case errors.Is(err, ErrUnsupportedFile), errors.Is(err, ErrNotImage):
 		return "That file isn't a photo I can read. Please send a JPEG, PNG, WebP or GIF."
 	case errors.Is(err, ErrEmptyImage):

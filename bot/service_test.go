@@ -358,7 +358,7 @@ func TestJobErrorsBecomeUserMessages(t *testing.T) {
 		want     error
 		wantText string
 	}{
-		{"fetch too large", func(context.Context) ([]byte, error) { return nil, bot.ErrFileTooLarge }, nil, bot.ErrFileTooLarge, "20 MB"},
+		{"fetch too large", func(context.Context) ([]byte, error) { return nil, &bot.FileTooLargeError{Limit: 20 << 20} }, nil, bot.ErrFileTooLarge, "20 MB"},
 		{"empty download", func(context.Context) ([]byte, error) { return nil, nil }, nil, bot.ErrEmptyImage, "empty"},
 		{"not an image", nil, func(context.Context, []byte) (bot.Description, error) {
 			return bot.Description{}, fmt.Errorf("decode: %w", bot.ErrNotImage)

@@ -308,7 +308,7 @@ func (b *Bot) captionInteraction(i *discordgo.Interaction, att *discordgo.Messag
 			return b.deliverToInteraction(ctx, i, ack, att.ID, res, false)
 		},
 	}
-	if !b.submit(job, func(err error) { b.respondText(i, b.userMessage(err), true) }) {
+	if !b.submit(job, func(err error) { b.respondText(i, bot.UserMessage(err), true) }) {
 		return
 	}
 	ack.done(b.respond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource}))
@@ -358,7 +358,7 @@ func (b *Bot) onComponent(i *discordgo.Interaction, data discordgo.MessageCompon
 			return b.deliverToInteraction(ctx, i, ack, ref.photo, res, true)
 		},
 	}
-	if !b.submit(job, func(err error) { b.respondText(i, b.userMessage(err), true) }) {
+	if !b.submit(job, func(err error) { b.respondText(i, bot.UserMessage(err), true) }) {
 		return
 	}
 	ack.done(b.respond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}))

@@ -2,7 +2,6 @@ package discord
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -161,28 +160,6 @@ func noMentions() *discordgo.MessageAllowedMentions {
 	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
 }
 
-// userMessage is bot.UserMessage with Discord's own size limit.
-func (b *Bot) userMessage(err error) string {
-	if errors.Is(err, bot.ErrFileTooLarge) {
-		return b.tooLargeText()
-	}
-	return bot.UserMessage(err)
-}
-
-func (b *Bot) tooLargeText() string {
-	return fmt.Sprintf("That file is too big for me (the limit is %s). Please send a smaller photo.", humanBytes(b.cfg.MaxAttachmentBytes))
-}
-
-func humanBytes(n int64) string {
-	if n >= 1<<20 && n%(1<<20) == 0 {
-		return fmt.Sprintf("%d MB", n>>20)
-	}
-	if n >= 1<<20 {
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%d KB", max(n>>10, 1))
-}
-
 // redacted hides an interaction token in an error's text (network errors
 // quote the webhook URL, which holds it); errors.Is and As still see the
 // original.
@@ -222,7 +199,7 @@ func (b *Bot) answerInteraction(ctx context.Context, i *discordgo.Interaction, a
 	}
 	opt := discordgo.WithContext(ctx)
 	if res.Err != nil {
-		text := fit(b.userMessage(res.Err))
+		text := fit(bot.UserMessage(res.Err))
 		if button {
 			_, err := b.dg.FollowupMessageCreate(i, true, &discordgo.WebhookParams{Content: text,
 				Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()}, opt)
@@ -266,7 +243,7 @@ func (b *Bot) sendToChannel(ctx context.Context, channelID, replyTo string, res 
 		ref = &discordgo.MessageReference{MessageID: replyTo, ChannelID: channelID, FailIfNotExists: &f}
 	}
 	if res.Err != nil {
-		_, err := b.dg.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{Content: fit(b.userMessage(res.Err)),
+		_, err := b.dg.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{Content: fit(bot.UserMessage(res.Err)),
 			Reference: ref, AllowedMentions: noMentions()}, opt)
 		return err
 	}

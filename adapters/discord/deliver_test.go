@@ -150,22 +150,14 @@ func TestIsImageAndRefusal(t *testing.T) {
 		{discordgo.MessageAttachment{Filename: "a.pdf", ContentType: "application/pdf", Size: 10, URL: "u"}, bot.UserMessage(bot.ErrUnsupportedFile)},
 		{discordgo.MessageAttachment{Filename: "a.png", ContentType: "image/svg+xml", Size: 10, URL: "u"}, bot.UserMessage(bot.ErrUnsupportedFile)},
 		{discordgo.MessageAttachment{Filename: "a.heic", Size: 10, URL: "u"}, bot.UserMessage(bot.ErrUnsupportedFile)},
-		{discordgo.MessageAttachment{Filename: "a.png", ContentType: "image/png", Size: 2 << 20, URL: "u"}, b.tooLargeText()},
+		{discordgo.MessageAttachment{Filename: "a.png", ContentType: "image/png", Size: 2 << 20, URL: "u"}, bot.UserMessage(b.tooLarge())},
 	} {
 		if got := b.refusal(&tc.att); got != tc.want {
 			t.Errorf("refusal(%+v) = %q, want %q", tc.att, got, tc.want)
 		}
 	}
-	if !strings.Contains(b.tooLargeText(), "1 MB") {
-		t.Errorf("too large text %q does not name the limit", b.tooLargeText())
-	}
-}
-
-func TestHumanBytes(t *testing.T) {
-	for n, want := range map[int64]string{10 << 20: "10 MB", 3 << 19: "1.5 MB", 512 << 10: "512 KB", 10: "1 KB"} {
-		if got := humanBytes(n); got != want {
-			t.Errorf("humanBytes(%d) = %q, want %q", n, got, want)
-		}
+	if got := b.refusal(&discordgo.MessageAttachment{Filename: "a.png", ContentType: "image/png", Size: 2 << 20, URL: "u"}); !strings.Contains(got, "(the limit is 1 MB)") {
+		t.Errorf("too large text %q does not name the configured limit", got)
 	}
 }
 

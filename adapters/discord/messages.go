@@ -72,7 +72,7 @@ func (b *Bot) onMessage(m *discordgo.Message) {
 				return b.sendToChannel(ctx, m.ChannelID, m.ID, res, a.ID)
 			},
 		}
-		if !b.submit(job, func(err error) { b.reply(m, b.userMessage(err)) }) {
+		if !b.submit(job, func(err error) { b.reply(m, bot.UserMessage(err)) }) {
 			return // the rest would be refused for the same reason
 		}
 		typing.start()

@@ -40,7 +40,7 @@ func (b *Bot) refusal(a *discordgo.MessageAttachment) string {
 	case !isImage(a):
 		return bot.UserMessage(bot.ErrUnsupportedFile)
 	case int64(a.Size) > b.cfg.MaxAttachmentBytes:
-		return b.tooLargeText()
+		return bot.UserMessage(b.tooLarge())
 	case a.URL == "":
 		return bot.UserMessage(bot.ErrPhotoExpired)
 	}
@@ -62,6 +62,10 @@ func (b *Bot) pickImage(atts []*discordgo.MessageAttachment) (*discordgo.Message
 	}
 	return nil, first
 }
+
+// tooLarge is the error for an attachment over MaxAttachmentBytes; it
+// names the limit.
+func (b *Bot) tooLarge() error { return &bot.FileTooLargeError{Limit: b.cfg.MaxAttachmentBytes} }
 
 // fetchPhoto returns a Job.Fetch that downloads the attachment remembered
 // under id. Attachment URLs point at Discord's CDN (or wherever api_base's
@@ -94,7 +98,7 @@ func (b *Bot) fetchPhoto(id string) func(ctx context.Context) ([]byte, error) {
 			return nil, fmt.Errorf("download attachment: %w", err)
 		}
 		if int64(len(data)) > limit {
-			return nil, fmt.Errorf("download attachment: over %d bytes: %w", limit, bot.ErrFileTooLarge)
+			return nil, fmt.Errorf("download attachment: %w", b.tooLarge())
 		}
 		return data, nil
 	}

@@ -181,7 +181,7 @@ func (b *Bot) submitPhoto(ctx context.Context, trigger, photoMsg *tgbotapi.Messa
 		return
 	}
 	if ref.size > b.MaxFileSize {
-		refuse(bot.ErrFileTooLarge)
+		refuse(b.tooLarge())
 		return
 	}
 	stopTyping := b.startTyping(ctx, chatID)
@@ -228,12 +228,13 @@ func (b *Bot) fetcher(ref photoRef) func(ctx context.Context) ([]byte, error) {
 		err := b.request(ctx, "getFile", tgbotapi.Params{"file_id": ref.fileID}, &f)
 		if err != nil {
 			if apiCode(err) == http.StatusBadRequest && strings.Contains(strings.ToLower(apiMessage(err)), "too big") {
-				return nil, bot.ErrFileTooLarge
+				// The Bot API server's own limit: the public server's 20 MB.
+				return nil, fmt.Errorf("getFile: %w", &bot.FileTooLargeError{Limit: min(b.MaxFileSize, MaxDownload)})
 			}
 			return nil, err
 		}
 		if int64(f.FileSize) > b.MaxFileSize {
-			return nil, bot.ErrFileTooLarge
+			return nil, b.tooLarge()
 		}
 		if f.FilePath == "" {
 			return nil, fmt.Errorf("getFile: no file_path")
@@ -268,10 +269,13 @@ func (b *Bot) download(ctx context.Context, url string) ([]byte, error) {
 		return nil, b.redact(err)
 	}
 	if int64(len(data)) > b.MaxFileSize {
-		return nil, bot.ErrFileTooLarge
+		return nil, b.tooLarge()
 	}
 	return data, nil
 }
+
+// tooLarge is the error for a file over MaxFileSize; it names the limit.
+func (b *Bot) tooLarge() error { return &bot.FileTooLargeError{Limit: b.MaxFileSize} }
 
 // settingCommands change settings and need admin rights in groups.
 var settingCommands = []string{"network", "tone", "lang", "hashtags"}

@@ -152,8 +152,27 @@ func TestTooLargeAndUndecodableFiles(t *testing.T) {
 	for _, c := range calls {
 		got[c.Params.Get("chat_id")] = c.Params.Get("text")
 	}
-	if got["42"] != bot.UserMessage(bot.ErrFileTooLarge) || got["43"] != bot.UserMessage(bot.ErrCorruptImage) {
+	if !strings.Contains(got["42"], "(the limit is 20 MB)") || got["43"] != bot.UserMessage(bot.ErrCorruptImage) {
 		t.Errorf("replies %q", got)
+	}
+}
+
+// With a local Bot API server the limit is the configured one, and the
+// reply names it, whether the message stated the size or getFile did.
+func TestTooLargeNamesConfiguredLimit(t *testing.T) {
+	h := newHarness(t)
+	h.bot.MaxFileSize = 3 << 19
+	h.start()
+	h.api.AddFile("big", make([]byte, 2<<20))
+	h.api.Push(tg.Message(tg.DocumentMessage(7, tg.PrivateChat(42), 42, "big", "a.jpg", "image/jpeg", 2<<20)))
+	h.api.Push(tg.Message(tg.DocumentMessage(8, tg.PrivateChat(43), 43, "big", "b.jpg", "image/jpeg", 0)))
+	for _, c := range h.wait("sendMessage", 2) {
+		if got := c.Params.Get("text"); !strings.Contains(got, "(the limit is 1.5 MB)") {
+			t.Errorf("reply in %s: %q", c.Params.Get("chat_id"), got)
+		}
+	}
+	if n := len(h.api.Calls("download")); n != 0 {
+		t.Errorf("%d downloads of a file over the limit", n)
 	}
 }
 
@@ -562,7 +581,7 @@ func TestFileErrorsFromTelegram(t *testing.T) {
 	// The photo message does not say its size; getFile refuses it.
 	h.api.FailNextWith("getFile", http.StatusBadRequest, "Bad Request: file is too big")
 	h.api.Push(tg.Message(tg.DocumentMessage(7, tg.PrivateChat(42), 42, "p1", "scan.png", "image/png", 0)))
-	if got := h.wait("sendMessage", 1)[0].Params.Get("text"); got != bot.UserMessage(bot.ErrFileTooLarge) {
+	if got := h.wait("sendMessage", 1)[0].Params.Get("text"); !strings.Contains(got, "(the limit is 20 MB)") {
 		t.Errorf("reply %q", got)
 	}
 	// A 502 on getFile is retried, and the photo gets its post.
