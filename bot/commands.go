@@ -83,7 +83,19 @@ type CommandRequest struct {
 	// platform's notion: Telegram chat admin, Discord Manage Server).
 	Group bool
 	Admin bool
+	// Place is what the platform's people call the chat a group command
+	// is in, for replies such as "this server's posts will…": "group" on
+	// Telegram, "server" on Discord. Empty means "group".
+	Place string
 	Command
+}
+
+// place is req.Place, or "group" when the adapter set none.
+func (req CommandRequest) place() string {
+	if req.Place == "" {
+		return "group"
+	}
+	return req.Place
 }
 
 // Reply is the answer to a command.
@@ -171,7 +183,7 @@ const privacyText = "What I keep: your settings (network, tone, language, hashta
 // its owner in replies.
 func scopeKey(req CommandRequest) (PrefKey, string) {
 	if req.Group {
-		return PrefKey{Platform: req.Platform, Scope: ScopeChat, ID: req.ChatID}, "this group's"
+		return PrefKey{Platform: req.Platform, Scope: ScopeChat, ID: req.ChatID}, "this " + req.place() + "'s"
 	}
 	return PrefKey{Platform: req.Platform, Scope: ScopeUser, ID: req.UserID}, "your"
 }
@@ -188,7 +200,7 @@ func (s *Service) settingsText(ctx context.Context, req CommandRequest) string {
 	}
 	who := "Your settings"
 	if req.Group {
-		who = "Settings in this group"
+		who = "Settings in this " + req.place()
 	}
 	return fmt.Sprintf("%s:\nNetwork: %s\nTone: %s\nLanguage: %s\nHashtags: %s\n\nChange them with /network, /tone, /lang and /hashtags.",
 		who, NetworkTitle(eff.Network), tone, eff.Language, tags)
@@ -202,7 +214,7 @@ func (s *Service) setting(ctx context.Context, req CommandRequest) Reply {
 		return s.settingPrompt(req.Name, eff)
 	}
 	if req.Group && !req.Admin {
-		return Reply{Text: "Sorry, only this group's admins can change its settings. You can set your own in a private chat with me."}
+		return Reply{Text: "Sorry, only this " + req.place() + "'s admins can change its settings. You can set your own in a private chat with me."}
 	}
 	if s.prefs == nil {
 		return Reply{Text: "Sorry, I can't save settings right now."}

@@ -67,6 +67,7 @@ func TestHandleCommand(t *testing.T) {
 	group := func(admin bool, name, args string) bot.CommandRequest {
 		return bot.CommandRequest{Platform: "t", ChatID: "-100", UserID: "7", Group: true, Admin: admin, Command: bot.Command{Name: name, Args: args}}
 	}
+	server := func(r bot.CommandRequest) bot.CommandRequest { r.Place = "server"; return r }
 	tests := []struct {
 		name     string
 		req      bot.CommandRequest
@@ -93,12 +94,19 @@ func TestHandleCommand(t *testing.T) {
 		{"group non-admin refused", group(false, "network", "x"), "only this group's admins", false},
 		{"group admin sets chat", group(true, "network", "facebook"), "this group's posts will be written for Facebook", false},
 		{"group settings", group(false, "settings", ""), "Settings in this group:\nNetwork: Facebook", false},
+		{"server non-admin refused", server(group(false, "tone", "witty")), "only this server's admins", false},
+		{"server admin sets chat", server(group(true, "tone", "witty")), "this server's posts will sound witty", false},
+		{"server reset", server(group(true, "tone", "reset")), "this server's tone is back", false},
+		{"server settings", server(group(false, "settings", "")), "Settings in this server:\nNetwork: Facebook", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := s.HandleCommand(ctx, tt.req)
 			if !strings.Contains(r.Text, tt.contains) {
 				t.Errorf("reply %q does not contain %q", r.Text, tt.contains)
+			}
+			if tt.req.Place == "server" && strings.Contains(r.Text, "group") {
+				t.Errorf("reply %q in a server speaks of a group", r.Text)
 			}
 			if (r.Choices != nil) != tt.choices {
 				t.Errorf("choices = %+v", r.Choices)

@@ -135,7 +135,7 @@ func commandRequest(w who, name, args string) bot.CommandRequest {
 		group = false
 	}
 	return bot.CommandRequest{Platform: Platform, ChatID: w.chat, UserID: w.user, Group: group, Admin: w.admin,
-		Command: bot.Command{Name: name, Args: args}}
+		Place: "server", Command: bot.Command{Name: name, Args: args}}
 }
 
 func (b *Bot) onInteraction(i *discordgo.Interaction) {

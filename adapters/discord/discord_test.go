@@ -716,7 +716,7 @@ func TestSettingsCommands(t *testing.T) {
 		t.Errorf("/network x = %q", c.Data.Content)
 	}
 	// Guild, member with Manage Server: the guild's default.
-	if c := ask(h.slashSetting("tone", "witty", discordgo.PermissionManageGuild)); !strings.Contains(c.Data.Content, "this group") {
+	if c := ask(h.slashSetting("tone", "witty", discordgo.PermissionManageGuild)); !strings.Contains(c.Data.Content, "this server's posts will sound witty") {
 		t.Errorf("/tone witty by a manager = %q, want the guild's setting", c.Data.Content)
 	}
 	// Guild, plain member: their own settings, not the guild's.
@@ -742,7 +742,7 @@ func TestSettingsCommands(t *testing.T) {
 	}
 	// /settings in the guild shows what applies there: the guild's tone, the user's network.
 	c := ask(h.slashSetting("settings", "", 0))
-	for _, want := range []string{"X (Twitter)", "witty", "fr", "3"} {
+	for _, want := range []string{"Settings in this server", "X (Twitter)", "witty", "fr", "3"} {
 		if !strings.Contains(c.Data.Content, want) {
 			t.Errorf("/settings = %q, want it to mention %q", c.Data.Content, want)
 		}

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
 	"github.com/captionbot/captionbot/bot"
 )
 
@@ -87,6 +89,27 @@ func TestCallbackDataFits(t *testing.T) {
 			if len(*b.CallbackData) > 64 {
 				t.Errorf("menu data %q too long", *b.CallbackData)
 			}
+		}
+	}
+}
+
+func TestCommandRequestPlace(t *testing.T) {
+	b := &Bot{}
+	for _, tc := range []struct {
+		chat      tgbotapi.Chat
+		wantGroup bool
+		wantPlace string
+	}{
+		{tgbotapi.Chat{ID: 7, Type: "private"}, false, "group"},
+		{tgbotapi.Chat{ID: -5, Type: "group"}, true, "group"},
+		{tgbotapi.Chat{ID: -1005, Type: "supergroup"}, true, "group"},
+		{tgbotapi.Chat{ID: -1006, Type: "channel"}, true, "channel"},
+	} {
+		// The chat posts as itself (an anonymous admin, a channel's post):
+		// no getChatAdministrators call is needed.
+		req := b.commandRequest(t.Context(), &tc.chat, tc.chat.ID, &tc.chat, bot.Command{Name: "tone", Args: "witty"})
+		if req.Group != tc.wantGroup || req.Place != tc.wantPlace || (tc.wantGroup && !req.Admin) {
+			t.Errorf("%s chat: request %+v", tc.chat.Type, req)
 		}
 	}
 }

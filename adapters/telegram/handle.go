@@ -286,7 +286,11 @@ func (b *Bot) commandRequest(ctx context.Context, chat *tgbotapi.Chat, user int6
 		ChatID:   chatIDString(chat.ID),
 		UserID:   strconv.FormatInt(user, 10),
 		Group:    !chat.IsPrivate(),
+		Place:    "group",
 		Command:  cmd,
+	}
+	if chat.IsChannel() {
+		req.Place = "channel"
 	}
 	if req.Group && cmd.Args != "" && slices.Contains(settingCommands, cmd.Name) {
 		// Anonymous admins post as the group itself.
