@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -541,6 +542,49 @@ func TestDMPhotoGetsPost(t *testing.T) {
 		t.Errorf("reply references %+v, want message %s", sent.MessageReference, m.ID)
 	}
 	h.waitRequest("typing", func(r discordtest.Request) bool { return r.Path == "/api/v9/channels/"+dmChannel+"/typing" })
+}
+
+func TestImagesPastTheLimitAreNamedInTheReply(t *testing.T) {
+	h := start(t)
+	var atts []*discordgo.MessageAttachment
+	for k := range MaxImagesPerMessage + 2 {
+		atts = append(atts, h.srv.Attachment(fmt.Sprintf("p%d.png", k), "image/png", photo(t)))
+	}
+	m := h.dmMessage("", atts...)
+	h.srv.Dispatch("MESSAGE_CREATE", m)
+	// One post per captioned image, and one note about the rest.
+	h.waitNthRequest("replies", MaxImagesPerMessage, isChannelMessage(dmChannel))
+	time.Sleep(100 * time.Millisecond) // room for a wrong extra reply
+	var posts, notes int
+	for _, r := range h.srv.Requests() {
+		if !isChannelMessage(dmChannel)(r) {
+			continue
+		}
+		sent := message(t, r)
+		switch {
+		case strings.Contains(sent.Content, "a dog runs"):
+			posts++
+		case strings.Contains(sent.Content, "only the first 4 are captioned") && strings.Contains(sent.Content, "the other 2 images"):
+			notes++
+			if sent.MessageReference == nil || sent.MessageReference.MessageID != m.ID {
+				t.Errorf("note references %+v, want message %s", sent.MessageReference, m.ID)
+			}
+		default:
+			t.Errorf("unexpected reply %q", sent.Content)
+		}
+	}
+	if posts != MaxImagesPerMessage || notes != 1 {
+		t.Errorf("%d posts and %d notes, want %d and 1", posts, notes, MaxImagesPerMessage)
+	}
+	if n := h.desc.Calls(); n != MaxImagesPerMessage {
+		t.Errorf("describer ran %d times, want %d", n, MaxImagesPerMessage)
+	}
+}
+
+func TestSkippedNote(t *testing.T) {
+	if got := skippedNote(1); !strings.Contains(got, "first 4") || !strings.Contains(got, "the other image ") {
+		t.Errorf("skippedNote(1) = %q", got)
+	}
 }
 
 func TestGuildPhotoWithoutMentionIsIgnoredMentionIsAnswered(t *testing.T) {

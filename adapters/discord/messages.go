@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 	"sync"
@@ -41,7 +42,7 @@ func (b *Bot) onMessage(m *discordgo.Message) {
 		return
 	}
 	var images []*discordgo.MessageAttachment
-	firstRefusal := ""
+	firstRefusal, skipped := "", 0
 	for _, a := range source.Attachments {
 		if r := b.refusal(a); r != "" {
 			if firstRefusal == "" {
@@ -51,10 +52,19 @@ func (b *Bot) onMessage(m *discordgo.Message) {
 		}
 		if len(images) < MaxImagesPerMessage {
 			images = append(images, a)
+		} else {
+			skipped++
 		}
 	}
+	var notes []string
 	if firstRefusal != "" {
-		b.reply(m, firstRefusal)
+		notes = append(notes, firstRefusal)
+	}
+	if skipped > 0 {
+		notes = append(notes, skippedNote(skipped))
+	}
+	if len(notes) > 0 {
+		b.reply(m, strings.Join(notes, "\n"))
 	}
 	hint := b.hintOf(m.Content)
 	chat, user := m.ChannelID, m.Author.ID
@@ -77,6 +87,17 @@ func (b *Bot) onMessage(m *discordgo.Message) {
 		}
 		typing.start()
 	}
+}
+
+// skippedNote tells the user that images past MaxImagesPerMessage were
+// not captioned.
+func skippedNote(n int) string {
+	others := "the other image"
+	if n > 1 {
+		others = fmt.Sprintf("the other %d images", n)
+	}
+	return fmt.Sprintf("I caption up to %d images per message, so only the first %d are captioned. Send %s in another message.",
+		MaxImagesPerMessage, MaxImagesPerMessage, others)
 }
 
 // mentioned reports whether m mentions the bot user.
