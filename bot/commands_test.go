@@ -214,3 +214,37 @@ func TestHumanBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestMoveChatSettings(t *testing.T) {
+	ctx := context.Background()
+	p := &bottest.Preferences{}
+	s := newService(&bottest.Describer{}, &bottest.Refiner{}, p)
+	chat := func(id string) bot.PrefKey { return bot.PrefKey{Platform: "t", Scope: bot.ScopeChat, ID: id} }
+	five := 5
+	if err := p.Set(ctx, chat("-5"), bot.Settings{Network: "x", Tone: "witty", Hashtags: &five}); err != nil {
+		t.Fatal(err)
+	}
+	// Something was already chosen in the new chat: it wins.
+	if err := p.Set(ctx, chat("-1005"), bot.Settings{Tone: "formal"}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the second move finds nothing to move
+		if err := s.MoveChatSettings(ctx, "t", "-5", "-1005"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := p.Get(ctx, chat("-1005"))
+	if diff := cmp.Diff(bot.Settings{Network: "x", Tone: "formal", Hashtags: &five}, got); diff != "" {
+		t.Errorf("new chat's settings (-want +got):\n%s", diff)
+	}
+	if old, _ := p.Get(ctx, chat("-5")); old != (bot.Settings{}) {
+		t.Errorf("old chat still has %+v", old)
+	}
+	if err := s.MoveChatSettings(ctx, "t", "", "-1005"); !errors.Is(err, bot.ErrBadPrefKey) {
+		t.Errorf("move from an empty ID: err = %v, want ErrBadPrefKey", err)
+	}
+	p.GetErr = errors.New("disk on fire")
+	if err := s.MoveChatSettings(ctx, "t", "-1005", "-2005"); err == nil {
+		t.Error("a store failure was not reported")
+	}
+}

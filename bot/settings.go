@@ -48,6 +48,43 @@ type Preferences interface {
 	Each(ctx context.Context, fn func(PrefKey, Settings) error) error
 }
 
+// MoveChatSettings moves a chat's settings to the chat's new ID on the same
+// platform, for chats a platform renumbers (a Telegram group upgraded to a
+// supergroup). Settings already saved under the new ID win field by field;
+// the old record is cleared (set to the zero Settings). A chat without
+// settings moves nothing, so moving twice is harmless.
+func (s *Service) MoveChatSettings(ctx context.Context, platform, fromID, toID string) error {
+	from := PrefKey{Platform: platform, Scope: ScopeChat, ID: fromID}
+	to := PrefKey{Platform: platform, Scope: ScopeChat, ID: toID}
+	if err := from.Validate(); err != nil {
+		return err
+	}
+	if err := to.Validate(); err != nil {
+		return err
+	}
+	if s.prefs == nil || fromID == toID {
+		return nil
+	}
+	old, err := s.prefs.Get(ctx, from)
+	if err != nil {
+		return fmt.Errorf("move chat settings: %w", err)
+	}
+	if old == (Settings{}) {
+		return nil
+	}
+	cur, err := s.prefs.Get(ctx, to)
+	if err != nil {
+		return fmt.Errorf("move chat settings: %w", err)
+	}
+	if err := s.prefs.Set(ctx, to, cur.Merge(old)); err != nil {
+		return fmt.Errorf("move chat settings: %w", err)
+	}
+	if err := s.prefs.Set(ctx, from, Settings{}); err != nil {
+		return fmt.Errorf("move chat settings: %w", err)
+	}
+	return nil
+}
+
 // Merge returns s with every unset field filled from fallback.
 func (s Settings) Merge(fallback Settings) Settings {
 	if s.Network == "" {

@@ -103,8 +103,23 @@ func (b *Bot) request(ctx context.Context, method string, params tgbotapi.Params
 	})
 }
 
-// send is call for Chattables.
+// send is call for Chattables. What is meant for a group that became a
+// supergroup goes to the supergroup (see migrate.go).
 func (b *Bot) send(ctx context.Context, c tgbotapi.Chattable) (tgbotapi.Message, error) {
+	c, _ = b.retarget(c)
+	msg, err := b.sendOnce(ctx, c)
+	if to := migratedTo(err); to != 0 {
+		if from, ok := chatOf(c); ok {
+			b.migrate(ctx, from, to)
+			if c, ok = b.retarget(c); ok {
+				return b.sendOnce(ctx, c)
+			}
+		}
+	}
+	return msg, err
+}
+
+func (b *Bot) sendOnce(ctx context.Context, c tgbotapi.Chattable) (tgbotapi.Message, error) {
 	var msg tgbotapi.Message
 	err := b.call(ctx, "send", func(api *tgbotapi.BotAPI) error {
 		resp, err := api.Request(c)

@@ -100,6 +100,16 @@ func mentions(text, username string) (bool, string) {
 }
 
 func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message, tr *tracker) {
+	switch {
+	case m.MigrateToChatID != 0: // in the old group
+		b.migrate(ctx, m.Chat.ID, m.MigrateToChatID)
+		tr.finish()
+		return
+	case m.MigrateFromChatID != 0: // in the new supergroup
+		b.migrate(ctx, m.MigrateFromChatID, m.Chat.ID)
+		tr.finish()
+		return
+	}
 	private := m.Chat.IsPrivate()
 	text := m.Text
 	if text == "" {

@@ -112,6 +112,8 @@ type Bot struct {
 	admins   adminCache
 	albums   albums
 	typers   typers
+	// migrations: groups that became supergroups (migrate.go).
+	migrations migrations
 }
 
 // New connects to Telegram (getMe) and returns a Bot that serves svc.

@@ -74,7 +74,8 @@ func (b *Bot) typing(ctx context.Context, chatID int64) {
 // sendTyping is best effort, without retries: a lost typing action harms
 // nobody.
 func (b *Bot) sendTyping(ctx context.Context, chatID int64) {
-	if _, err := b.with(ctx).Request(tgbotapi.NewChatAction(chatID, tgbotapi.ChatTyping)); err != nil && ctx.Err() == nil {
+	action, _ := b.retarget(tgbotapi.NewChatAction(chatID, tgbotapi.ChatTyping))
+	if _, err := b.with(ctx).Request(action); err != nil && ctx.Err() == nil {
 		b.log().Debug("typing action failed", "err", b.redact(err))
 	}
 }

@@ -4,7 +4,8 @@
 // and long-poll timeout, getFile and file downloads, sendMessage,
 // editMessageText, sendChatAction, answerCallbackQuery, setMyCommands,
 // getChatAdministrators, setWebhook, deleteWebhook), records every call, and
-// can be told to fail the next calls of a method (429 with retry_after, 5xx).
+// can be told to fail the next calls of a method (429 with retry_after, 5xx)
+// or to answer for a group upgraded to a supergroup (Migrate).
 package telegramtest
 
 import (
@@ -51,6 +52,7 @@ type Server struct {
 	files     map[string][]byte
 	admins    map[int64][]int64
 	fail      map[string][]failure
+	migrated  map[int64]int64 // basic group → supergroup
 }
 
 // failure is a scripted error answer.
@@ -62,7 +64,8 @@ type failure struct {
 // NewServer starts a fake Bot API server.
 func NewServer() *Server {
 	s := &Server{changed: make(chan struct{}), nextID: 1, nextMsg: 10000,
-		files: map[string][]byte{}, admins: map[int64][]int64{}, fail: map[string][]failure{}}
+		files: map[string][]byte{}, admins: map[int64][]int64{}, fail: map[string][]failure{},
+		migrated: map[int64]int64{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -106,6 +109,15 @@ func (s *Server) FailNextWith(method string, code int, description string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.fail[method] = append(s.fail[method], failure{code: code, description: description})
+}
+
+// Migrate upgrades the basic group oldID to the supergroup newID: from
+// now on every call naming chat_id oldID fails as Telegram's do, with 400
+// and parameters.migrate_to_chat_id.
+func (s *Server) Migrate(oldID, newID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.migrated[oldID] = newID
 }
 
 // Push queues an update; update_id is assigned and returned. u is any
@@ -185,9 +197,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if f := s.fail[method]; len(f) > 0 {
 		fail, s.fail[method] = f[0], f[1:]
 	}
+	chatID, _ := strconv.ParseInt(r.PostForm.Get("chat_id"), 10, 64)
+	migratedTo := s.migrated[chatID]
 	s.notifyLocked()
 	s.mu.Unlock()
 	switch {
+	case migratedTo != 0:
+		writeJSON(w, http.StatusBadRequest, map[string]any{"ok": false, "error_code": 400,
+			"description": "Bad Request: group chat was upgraded to a supergroup chat",
+			"parameters":  map[string]any{"migrate_to_chat_id": migratedTo}})
+		return
 	case fail.code == http.StatusTooManyRequests:
 		writeJSON(w, fail.code, map[string]any{"ok": false, "error_code": 429,
 			"description": "Too Many Requests: retry after 1", "parameters": map[string]any{"retry_after": 1}})

@@ -16,6 +16,26 @@ func GroupChat(id int64) map[string]any {
 	return map[string]any{"id": id, "type": "supergroup", "title": "Group"}
 }
 
+// BasicGroupChat is a basic group, which Telegram may upgrade to a
+// supergroup with a new ID (see MigrateToMessage and Server.Migrate).
+func BasicGroupChat(id int64) map[string]any {
+	return map[string]any{"id": id, "type": "group", "title": "Group"}
+}
+
+// MigrateToMessage is the service message in a basic group that became
+// the supergroup newID.
+func MigrateToMessage(msgID int, oldID, from, newID int64) map[string]any {
+	return map[string]any{"message_id": msgID, "date": 1700000000, "chat": BasicGroupChat(oldID), "from": User(from),
+		"migrate_to_chat_id": newID}
+}
+
+// MigrateFromMessage is the service message that opens the supergroup
+// newID, made from the basic group oldID.
+func MigrateFromMessage(msgID int, newID, from, oldID int64) map[string]any {
+	return map[string]any{"message_id": msgID, "date": 1700000000, "chat": GroupChat(newID), "from": User(from),
+		"migrate_from_chat_id": oldID}
+}
+
 // PhotoSizes are two sizes of one photo; fileID names the large one, which
 // the adapter picks (its short side is ≥ 384).
 func PhotoSizes(fileID string) []map[string]any {
