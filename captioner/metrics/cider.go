@@ -1,6 +1,10 @@
 package metrics
 
-import "math"
+import (
+	"maps"
+	"math"
+	"slices"
+)
 
 // CIDEr-D parameters: n-grams up to ciderN, Gaussian length penalty sigma.
 const (
@@ -10,8 +14,13 @@ const (
 
 // ciderVec is one sentence's TF-IDF vectors, one per n-gram order.
 type ciderVec struct {
-	vec  [ciderN]map[string]float64
-	norm [ciderN]float64
+	// grams lists each order's n-grams in sorted order: sums over them
+	// (norms, dot products) then add in the same order on every run, so a
+	// score is the same to the last bit. Go's map order is random, and
+	// floating-point addition is not associative.
+	grams [ciderN][]string
+	vec   [ciderN]map[string]float64
+	norm  [ciderN]float64
 	// length counts the sentence's bigrams: pycocoevalcap's CiderScorer
 	// takes the length from n-gram order index 1, and we keep its numbers.
 	length int
@@ -45,9 +54,11 @@ func ciderD(cands [][]string, refs [][][]string) []float64 {
 		for n := range ciderN {
 			v.vec[n] = map[string]float64{}
 		}
-		for g, tf := range counts {
+		for _, g := range slices.Sorted(maps.Keys(counts)) {
+			tf := counts[g]
 			n := ngramOrder(g) - 1
 			w := float64(tf) * (logN - math.Log(max(1, df[g])))
+			v.grams[n] = append(v.grams[n], g)
 			v.vec[n][g] = w
 			v.norm[n] += w * w
 			if n == 1 {
@@ -72,8 +83,8 @@ func ciderD(cands [][]string, refs [][][]string) []float64 {
 					continue
 				}
 				var dot float64
-				for g, w := range hyp.vec[n] {
-					r := ref.vec[n][g]
+				for _, g := range hyp.grams[n] {
+					w, r := hyp.vec[n][g], ref.vec[n][g]
 					dot += min(w, r) * r
 				}
 				sum += dot / (hyp.norm[n] * ref.norm[n]) * penalty
