@@ -51,13 +51,17 @@ type captionerConfig struct {
 	Beam int `toml:"beam"`
 	// MaxLen is the longest caption in words.
 	MaxLen int `toml:"max_len"`
+	// LengthAlpha is the beam search's length normalisation exponent
+	// (score = log-probability / length^alpha); 0 means the default.
+	LengthAlpha float64 `toml:"length_alpha"`
 	// TopLabels is the number of ImageNet labels reported per photo.
 	TopLabels int `toml:"top_labels"`
 }
 
 func init() {
 	configDefaults = append(configDefaults, func(c *config) {
-		c.Captioner = captionerConfig{Sessions: 1, Beam: 3, MaxLen: 20, TopLabels: 5}
+		c.Captioner = captionerConfig{Sessions: 1, Beam: 3, MaxLen: 20, TopLabels: 5,
+			LengthAlpha: captioner.DefaultLengthAlpha}
 	})
 	configChecks = append(configChecks, func(c *config, dir string) error {
 		cc := &c.Captioner
@@ -74,6 +78,9 @@ func init() {
 			if v.val < v.min {
 				return fmt.Errorf("captioner.%s is %d; it must be at least %d", v.key, v.val, v.min)
 			}
+		}
+		if cc.LengthAlpha < 0 || cc.LengthAlpha > 2 {
+			return fmt.Errorf("captioner.length_alpha is %g; it must be between 0 and 2", cc.LengthAlpha)
 		}
 		cc.ModelDir = resolvePath(dir, cc.ModelDir)
 		cc.ONNXRuntimeLibrary = resolvePath(dir, cc.ONNXRuntimeLibrary)
@@ -140,6 +147,7 @@ func openCaptioner(cfg *config) (*captioner.Captioner, error) {
 		TopLabels:      cc.TopLabels,
 		Beam:           cc.Beam,
 		MaxLen:         cc.MaxLen,
+		LengthAlpha:    cc.LengthAlpha,
 	})
 }
 
