@@ -234,6 +234,24 @@ func TestWrite5xx(t *testing.T) {
 			t.Errorf("%d requests, want 3", f.count())
 		}
 	})
+	t.Run("honours Retry-After", func(t *testing.T) {
+		f := newFakeServer(t, func(w http.ResponseWriter, _ *http.Request, n int, _ recorded) {
+			if n == 1 {
+				w.Header().Set("Retry-After", "1")
+				fail(w, http.StatusServiceUnavailable, "overloaded")
+				return
+			}
+			answerJSON(w, "A dog.", nil, "A dog.")
+		})
+		start := time.Now()
+		if _, err := newTestClient(t, f, nil).Write(context.Background(), dogRequest); err != nil {
+			t.Fatal(err)
+		}
+		// Without Retry-After the backoff would be at most MaxBackoff (20ms).
+		if d := time.Since(start); d < 900*time.Millisecond || f.count() != 2 {
+			t.Errorf("retried after %v and %d requests; Retry-After said 1s", d, f.count())
+		}
+	})
 	t.Run("gives up", func(t *testing.T) {
 		f := newFakeServer(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ recorded) {
 			fail(w, http.StatusServiceUnavailable, "overloaded")
@@ -359,15 +377,21 @@ func TestWriteSendImage(t *testing.T) {
 	req := dogRequest
 	req.Image = photo
 
+	// Downscaling a 1600x900 photo is CPU work inside Write's deadline; under
+	// -race on a busy machine it can take seconds, which is not what this
+	// test is about.
+	slow := func(c *Config) { c.Timeout = time.Minute }
+	withImage := func(c *Config) { slow(c); c.SendImage = true }
+
 	// send_image off: text only, even with a photo.
-	if _, err := newTestClient(t, f, nil).Write(context.Background(), req); err != nil {
+	if _, err := newTestClient(t, f, slow).Write(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}
 	if m := f.request(0).Req.Messages[1]; len(m.MultiContent) != 0 || m.Content == "" {
 		t.Errorf("image sent without send_image: %+v", m)
 	}
 
-	if _, err := newTestClient(t, f, func(c *Config) { c.SendImage = true }).Write(context.Background(), req); err != nil {
+	if _, err := newTestClient(t, f, withImage).Write(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}
 	parts := f.request(1).Req.Messages[1].MultiContent
@@ -396,7 +420,7 @@ func TestWriteSendImage(t *testing.T) {
 
 	// An unreadable photo goes without its image part.
 	req.Image = []byte("not an image")
-	if _, err := newTestClient(t, f, func(c *Config) { c.SendImage = true }).Write(context.Background(), req); err != nil {
+	if _, err := newTestClient(t, f, withImage).Write(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}
 	if m := f.request(2).Req.Messages[1]; len(m.MultiContent) != 0 {
