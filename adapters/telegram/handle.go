@@ -150,6 +150,9 @@ func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message, tr *tracke
 	}
 	defer tr.finish()
 	if isCmd {
+		if !private && !knownCommand(cmd.Name) && !addressedCommand(text) {
+			return // "/foo" in a group may be another bot's: speak only when asked
+		}
 		b.handleCommand(ctx, m, cmd)
 		return
 	}
@@ -161,6 +164,19 @@ func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message, tr *tracke
 		return
 	}
 	b.replyText(ctx, m.Chat.ID, m.MessageID, "Send me a photo and I'll write a post for it. /help lists what else I can do.")
+}
+
+// knownCommand reports whether name (alias resolved) is one of bot.Commands.
+func knownCommand(name string) bool {
+	return slices.ContainsFunc(bot.Commands, func(c bot.CommandInfo) bool { return c.Name == name })
+}
+
+// addressedCommand reports whether text's command names its bot
+// ("/foo@captionbot"); bot.ParseCommand has already checked that the name is
+// this bot's.
+func addressedCommand(text string) bool {
+	f := strings.Fields(text)
+	return len(f) > 0 && strings.Contains(f[0], "@")
 }
 
 // photoJob holds the per-job choices of a photo request.
@@ -178,10 +194,15 @@ type photoJob struct {
 // (the same message, a /caption reply, or the message under a button).
 func (b *Bot) submitPhoto(ctx context.Context, trigger, photoMsg *tgbotapi.Message, ref photoRef, pj photoJob, tr *tracker) {
 	chatID := trigger.Chat.ID
+	user := userID(trigger)
 	refuse := func(err error) {
-		if pj.refuse != nil {
+		switch {
+		case pj.refuse != nil:
 			pj.refuse(err)
-		} else {
+		case b.slowDown.quiet(chatID, user, err, time.Now()):
+			// Already told to slow down (the rest of a big album): one
+			// notice is enough.
+		default:
 			b.replyText(ctx, chatID, photoMsg.MessageID, bot.UserMessage(err))
 		}
 		tr.finish()
@@ -198,7 +219,7 @@ func (b *Bot) submitPhoto(ctx context.Context, trigger, photoMsg *tgbotapi.Messa
 	job := bot.Job{
 		Platform: Platform,
 		ChatID:   chatIDString(chatID),
-		UserID:   strconv.FormatInt(userID(trigger), 10),
+		UserID:   strconv.FormatInt(user, 10),
 		Group:    !trigger.Chat.IsPrivate(),
 		PhotoKey: ref.uniqueID,
 		Fetch:    b.fetcher(ref),
@@ -379,4 +400,42 @@ func (b *Bot) isAdmin(ctx context.Context, chatID, user int64) bool {
 	b.admins.m[chatID] = e
 	b.admins.mu.Unlock()
 	return e.ids[user]
+}
+
+// notices remembers who was told to slow down, and until when, so that a
+// burst over the rate limit (an album of twenty) gets one "please wait"
+// reply instead of one per photo.
+type notices struct {
+	mu    sync.Mutex
+	until map[noticeKey]time.Time
+}
+
+type noticeKey struct{ chat, user int64 }
+
+// quiet reports whether a rate-limit notice for err would repeat one sent to
+// user in chat that is still in force; otherwise it records the notice about
+// to be sent. Other errors are never quiet.
+func (n *notices) quiet(chat, user int64, err error, now time.Time) bool {
+	var rl *bot.RateLimitError
+	if !errors.As(err, &rl) {
+		return false
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	k := noticeKey{chat, user}
+	if now.Before(n.until[k]) {
+		return true
+	}
+	if n.until == nil {
+		n.until = map[noticeKey]time.Time{}
+	}
+	if len(n.until) >= 1024 {
+		for k, t := range n.until {
+			if !now.Before(t) {
+				delete(n.until, k)
+			}
+		}
+	}
+	n.until[k] = now.Add(rl.RetryAfter)
+	return false
 }

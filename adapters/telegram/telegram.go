@@ -112,6 +112,7 @@ type Bot struct {
 	admins   adminCache
 	albums   albums
 	typers   typers
+	slowDown notices
 	// migrations: groups that became supergroups (migrate.go).
 	migrations migrations
 }

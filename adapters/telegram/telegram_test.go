@@ -217,11 +217,53 @@ func TestGroupEtiquette(t *testing.T) {
 	h.api.Push(tg.Message(tg.PhotoMessage(5, g, 7, "g1", "/caption")))
 	h.wait("sendMessage", 4)
 
-	// A command for another bot: silence.
+	// A command for another bot, or one we don't know that names no bot
+	// (another bot's, most likely): silence.
 	h.api.Push(tg.Message(tg.TextMessage(6, g, 7, "/help@OtherBot", nil)))
+	h.api.Push(tg.Message(tg.TextMessage(7, g, 7, "/roll 2d6", nil)))
 	syncGroup(h, -100, 5)
 	if n := len(h.api.Calls("sendMessage")); n != 5 {
 		t.Errorf("%d messages, want 5", n)
+	}
+
+	// An unknown command addressed to us: a pointer to /help.
+	h.api.Push(tg.Message(tg.TextMessage(8, g, 7, "/roll@CaptionTestBot 2d6", nil)))
+	sent = h.wait("sendMessage", 6)[5]
+	if got := sent.Params.Get("text"); !strings.Contains(got, "/roll") || !strings.Contains(got, "/help") || sent.Params.Get("reply_to_message_id") != "8" {
+		t.Errorf("addressed unknown command: reply %q to %s", got, sent.Params.Get("reply_to_message_id"))
+	}
+}
+
+// A user over the rate limit is told once, not once per photo of the burst.
+func TestRateLimitNoticeOncePerBurst(t *testing.T) {
+	h := newHarness(t)
+	h.svc.UserRate, h.svc.UserBurst = 0.001, 2 // no refill during the test
+	h.start()
+	h.api.AddFile("p1", jpeg)
+	for i := range 6 {
+		h.api.Push(tg.Message(tg.PhotoMessage(i+1, tg.PrivateChat(42), 42, "p1", "")))
+	}
+	h.wait("sendMessage", 3)
+	h.api.Push(tg.Message(tg.PhotoMessage(20, tg.PrivateChat(43), 43, "p1", ""))) // another user is not limited
+	h.wait("sendMessage", 4)
+	time.Sleep(200 * time.Millisecond)
+	posts, notices := 0, 0
+	for _, c := range h.api.Calls("sendMessage") {
+		switch text := c.Params.Get("text"); {
+		case c.Params.Get("chat_id") == "43":
+			if !strings.Contains(text, "a dog") {
+				t.Errorf("other user's reply %q", text)
+			}
+		case strings.Contains(text, "faster than I can keep up"):
+			notices++
+		case strings.Contains(text, "a dog"):
+			posts++
+		default:
+			t.Errorf("unexpected reply %q", text)
+		}
+	}
+	if posts != 2 || notices != 1 {
+		t.Errorf("%d posts and %d rate-limit notices for 6 photos with a burst of 2; want 2 and 1", posts, notices)
 	}
 }
 
