@@ -1,6 +1,7 @@
 package refiner
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -8,7 +9,7 @@ import (
 
 // FixCaption turns a captioner's raw sentence ("a dog run through the
 // grass") into a clean one: decoder tokens such as <unk> dropped, repeated
-// words collapsed, "a"/"an" chosen by the next word's sound, "i" capitalised,
+// words and phrases collapsed, "laying on" made "lying on", "a"/"an" chosen by the next word's sound, "i" capitalised,
 // the first letter capitalised and a full stop added. It returns "" for a
 // caption with no words.
 func FixCaption(raw string) string {
@@ -28,21 +29,43 @@ func fixPhrase(raw string) string {
 		case "", "<unk>", "<start>", "<end>", "<pad>", "<s>", "</s>", "unk":
 			continue
 		}
-		if n := len(words); n > 0 && words[n-1] == w {
-			continue // "a a dog" → "a dog"
-		}
 		if w == "i" {
 			w = "I"
 		}
 		words = append(words, w)
+		words = dropRepeat(words)
 	}
 	for i := 0; i+1 < len(words); i++ {
-		if words[i] == "a" || words[i] == "an" {
+		switch {
+		case words[i] == "a" || words[i] == "an":
 			words[i] = article(words[i+1])
+		case words[i] == "laying" && lieWords[words[i+1]]:
+			words[i] = "lying" // "a cat laying on a bed": nothing is laid
 		}
+	}
+	if n := len(words); n > 0 && words[n-1] == "laying" {
+		words[n-1] = "lying"
 	}
 	return strings.Join(words, " ")
 }
+
+// maxRepeat is the longest run of words a decoder stutters: "a dog a dog".
+const maxRepeat = 3
+
+// dropRepeat removes the last k words when they repeat the k before them
+// ("a a dog" → "a dog", "a dog a dog" → "a dog"), for k up to maxRepeat.
+func dropRepeat(words []string) []string {
+	n := len(words)
+	for k := 1; k <= maxRepeat && 2*k <= n; k++ {
+		if slices.Equal(words[n-2*k:n-k], words[n-k:]) {
+			return words[:n-k]
+		}
+	}
+	return words
+}
+
+// lieWords follow "laying" when the decoder means "lying".
+var lieWords = wordSet(strings.Fields("on in down next under by at across against beside near upon atop inside outside around together there back beneath between among underneath"))
 
 // sentence capitalises a phrase and ends it with a full stop unless it
 // already ends a sentence.
