@@ -39,7 +39,7 @@ func NormalizeHashtag(tag string) (norm string, ok bool) {
 }
 
 // normalizeHashtags normalises tags, drops bad ones and duplicates (ignoring
-// case) and keeps at most max.
+// case and a plural "s": "#dog" and "#Dogs" are one) and keeps at most max.
 func normalizeHashtags(tags []string, max int) []string {
 	out := []string{}
 	seen := map[string]bool{}
@@ -49,6 +49,9 @@ func normalizeHashtags(tags []string, max int) []string {
 		}
 		norm, ok := NormalizeHashtag(t)
 		key := strings.ToLower(norm)
+		if utf8.RuneCountInString(key) > 4 && strings.HasSuffix(key, "s") && !strings.HasSuffix(key, "ss") {
+			key = key[:len(key)-1]
+		}
 		if !ok || seen[key] {
 			continue
 		}
@@ -110,24 +113,31 @@ func isNumber(w string) bool {
 }
 
 // hashtagCandidates lists the offline hashtags for a description, best first:
-// the top label, the caption's nouns, the other labels, then the hint's words.
-// Labels scored below minScore are left out (the encoder is unsure of them).
+// the top label and, for a photo without a caption, its kind
+// ("#germanshepherd #dog"), the nouns of the
+// cleaned caption, the other labels, then the hint's words. Labels scored
+// below minScore are left out (the encoder is unsure of them), and so are
+// labels of the top one's kind: another breed is a rival guess, not more of
+// the photo.
 func hashtagCandidates(d bot.Description, hint string, minScore float64) []string {
-	var labels []string
-	for _, l := range d.Labels {
-		if l.Score >= minScore {
-			if name := labelName(l.Label); name != "" && !unsafeTerm(name) {
-				labels = append(labels, strings.ToLower(name))
+	labels := postLabels(d.Labels, minScore)
+	var out, rest []string
+	if len(labels) > 0 {
+		top := labels[0]
+		out = append(out, strings.ToLower(top.Name))
+		if top.Kind != "" && strings.TrimSpace(d.Caption) == "" {
+			// A caption names the animal itself, or disagrees with the
+			// encoder: then "#dog" would repeat it or contradict it.
+			out = append(out, top.Kind)
+		}
+		for _, l := range labels[1:] {
+			if top.Kind == "" || l.Kind != top.Kind {
+				rest = append(rest, strings.ToLower(l.Name))
 			}
 		}
 	}
-	var out []string
-	if len(labels) > 0 {
-		out = append(out, labels[0])
-		labels = labels[1:]
-	}
-	out = append(out, contentWords(d.Caption)...)
-	out = append(out, labels...)
+	out = append(out, contentWords(fixPhrase(d.Caption))...)
+	out = append(out, rest...)
 	out = append(out, contentWords(hint)...)
 	return out
 }

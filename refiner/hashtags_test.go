@@ -33,8 +33,12 @@ func TestNormalizeHashtag(t *testing.T) {
 }
 
 func TestNormalizeHashtagsDedupesAndCaps(t *testing.T) {
-	got := normalizeHashtags([]string{"#Dog", "dog", "#DOG", "#beach", "#2020", "#sun", "#sea"}, 3)
+	got := normalizeHashtags([]string{"#Dog", "dog", "#DOG", "#dogs", "#beach", "#2020", "#sun", "#sea"}, 3)
 	if diff := cmp.Diff([]string{"#Dog", "#beach", "#sun"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	got = normalizeHashtags([]string{"#grass", "#glass", "#bus", "#news"}, 9)
+	if diff := cmp.Diff([]string{"#grass", "#glass", "#bus", "#news"}, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
@@ -44,11 +48,12 @@ func TestContentWords(t *testing.T) {
 		"a dog runs through the grass":                          {"dog", "grass"},
 		"a dog chases a ball":                                   {"dog", "ball"},
 		"two dogs are playing in the snow":                      {"dogs", "snow"},
-		"a little girl in a pink dress climbs into a playhouse": {"girl", "dress", "playhouse"},
-		"a man wearing a red shirt is standing on a beach":      {"man", "shirt", "beach"},
-		"man on skis looking at artwork for sale in the snow":   {"man", "artwork", "sale", "snow"},
-		"the man with pierced ears near a wooden fence":         {"man", "ears", "fence"},
-		"": nil,
+		"a little girl in a pink dress climbs into a playhouse": {"dress", "playhouse"},
+		"a man wearing a red shirt is standing on a beach":      {"shirt", "beach"},
+		"man on skis looking at artwork for sale in the snow":   {"artwork", "sale", "snow"},
+		"the man with pierced ears near a wooden fence":         {"ears", "fence"},
+		"two women and a child with a kite":                     {"kite"},
+		"":                                                      nil,
 	} {
 		if diff := cmp.Diff(want, contentWords(in)); diff != "" {
 			t.Errorf("contentWords(%q) (-want +got):\n%s", in, diff)
@@ -66,7 +71,27 @@ func TestHashtagCandidates(t *testing.T) {
 		},
 	}
 	got := hashtagCandidates(d, "our nazi walk at sunrise", DefaultMinLabelScore)
-	want := []string{"german shepherd", "dog", "beach", "golden retriever", "sunrise"}
+	// The rival breed is left out; the kind comes after the breed.
+	want := []string{"german shepherd", "dog", "beach", "sunrise"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestHashtagCandidatesKeepOtherKinds(t *testing.T) {
+	d := bot.Description{
+		Caption: "a dog a dog with a <unk> on the grass",
+		Labels: []bot.Label{
+			{Label: "kite", Score: 0.4},
+			{Label: "tennis ball", Score: 0.3},
+			{Label: "bald eagle, American eagle, Haliaeetus leucocephalus", Score: 0.2},
+			{Label: "cock", Score: 0.1},
+		},
+	}
+	got := hashtagCandidates(d, "", DefaultMinLabelScore)
+	// "kite" is ImageNet's bird; the other birds are rivals, the ball is not;
+	// the decoder's <unk> is no word.
+	want := []string{"bird of prey", "dog", "grass", "tennis ball"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}

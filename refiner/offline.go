@@ -78,23 +78,19 @@ func (o *Offline) write(n prompts.Network, req bot.RefineRequest) bot.Post {
 	}
 	d := req.Description
 	phrase := fixPhrase(d.Caption)
-	subject := ""
-	if nouns := contentWords(d.Caption); len(nouns) > 0 {
-		subject = nouns[0]
-	}
-	if phrase == "" {
-		// No decoder: speak from the labels, hedged.
-		if name := topLabel(d.Labels, minScore); name != "" {
-			phrase = "a photo that may show " + article(name) + " " + name
-			subject = name
-		} else {
-			phrase = "a photo"
-		}
-	}
-	if subject == "" {
-		subject = "this moment"
-	}
 	sentenceText := sentence(phrase)
+	alt := sentenceText
+	switch lp := labelPhrase(d.Labels, minScore); {
+	case phrase != "":
+	case lp != "":
+		// No decoder: the labels speak, hedged.
+		phrase = "what looks like " + lp
+		sentenceText = sentence("this looks like " + lp)
+		alt = sentence("a photo that may show " + lp)
+	default:
+		phrase = "a photo"
+		sentenceText, alt = sentence(phrase), sentence(phrase)
+	}
 
 	fr := framings.Tones[tone]
 	if n.HashtagPlacement == prompts.PlaceNone && n.Emoji == prompts.EmojiNone {
@@ -102,8 +98,8 @@ func (o *Offline) write(n prompts.Network, req bot.RefineRequest) bot.Post {
 		// rephrase, whatever the tone.
 		fr = framings.Plain
 	}
-	caption := fr.render(req.Variant, frameData{Sentence: sentenceText, Phrase: phrase, Subject: subject})
-	if e := o.emoji(n, tone, req.Variant, d.Caption+" "+subject); e != "" {
+	caption := fr.render(req.Variant, frameData{Sentence: sentenceText, Phrase: phrase})
+	if e := o.emoji(n, tone, req.Variant, phrase); e != "" {
 		caption += " " + e
 	}
 
@@ -112,7 +108,7 @@ func (o *Offline) write(n prompts.Network, req bot.RefineRequest) bot.Post {
 	post := bot.Post{
 		Caption:  caption,
 		Hashtags: candidates,
-		AltText:  sentenceText,
+		AltText:  alt,
 		Refiner:  OfflineName,
 	}
 	return Enforce(n, post, req.Hashtags)
@@ -138,16 +134,6 @@ func (o *Offline) emoji(n prompts.Network, tone string, variant int, text string
 	return strings.Join(out, "")
 }
 
-func topLabel(labels []bot.Label, minScore float64) string {
-	for _, l := range labels {
-		// ImageNet names keep their capitals: "German shepherd".
-		if name := labelName(l.Label); l.Score >= minScore && name != "" && !unsafeTerm(name) {
-			return name
-		}
-	}
-	return ""
-}
-
 // framing is one tone's phrases, from framing.json.
 type framing struct {
 	Patterns []string `json:"patterns"`
@@ -159,7 +145,6 @@ type framing struct {
 type frameData struct {
 	Sentence string
 	Phrase   string
-	Subject  string
 }
 
 func (f *framing) render(variant int, d frameData) string {
@@ -220,11 +205,11 @@ func (f *framing) compile(name string) error {
 		return fmt.Errorf("%s has no patterns", name)
 	}
 	for i, p := range f.Patterns {
-		tmpl, err := template.New(fmt.Sprintf("%s/%d", name, i)).Funcs(template.FuncMap{"capital": capital}).Parse(p)
+		tmpl, err := template.New(fmt.Sprintf("%s/%d", name, i)).Parse(p)
 		if err != nil {
 			return err
 		}
-		if err := tmpl.Execute(io.Discard, frameData{"S.", "s", "x"}); err != nil {
+		if err := tmpl.Execute(io.Discard, frameData{"S.", "s"}); err != nil {
 			return err
 		}
 		f.compiled = append(f.compiled, tmpl)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -31,9 +33,9 @@ func TestOfflineExamples(t *testing.T) {
 		{
 			req: bot.RefineRequest{Description: dogOnGrass, Network: "instagram", Hashtags: -1},
 			want: bot.Post{
-				Text:     "A dog runs through the grass. 🐶✨\n\n#goldenretriever #dog #grass #labradorretriever #photooftheday",
+				Text:     "A dog runs through the grass. 🐶✨\n\n#goldenretriever #dog #grass #photooftheday #goodvibes",
 				Caption:  "A dog runs through the grass. 🐶✨",
-				Hashtags: []string{"#goldenretriever", "#dog", "#grass", "#labradorretriever", "#photooftheday"},
+				Hashtags: []string{"#goldenretriever", "#dog", "#grass", "#photooftheday", "#goodvibes"},
 				AltText:  "A dog runs through the grass.",
 				Network:  "instagram", Refiner: "offline",
 			},
@@ -66,15 +68,46 @@ func TestOfflineExamples(t *testing.T) {
 			},
 		},
 		{
+			// No decoder, and the encoder unsure of the breed (these are its
+			// scores for testdata/photos/dog.jpg): say the kind first, tag
+			// no rival breed.
+			req: bot.RefineRequest{Description: bot.Description{Labels: []bot.Label{
+				{Label: "German shepherd", Score: 0.262}, {Label: "malamute", Score: 0.127},
+				{Label: "Norwegian elkhound", Score: 0.058}, {Label: "Eskimo dog", Score: 0.050},
+				{Label: "Siberian husky", Score: 0.047},
+			}}, Network: "instagram", Hashtags: -1},
+			want: bot.Post{
+				Text:     "This looks like a dog, maybe a German shepherd. 🐶✨\n\n#germanshepherd #dog #photooftheday #goodvibes #happy",
+				Caption:  "This looks like a dog, maybe a German shepherd. 🐶✨",
+				Hashtags: []string{"#germanshepherd", "#dog", "#photooftheday", "#goodvibes", "#happy"},
+				AltText:  "A photo that may show a dog, maybe a German shepherd.",
+				Network:  "instagram", Refiner: "offline",
+			},
+		},
+		{
+			// testdata/photos/eagle.jpg: ImageNet's "kite" is the bird.
+			req: bot.RefineRequest{Description: bot.Description{Labels: []bot.Label{
+				{Label: "kite", Score: 0.386}, {Label: "bald eagle", Score: 0.339},
+				{Label: "ruddy turnstone", Score: 0.123}, {Label: "vulture", Score: 0.046},
+			}}, Network: "x", Tone: "professional", Hashtags: -1},
+			want: bot.Post{
+				Text:     "This looks like a bird of prey. #birdofprey #bird",
+				Caption:  "This looks like a bird of prey.",
+				Hashtags: []string{"#birdofprey", "#bird"},
+				AltText:  "A photo that may show a bird of prey.",
+				Network:  "x", Refiner: "offline",
+			},
+		},
+		{
 			// No decoder: the labels speak, hedged; low-scored labels are left out.
 			req: bot.RefineRequest{Description: bot.Description{Labels: []bot.Label{
 				{Label: "German shepherd, German shepherd dog, German police dog, alsatian", Score: 0.8},
 				{Label: "seashore, coast", Score: 0.05},
 			}}, Network: "facebook", Tone: "minimal", Hashtags: -1},
 			want: bot.Post{
-				Text:     "A photo that may show a German shepherd.\n\n#germanshepherd #photo",
-				Caption:  "A photo that may show a German shepherd.",
-				Hashtags: []string{"#germanshepherd", "#photo"},
+				Text:     "This looks like a German shepherd.\n\n#germanshepherd #dog",
+				Caption:  "This looks like a German shepherd.",
+				Hashtags: []string{"#germanshepherd", "#dog"},
 				AltText:  "A photo that may show a German shepherd.",
 				Network:  "facebook", Refiner: "offline",
 			},
@@ -200,5 +233,68 @@ func BenchmarkOffline(b *testing.B) {
 		if _, err := o.Refine(context.Background(), req); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestLabelPhrase(t *testing.T) {
+	for _, tc := range []struct {
+		labels []bot.Label
+		want   string
+	}{
+		{labels("golden retriever", 0.7, "Labrador retriever", 0.2), "a golden retriever"},
+		{labels("golden retriever", 0.3, "Labrador retriever", 0.2), "a dog, maybe a golden retriever"},
+		// The rest are no dogs: the encoder is no surer that it is one.
+		{labels("golden retriever", 0.3, "tennis ball", 0.2), "a golden retriever"},
+		{labels("Eskimo dog", 0.3, "Siberian husky", 0.25), "a dog, maybe a husky"},
+		{labels("Cardigan", 0.6), "a Cardigan corgi"},
+		{labels("cock", 0.3, "hen", 0.3), "a bird, maybe a rooster"},
+		{labels("seashore, coast", 0.4, "sandbar", 0.3), "a seashore"},
+		// The name says its kind already.
+		{labels("Egyptian cat", 0.2, "tabby, tabby cat", 0.19), "an Egyptian cat"},
+		{labels("kite", 0.3, "bald eagle", 0.3), "a bird of prey"},
+		{labels("golden retriever", 0.05), ""},
+		{labels(), ""},
+	} {
+		if got := labelPhrase(tc.labels, DefaultMinLabelScore); got != tc.want {
+			t.Errorf("labelPhrase(%v) = %q, want %q", tc.labels, got, tc.want)
+		}
+	}
+}
+
+// labels makes labels from name, score pairs.
+func labels(nameScore ...any) []bot.Label {
+	var out []bot.Label
+	for i := 0; i+1 < len(nameScore); i += 2 {
+		out = append(out, bot.Label{Label: nameScore[i].(string), Score: nameScore[i+1].(float64)})
+	}
+	return out
+}
+
+// TestImagenetTableMatchesLabels checks that every name imagenet.json
+// renames or groups is a class name the captioner can report.
+func TestImagenetTableMatchesLabels(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "models", "imagenet_labels.txt"))
+	if errors.Is(err, os.ErrNotExist) {
+		t.Skip("no models/imagenet_labels.txt")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for line := range strings.Lines(string(b)) {
+		names[labelName(line)] = true
+	}
+	for name := range imagenet.Rename {
+		if !names[name] {
+			t.Errorf("rename: %q is no ImageNet class name", name)
+		}
+	}
+	for name, kind := range imagenet.kindOf {
+		if !names[name] {
+			t.Errorf("kind %s: %q is no ImageNet class name", kind, name)
+		}
+	}
+	if got := len(imagenet.Kinds["dog"]); got != 118 {
+		t.Errorf("%d dog breeds, want ImageNet's 118", got)
 	}
 }

@@ -18,9 +18,9 @@ func TestCaptionNetworkText(t *testing.T) {
 		t.Fatalf("exit %d, stderr %s", code, errOut)
 	}
 	want := filepath.Join(dir, "a.jpg") + ` (instagram, offline)
-  A photo that may show a golden retriever. 🐶✨
+  This looks like a golden retriever. 🐶✨
 
-  #goldenretriever #photooftheday
+  #goldenretriever #dog
   alt text: A photo that may show a golden retriever.
 `
 	if diff := cmp.Diff(want, out); diff != "" {
@@ -46,9 +46,9 @@ func TestCaptionNetworkJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	for key, want := range map[string]any{
-		"post":     "A photo that may show a tabby. #tabby #lazy",
-		"hashtags": []any{"#tabby", "#lazy"},
-		"alt_text": "A photo that may show a tabby.",
+		"post":     "This looks like a tabby cat. #tabbycat #cat",
+		"hashtags": []any{"#tabbycat", "#cat"},
+		"alt_text": "A photo that may show a tabby cat.",
 		"network":  "x",
 		"refiner":  "offline",
 	} {
