@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
 
 	"github.com/captionbot/captionbot/bot"
 )
@@ -255,9 +256,42 @@ func (b *Bot) open() (*discordgo.Session, error) {
 	if err := dg.Open(); err != nil {
 		b.dg = nil
 		b.stopHandlers()
-		return nil, fmt.Errorf("discord: connect to the gateway: %w", err)
+		return nil, fmt.Errorf("discord: connect to the gateway: %w", explainClose(err))
 	}
 	return dg, nil
+}
+
+// closeHints are the gateway close codes a connection cannot recover from,
+// with what the operator can do about them.
+var closeHints = map[int]string{
+	4004: "Discord refused the token: copy it again from the Developer Portal (Bot → Reset Token) into [discord] token or $CAPTIONBOT_DISCORD_TOKEN",
+	4010: "Discord refused the shard: check [discord] shard_id and shard_count",
+	4011: "Discord wants this bot sharded: set [discord] shard_count and run one process per shard_id",
+	4013: "Discord refused the intents",
+	4014: "message_content is on, but the Message Content Intent is not switched on for this bot: " +
+		"switch it on in the Developer Portal (Bot → Privileged Gateway Intents), or set [discord] message_content = false",
+}
+
+// gatewayCloseError is a gateway close with a known cause; errors.As still
+// finds the websocket.CloseError.
+type gatewayCloseError struct {
+	hint string
+	err  error
+}
+
+func (e *gatewayCloseError) Error() string { return e.hint + " (" + e.err.Error() + ")" }
+func (e *gatewayCloseError) Unwrap() error { return e.err }
+
+// explainClose adds the cause to a gateway close error with a known code.
+func explainClose(err error) error {
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	if hint, ok := closeHints[ce.Code]; ok {
+		return &gatewayCloseError{hint: hint, err: err}
+	}
+	return err
 }
 
 // Event handling: eventWorkers goroutines run handlers from a queue of

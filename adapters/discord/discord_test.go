@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
 
 	"github.com/captionbot/captionbot/adapters/discord/discordtest"
 	"github.com/captionbot/captionbot/bot"
@@ -393,24 +394,37 @@ func TestGuildRegistrationMessageContentAndShard(t *testing.T) {
 }
 
 func TestSlashCaptionDefersThenEditsPost(t *testing.T) {
-	h := start(t)
+	// The captioner holds the photo until the test has seen the deferral:
+	// the interaction is acknowledged while the work is still running.
+	release := make(chan struct{})
+	h := start(t, func(_ *Config, _ *bot.Service, d *bottest.Describer, _ *bottest.Refiner) {
+		d.DescribeFunc = func(ctx context.Context, _ []byte) (bot.Description, error) {
+			select {
+			case <-release:
+				return bottest.DefaultDescription, nil
+			case <-ctx.Done():
+				return bot.Description{}, ctx.Err()
+			}
+		}
+	})
 	att := h.srv.Attachment("dog.png", "image/png", photo(t))
 	i := h.slashCaption(att, 0)
+	dispatched := time.Now()
 	h.dispatchInteraction(i)
 
-	edit := h.waitRequest("@original edit", isOriginalEdit(i))
-	reqs := h.srv.Requests()
-	cb := index(reqs, isCallback(i))
-	if cb < 0 || cb > index(reqs, isOriginalEdit(i)) {
-		t.Fatalf("the deferral must come before the edit:\n%s", h.dump())
-	}
-	if c := callback(t, reqs[cb]); c.Type != discordgo.InteractionResponseDeferredChannelMessageWithSource {
+	deferral := h.waitRequest("deferral", isCallback(i))
+	if c := callback(t, deferral); c.Type != discordgo.InteractionResponseDeferredChannelMessageWithSource {
 		t.Errorf("callback type %d, want deferred (5)", c.Type)
 	}
-	if reqs[cb].At.Sub(time.Now()) > discordtest.InteractionWindow {
-		t.Error("deferral outside the window")
+	if d := deferral.At.Sub(dispatched); d >= discordtest.InteractionWindow {
+		t.Errorf("deferred after %v, want within %v", d, discordtest.InteractionWindow)
 	}
-	m := message(t, edit)
+	if k := index(h.srv.Requests(), isOriginalEdit(i)); k >= 0 {
+		t.Fatalf("edited before the caption was written:\n%s", h.dump())
+	}
+	close(release)
+
+	m := message(t, h.waitRequest("@original edit", isOriginalEdit(i)))
 	if !strings.HasPrefix(m.Content, "[instagram//en/v0] a dog runs through the grass.") {
 		t.Errorf("post = %q, want the instagram post", m.Content)
 	}
@@ -420,7 +434,7 @@ func TestSlashCaptionDefersThenEditsPost(t *testing.T) {
 	if m.AllowedMentions == nil || len(m.AllowedMentions.Parse) != 0 {
 		t.Errorf("allowed_mentions = %+v, want none", m.AllowedMentions)
 	}
-	if index(reqs, func(r discordtest.Request) bool { return strings.HasPrefix(r.Path, "/attachments/") }) < 0 {
+	if index(h.srv.Requests(), func(r discordtest.Request) bool { return strings.HasPrefix(r.Path, "/attachments/") }) < 0 {
 		t.Error("the attachment was never downloaded")
 	}
 }
@@ -644,6 +658,17 @@ func TestPDFGetsFriendlyRefusal(t *testing.T) {
 	if c.Type != discordgo.InteractionResponseChannelMessageWithSource || c.Data.Flags&discordgo.MessageFlagsEphemeral == 0 ||
 		c.Data.Content != bot.UserMessage(bot.ErrUnsupportedFile) {
 		t.Errorf("slash refusal = %+v, want ephemeral", c)
+	}
+	target := &discordgo.Message{ID: h.id(), ChannelID: channelID, Attachments: []*discordgo.MessageAttachment{pdf}}
+	menu := h.interaction(discordgo.InteractionApplicationCommand, discordgo.ApplicationCommandInteractionData{
+		ID: h.id(), Name: ContextMenuName, CommandType: discordgo.MessageApplicationCommand, TargetID: target.ID,
+		Resolved: &discordgo.ApplicationCommandInteractionDataResolved{Messages: map[string]*discordgo.Message{target.ID: target}},
+	}, 0)
+	h.dispatchInteraction(menu)
+	c = callback(t, h.waitRequest("context-menu callback", isCallback(menu)))
+	if c.Type != discordgo.InteractionResponseChannelMessageWithSource || c.Data.Flags&discordgo.MessageFlagsEphemeral == 0 ||
+		c.Data.Content != bot.UserMessage(bot.ErrUnsupportedFile) {
+		t.Errorf("context-menu refusal = %+v, want ephemeral", c)
 	}
 	for _, r := range h.srv.Requests() {
 		if strings.HasSuffix(r.Path, "report.pdf") {
@@ -983,5 +1008,43 @@ func TestBadTokenFailsRun(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "wrong") {
 		t.Errorf("error %q contains the token", err)
+	}
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != 4004 || !strings.Contains(err.Error(), "Reset Token") {
+		t.Errorf("error %q: want the 4004 close, explained", err)
+	}
+}
+
+func TestDisallowedMessageContentIsExplained(t *testing.T) {
+	srv := discordtest.NewServer()
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { SetAPIBase(DefaultAPIBase) })
+	srv.DisallowIntents(discordgo.IntentsMessageContent) // not switched on in the Developer Portal
+	svc := bot.NewService(&bottest.Describer{}, &bottest.Refiner{}, nil)
+	b, err := New(Config{Token: srv.Token, ApplicationID: srv.AppID, MessageContent: true,
+		APIBase: srv.URL, GatewayURL: srv.GatewayURL, Log: quietLog(t)}, svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Connect()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != 4014 {
+		t.Fatalf("Connect = %v, want the 4014 close", err)
+	}
+	for _, want := range []string{"Message Content Intent", "Developer Portal", "message_content = false"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if n := index(srv.Requests(), func(r discordtest.Request) bool { return r.Method == "PUT" }); n >= 0 {
+		t.Error("commands were registered although the gateway refused the bot")
+	}
+}
+
+func TestApplicationIDFromReady(t *testing.T) {
+	h := start(t, func(c *Config, _ *bot.Service, _ *bottest.Describer, _ *bottest.Refiner) { c.ApplicationID = "" })
+	reg := h.waitRequest("registration", func(r discordtest.Request) bool { return r.Method == "PUT" })
+	if want := "/api/v9/applications/" + h.srv.AppID + "/commands"; reg.Path != want || reg.Status != 200 {
+		t.Errorf("registration %s, want PUT %s with the application READY named", reg, want)
 	}
 }

@@ -7,7 +7,8 @@
 // INTERACTION_CREATE, ...) with sequence numbers, zlib-compressed as binary
 // frames when the client identified with compress (as discordgo does), and
 // on RESUME replays what the client missed, or answers INVALID_SESSION when
-// told to, after which the client identifies again.
+// told to, after which the client identifies again. IDENTIFY with a bad
+// token closes with 4004, with an intent made disallowed with 4014.
 //
 // The REST API records every request (see Requests and WaitFor) and serves
 // command registration (bulk overwrite, global and per guild), interaction
@@ -117,6 +118,7 @@ type Server struct {
 	lastAck      time.Time
 	connects     int
 	invalidate   bool
+	disallowed   discordgo.Intent
 	failNext     map[string]int // "METHOD /path" -> status to answer once
 }
 
@@ -281,6 +283,15 @@ func (s *Server) DropConnection() {
 func (s *Server) InvalidateNextResume() {
 	s.mu.Lock()
 	s.invalidate = true
+	s.mu.Unlock()
+}
+
+// DisallowIntents makes IDENTIFY with any of these intents fail as Discord
+// fails it for a privileged intent not switched on in the Developer Portal:
+// close code 4014, "Disallowed intent(s).".
+func (s *Server) DisallowIntents(in discordgo.Intent) {
+	s.mu.Lock()
+	s.disallowed = in
 	s.mu.Unlock()
 }
 
@@ -491,6 +502,14 @@ func (s *Server) identify(c *gatewayConn, raw json.RawMessage) bool {
 	}
 	s.mu.Lock()
 	s.identifies = append(s.identifies, id)
+	if id.Intents&s.disallowed != 0 {
+		s.notifyLocked()
+		s.mu.Unlock()
+		c.wmu.Lock()
+		c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(4014, "Disallowed intent(s)."))
+		c.wmu.Unlock()
+		return false
+	}
 	sess := &session{id: "session-" + s.NewID()}
 	ready, _ := json.Marshal(discordgo.Ready{
 		Version:     9,
