@@ -18,7 +18,8 @@ const Ellipsis = "…"
 // is cleaned (control characters dropped, blank lines collapsed, emoji
 // removed where the network uses none), hashtags trailing the caption move to
 // the hashtag list, hashtags are normalised, deduplicated and capped at
-// hashtags (already resolved with Network.HashtagCount), the alt text is
+// hashtags (already resolved with Network.HashtagCount) together with the
+// ones inside the caption, which lose their '#' past the cap, the alt text is
 // cleaned and cut to the network's limit, and the assembled text is cut at a
 // word boundary with "…" to fit the network's length. Fields outside the
 // schema are not copied. Network is set; Refiner is kept.
@@ -28,7 +29,15 @@ func Enforce(n prompts.Network, p bot.Post, hashtags int) bot.Post {
 	if n.Emoji == prompts.EmojiNone {
 		caption = prompts.StripEmoji(caption)
 	}
-	tags := normalizeHashtags(append(append([]string{}, p.Hashtags...), trailing...), max(hashtags, 0))
+	hashtags = max(hashtags, 0)
+	if n.HashtagPlacement == prompts.PlaceNone {
+		hashtags = 0
+	}
+	caption, inline := capInlineHashtags(caption, hashtags)
+	// Hashtags inside the caption count towards the network's limit (Instagram
+	// counts every hashtag in a post); the list gets what they leave.
+	all := append(append(append([]string{}, inline...), p.Hashtags...), trailing...)
+	tags := normalizeHashtags(all, hashtags)[len(inline):]
 
 	alt := prompts.StripEmoji(prompts.CleanText(p.AltText, 4*n.MaxAltText))
 	alt = strings.Join(strings.FieldsFunc(alt, func(r rune) bool { return r == '#' }), "")
@@ -174,12 +183,53 @@ func cleanMultiline(s string) string {
 var trailingHashtags = regexp.MustCompile(`(?:\s*#[^\s#]+)+\s*$`)
 
 // splitTrailingHashtags moves hashtags that end a caption ("Sunny walk!
-// #dog #spring") out of it; hashtags inside a sentence stay.
+// #dog #spring") out of it; hashtags inside a sentence stay, and so does an
+// ending that is no hashtag ("We're #1").
 func splitTrailingHashtags(caption string) (string, []string) {
 	loc := trailingHashtags.FindStringIndex(caption)
 	if loc == nil {
 		return caption, nil
 	}
-	tags := strings.Fields(strings.ReplaceAll(caption[loc[0]:], "#", " #"))
-	return strings.TrimSpace(caption[:loc[0]]), tags
+	run, before := caption[loc[0]:], strings.TrimSpace(caption[:loc[0]])
+	tags := strings.Fields(strings.ReplaceAll(run, "#", " #"))
+	for _, t := range tags {
+		if _, ok := NormalizeHashtag(t); !ok {
+			return caption, nil
+		}
+	}
+	// One hashtag that ends a sentence ("a walk on the #beach.") is a word
+	// of it, unless it stands on its own line or after the sentence's end.
+	last, _ := utf8.DecodeLastRuneInString(before)
+	if len(tags) == 1 && before != "" && !strings.ContainsRune(run[:strings.IndexByte(run, '#')], '\n') &&
+		(unicode.IsLetter(last) || unicode.IsDigit(last) || last == ',') {
+		return caption, nil
+	}
+	return before, tags
+}
+
+var inlineHashtag = regexp.MustCompile(`(^|[\s(])#([\p{L}\p{M}\p{N}_]+)`)
+
+// capInlineHashtags keeps the first max distinct hashtags inside a caption
+// and turns later ones into plain words ("#beach" → "beach"). It returns
+// the caption and the hashtags kept, normalised.
+func capInlineHashtags(caption string, max int) (string, []string) {
+	var kept []string
+	seen := map[string]bool{}
+	caption = inlineHashtag.ReplaceAllStringFunc(caption, func(m string) string {
+		sub := inlineHashtag.FindStringSubmatch(m)
+		norm, ok := NormalizeHashtag(sub[2])
+		key := hashtagKey(norm)
+		switch {
+		case !ok:
+			return m // "#1": no hashtag, nothing to count
+		case seen[key]:
+			return m
+		case len(kept) < max:
+			seen[key] = true
+			kept = append(kept, norm)
+			return m
+		}
+		return sub[1] + sub[2]
+	})
+	return caption, kept
 }

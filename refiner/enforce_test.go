@@ -123,6 +123,72 @@ func TestEnforceCleansDraft(t *testing.T) {
 	}
 }
 
+// TestEnforceCountsInlineHashtags: hashtags inside the caption count towards
+// the limit, so an Instagram post never has more than 5 in all.
+func TestEnforceCountsInlineHashtags(t *testing.T) {
+	ig := network(t, "instagram")
+	for _, tc := range []struct {
+		caption  string
+		tags     []string
+		wantText string
+		wantList []string
+		hashtags int
+	}{
+		{
+			caption:  "Sunday #walk with the #dog at the #beach, then #coffee in #town and #sunset views.",
+			tags:     []string{"#dog", "#pets", "#weekend"},
+			wantText: "Sunday #walk with the #dog at the #beach, then #coffee in #town and sunset views.",
+			wantList: []string{},
+			hashtags: 5,
+		},
+		{
+			caption:  "A #dog and a #Dog and #dogs and a #cat.",
+			tags:     []string{"#dog", "#pets", "#weekend"},
+			wantText: "A #dog and a #Dog and #dogs and a #cat.\n\n#pets #weekend",
+			wantList: []string{"#pets", "#weekend"},
+			hashtags: 4,
+		},
+		{
+			caption:  "We're #1 today",
+			tags:     []string{"#team"},
+			wantText: "We're #1 today\n\n#team",
+			wantList: []string{"#team"},
+			hashtags: 5,
+		},
+		{
+			caption:  "We're #1",
+			tags:     nil,
+			wantText: "We're #1",
+			wantList: []string{},
+			hashtags: 5,
+		},
+		{
+			caption:  "A walk on the #beach",
+			tags:     []string{"#sea"},
+			wantText: "A walk on the beach",
+			wantList: []string{},
+			hashtags: 0,
+		},
+	} {
+		p := Enforce(ig, bot.Post{Caption: tc.caption, Hashtags: tc.tags, Refiner: "openai"}, tc.hashtags)
+		if p.Text != tc.wantText {
+			t.Errorf("%q: text = %q, want %q", tc.caption, p.Text, tc.wantText)
+		}
+		if diff := cmp.Diff(tc.wantList, p.Hashtags); diff != "" {
+			t.Errorf("%q: hashtags (-want +got):\n%s", tc.caption, diff)
+		}
+		distinct := map[string]bool{}
+		for _, m := range inlineHashtag.FindAllStringSubmatch(p.Text, -1) {
+			if norm, ok := NormalizeHashtag(m[2]); ok {
+				distinct[hashtagKey(norm)] = true
+			}
+		}
+		if len(distinct) > tc.hashtags {
+			t.Errorf("%q: %d hashtags in %q, limit %d", tc.caption, len(distinct), p.Text, tc.hashtags)
+		}
+	}
+}
+
 func TestEnforcePlainHasNoHashtags(t *testing.T) {
 	plain := network(t, "plain")
 	p := Enforce(plain, bot.Post{Caption: "A cat. #cat", Hashtags: []string{"#cat"}}, 3)
@@ -157,7 +223,7 @@ func TestCutToFit(t *testing.T) {
 }
 
 func FuzzEnforce(f *testing.F) {
-	for _, s := range []string{"A dog.", strings.Repeat("猫 ", 200), "#a #b #c", "👨‍👩‍👧‍👦 " + strings.Repeat("x", 300), "\x00\u202E"} {
+	for _, s := range []string{"A dog.", strings.Repeat("猫 ", 200), "#a #b #c", "👨‍👩‍👧‍👦 " + strings.Repeat("x", 300), "\x00\u202E", "a #b #c #d, #e"} {
 		f.Add(s, "#tag")
 	}
 	x, _ := prompts.Lookup("x")
@@ -165,6 +231,15 @@ func FuzzEnforce(f *testing.F) {
 		p := Enforce(x, bot.Post{Caption: caption, Hashtags: []string{tag, tag + "2"}, AltText: caption}, 2)
 		if l := x.Length(p.Text); l > x.MaxLength {
 			t.Fatalf("length %d > %d for %q", l, x.MaxLength, caption)
+		}
+		distinct := map[string]bool{}
+		for _, m := range inlineHashtag.FindAllStringSubmatch(p.Text, -1) {
+			if norm, ok := NormalizeHashtag(m[2]); ok {
+				distinct[hashtagKey(norm)] = true
+			}
+		}
+		if len(distinct) > 2 {
+			t.Fatalf("%d hashtags in %q for %q", len(distinct), p.Text, caption)
 		}
 		if !utf8.ValidString(p.Text) && utf8.ValidString(caption) && utf8.ValidString(tag) {
 			t.Fatalf("invalid UTF-8 out of valid input")

@@ -48,10 +48,7 @@ func normalizeHashtags(tags []string, max int) []string {
 			break
 		}
 		norm, ok := NormalizeHashtag(t)
-		key := strings.ToLower(norm)
-		if utf8.RuneCountInString(key) > 4 && strings.HasSuffix(key, "s") && !strings.HasSuffix(key, "ss") {
-			key = key[:len(key)-1]
-		}
+		key := hashtagKey(norm)
 		if !ok || seen[key] {
 			continue
 		}
@@ -59,6 +56,16 @@ func normalizeHashtags(tags []string, max int) []string {
 		out = append(out, norm)
 	}
 	return out
+}
+
+// hashtagKey is what two hashtags share when they are the same tag: case
+// and a plural "s" ignored.
+func hashtagKey(norm string) string {
+	key := strings.ToLower(norm)
+	if utf8.RuneCountInString(key) > 4 && strings.HasSuffix(key, "s") && !strings.HasSuffix(key, "ss") {
+		key = key[:len(key)-1]
+	}
+	return key
 }
 
 // labelName is the first name of an ImageNet label: "German shepherd,
