@@ -84,7 +84,8 @@ func words(text string) []string {
 }
 
 // contentWords returns the words of text that can stand as hashtags: not a
-// stop word, not an -ing, -ed or -ly form, not a third-person verb right after a
+// stop word, not an -ing, -ed or -ly form (but "spring" and "butterfly"
+// are nouns: words/nouns.txt), not a third-person verb right after a
 // noun ("a dog chases a ball" keeps dog and ball), not a number, and not
 // banned.
 func contentWords(text string) []string {
@@ -97,7 +98,7 @@ func contentWords(text string) []string {
 		case n < 3 || stopWords[w] || isNumber(w) || unsafeTerm(w):
 			prevContent = false
 			continue
-		case n > 4 && (strings.HasSuffix(w, "ing") || strings.HasSuffix(w, "ly") || strings.HasSuffix(w, "ed")):
+		case n > 4 && !formNouns[w] && (strings.HasSuffix(w, "ing") || strings.HasSuffix(w, "ly") || strings.HasSuffix(w, "ed")):
 			prevContent = false
 			continue
 		case prevContent && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss"):
@@ -145,6 +146,10 @@ func hashtagCandidates(d bot.Description, hint string, minScore float64) []strin
 	}
 	out = append(out, contentWords(fixPhrase(d.Caption))...)
 	out = append(out, rest...)
-	out = append(out, contentWords(hint)...)
+	if !echoesInstructions(hint) {
+		// A hint that tries to instruct gives no hashtags (#ignore
+		// #instructions); one that says what the photo is about does.
+		out = append(out, contentWords(hint)...)
+	}
 	return out
 }

@@ -32,10 +32,8 @@ func CheckSafety(p bot.Post, source string) error {
 			return fmt.Errorf("%w: banned hashtag", ErrUnsafe)
 		}
 	}
-	for _, phrase := range refusalPhrases {
-		if hasPhrase(text, phrase) {
-			return fmt.Errorf("%w: refusal or instructions echoed", ErrUnsafe)
-		}
+	if echoesInstructions(text) {
+		return fmt.Errorf("%w: refusal or instructions echoed", ErrUnsafe)
 	}
 	// Claims match singular and plural alike ("5 years old", "a 5-year-old").
 	singular, src := singulars(text), singulars(phraseText(source))
@@ -46,6 +44,18 @@ func CheckSafety(p bot.Post, source string) error {
 		}
 	}
 	return nil
+}
+
+// echoesInstructions reports whether text holds a refusal or
+// prompt-injection phrase from words/refusals.txt.
+func echoesInstructions(text string) bool {
+	text = phraseText(text)
+	for _, phrase := range refusalPhrases {
+		if hasPhrase(text, phrase) {
+			return true
+		}
+	}
+	return false
 }
 
 // unsafeTerm reports whether a single word, label or hashtag is a banned

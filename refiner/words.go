@@ -9,7 +9,7 @@ import (
 var wordFS embed.FS
 
 // wordList reads an embedded list: one entry a line (several words on a line
-// are several entries in stopwords.txt, one phrase elsewhere), '#' comments.
+// are several entries in stopwords.txt and nouns.txt, one phrase elsewhere), '#' comments.
 func wordList(name string, split bool) []string {
 	b, err := wordFS.ReadFile("words/" + name)
 	if err != nil {
@@ -43,6 +43,7 @@ func wordSet(words []string) map[string]bool {
 
 var (
 	stopWords      = wordSet(wordList("stopwords.txt", true))
+	formNouns      = wordSet(wordList("nouns.txt", true))
 	bannedTerms    = wordList("banned.txt", false)
 	refusalPhrases = wordList("refusals.txt", false)
 	sensitiveTerms = wordList("sensitive.txt", false)
