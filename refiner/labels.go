@@ -78,11 +78,11 @@ func postLabels(labels []bot.Label, minScore float64) []label {
 
 // ConfidentLabel is the score above which the offline refiner names the top
 // label alone; below it, and when the encoder is surer of the label's kind
-// (the breeds' scores together), it says "a dog, maybe a German shepherd".
+// (the breeds' scores together), it says "a dog, perhaps a German shepherd".
 const ConfidentLabel = 0.5
 
 // labelPhrase says what the labels show, for a photo without a caption:
-// "a German shepherd", or "a dog, maybe a German shepherd". It is "" when no
+// "a German shepherd", or "a dog, perhaps a German shepherd". It is "" when no
 // label is good enough.
 func labelPhrase(labels []bot.Label, minScore float64) string {
 	all := postLabels(labels, 0)
@@ -104,5 +104,5 @@ func labelPhrase(labels []bot.Label, minScore float64) string {
 	if kindScore < best.Score+minScore {
 		return phrase // the other labels are not of its kind: no surer
 	}
-	return article(best.Kind) + " " + best.Kind + ", maybe " + phrase
+	return article(best.Kind) + " " + best.Kind + ", perhaps " + phrase
 }

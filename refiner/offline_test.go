@@ -77,10 +77,10 @@ func TestOfflineExamples(t *testing.T) {
 				{Label: "Siberian husky", Score: 0.047},
 			}}, Network: "instagram", Hashtags: -1},
 			want: bot.Post{
-				Text:     "This looks like a dog, maybe a German shepherd. 🐶✨\n\n#germanshepherd #dog #photooftheday #goodvibes #happy",
-				Caption:  "This looks like a dog, maybe a German shepherd. 🐶✨",
+				Text:     "This looks like a dog, perhaps a German shepherd. 🐶✨\n\n#germanshepherd #dog #photooftheday #goodvibes #happy",
+				Caption:  "This looks like a dog, perhaps a German shepherd. 🐶✨",
 				Hashtags: []string{"#germanshepherd", "#dog", "#photooftheday", "#goodvibes", "#happy"},
-				AltText:  "A photo that may show a dog, maybe a German shepherd.",
+				AltText:  "A photo that may show a dog, perhaps a German shepherd.",
 				Network:  "instagram", Refiner: "offline",
 			},
 		},
@@ -242,12 +242,12 @@ func TestLabelPhrase(t *testing.T) {
 		want   string
 	}{
 		{labels("golden retriever", 0.7, "Labrador retriever", 0.2), "a golden retriever"},
-		{labels("golden retriever", 0.3, "Labrador retriever", 0.2), "a dog, maybe a golden retriever"},
+		{labels("golden retriever", 0.3, "Labrador retriever", 0.2), "a dog, perhaps a golden retriever"},
 		// The rest are no dogs: the encoder is no surer that it is one.
 		{labels("golden retriever", 0.3, "tennis ball", 0.2), "a golden retriever"},
-		{labels("Eskimo dog", 0.3, "Siberian husky", 0.25), "a dog, maybe a husky"},
+		{labels("Eskimo dog", 0.3, "Siberian husky", 0.25), "a dog, perhaps a husky"},
 		{labels("Cardigan", 0.6), "a Cardigan corgi"},
-		{labels("cock", 0.3, "hen", 0.3), "a bird, maybe a rooster"},
+		{labels("cock", 0.3, "hen", 0.3), "a bird, perhaps a rooster"},
 		{labels("seashore, coast", 0.4, "sandbar", 0.3), "a seashore"},
 		// The name says its kind already.
 		{labels("Egyptian cat", 0.2, "tabby, tabby cat", 0.19), "an Egyptian cat"},
