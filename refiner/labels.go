@@ -106,3 +106,16 @@ func labelPhrase(labels []bot.Label, minScore float64) string {
 	}
 	return article(best.Kind) + " " + best.Kind + ", perhaps " + phrase
 }
+
+// writerLabels are the labels as a Writer gets them: renamed where the
+// ImageNet name misleads, so an LLM told "kite" does not write about a toy.
+func writerLabels(labels []bot.Label) []bot.Label {
+	out := make([]bot.Label, len(labels))
+	for i, l := range labels {
+		out[i] = l
+		if r, ok := imagenet.Rename[labelName(l.Label)]; ok {
+			out[i].Label = r
+		}
+	}
+	return out
+}

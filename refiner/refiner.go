@@ -107,7 +107,9 @@ func (r *Refiner) draft(ctx context.Context, n prompts.Network, req bot.RefineRe
 				done <- result{err: fmt.Errorf("writer panicked: %v", v)}
 			}
 		}()
-		p, err := r.writer.Write(ctx, req)
+		wreq := req
+		wreq.Description.Labels = writerLabels(req.Description.Labels)
+		p, err := r.writer.Write(ctx, wreq)
 		done <- result{p, err}
 	}()
 	var res result

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/captionbot/captionbot/bot"
 )
 
@@ -174,5 +176,28 @@ func TestRefinerFillsAltText(t *testing.T) {
 	p, err := r.Refine(context.Background(), bot.RefineRequest{Description: dogOnGrass, Network: "linkedin", Hashtags: 0})
 	if err != nil || p.Refiner != "openai" || p.AltText != "A dog runs through the grass." {
 		t.Fatalf("Refine = %+v, %v", p, err)
+	}
+}
+
+// TestWriterGetsPlainLabels: the LLM is told "bird of prey", not ImageNet's
+// "kite", which it would take for a toy.
+func TestWriterGetsPlainLabels(t *testing.T) {
+	var got []bot.Label
+	r := New(writerFunc(func(_ context.Context, req bot.RefineRequest) (bot.Post, error) {
+		got = req.Description.Labels
+		return bot.Post{Caption: "A bird of prey in flight.", Refiner: "openai"}, nil
+	}))
+	r.Log = slog.New(slog.DiscardHandler)
+	in := []bot.Label{{Label: "kite", Score: 0.4}, {Label: "bald eagle", Score: 0.3}}
+	p, err := r.Refine(context.Background(), bot.RefineRequest{Description: bot.Description{Labels: in}, Network: "x", Hashtags: -1})
+	if err != nil || p.Refiner != "openai" {
+		t.Fatalf("post %+v, %v", p, err)
+	}
+	want := []bot.Label{{Label: "bird of prey", Score: 0.4}, {Label: "bald eagle", Score: 0.3}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("labels the writer got (-want +got):\n%s", diff)
+	}
+	if in[0].Label != "kite" {
+		t.Errorf("the caller's labels were changed: %v", in)
 	}
 }
