@@ -162,8 +162,14 @@ type imageItem struct {
 	err  error
 }
 
+// errNoImages is reported for a folder that holds no image files.
+var errNoImages = errors.New("no JPEG, PNG, GIF or WebP files in this folder")
+
 // listImages expands the command-line paths in order: files as given,
 // folders recursively (images only, by extension, in lexical order).
+// Links to files are followed; links to folders are not, so a link loop
+// cannot make the walk endless. A folder without images is an error, so
+// a wrong path does not pass silently.
 func listImages(paths []string) []imageItem {
 	var items []imageItem
 	for _, p := range paths {
@@ -176,18 +182,31 @@ func listImages(paths []string) []imageItem {
 			items = append(items, imageItem{path: p})
 			continue
 		}
+		found := len(items)
 		err = filepath.WalkDir(p, func(path string, de fs.DirEntry, err error) error {
 			if err != nil {
 				items = append(items, imageItem{path: path, err: cleanPathError(err)})
 				return nil
 			}
-			if de.Type().IsRegular() && imageExts[strings.ToLower(filepath.Ext(path))] {
+			if !imageExts[strings.ToLower(filepath.Ext(path))] {
+				return nil
+			}
+			switch {
+			case de.Type().IsRegular():
 				items = append(items, imageItem{path: path})
+			case de.Type()&fs.ModeSymlink != 0:
+				if fi, err := os.Stat(path); err != nil {
+					items = append(items, imageItem{path: path, err: cleanPathError(err)})
+				} else if fi.Mode().IsRegular() {
+					items = append(items, imageItem{path: path})
+				}
 			}
 			return nil
 		})
 		if err != nil {
 			items = append(items, imageItem{path: p, err: err})
+		} else if len(items) == found {
+			items = append(items, imageItem{path: p, err: errNoImages})
 		}
 	}
 	return items

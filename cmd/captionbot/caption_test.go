@@ -19,6 +19,7 @@ import (
 
 	"github.com/captionbot/captionbot/bot"
 	"github.com/captionbot/captionbot/captioner"
+	"github.com/google/go-cmp/cmp"
 )
 
 // fakeDescriber describes a "photo" by its bytes: the label is the file's
@@ -187,6 +188,41 @@ func TestCaptionBoundedInFlight(t *testing.T) {
 	}
 	if !slices.IsSorted(order) || len(order) != 40 {
 		t.Errorf("results out of order: %v", order)
+	}
+}
+
+func TestListImagesLinksAndEmptyFolders(t *testing.T) {
+	dir := photoTree(t, map[string]string{"real/a.jpg": "a", "real/notes.txt": "n", "empty/readme.md": "r"})
+	links := filepath.Join(dir, "links")
+	if err := os.Mkdir(links, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, target := range map[string]string{
+		"b.jpg":    filepath.Join(dir, "real", "a.jpg"), // link to a photo: captioned
+		"gone.jpg": filepath.Join(dir, "missing.jpg"),   // broken link: reported
+		"loop.jpg": filepath.Join(links),                // link to a folder: skipped
+		"up":       dir,                                 // link to a folder: not walked
+	} {
+		if err := os.Symlink(target, filepath.Join(links, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type got struct {
+		path string
+		err  bool
+	}
+	var items []got
+	for _, it := range listImages([]string{links, filepath.Join(dir, "empty"), filepath.Join(dir, "real")}) {
+		rel, _ := filepath.Rel(dir, it.path)
+		items = append(items, got{rel, it.err != nil})
+	}
+	want := []got{{"links/b.jpg", false}, {"links/gone.jpg", true}, {"empty", true}, {"real/a.jpg", false}}
+	if diff := cmp.Diff(want, items, cmp.AllowUnexported(got{})); diff != "" {
+		t.Errorf("listImages (-want +got):\n%s", diff)
+	}
+	code, _, stderr := runCLI("caption", filepath.Join(dir, "empty"))
+	if code != exitFailure || !strings.Contains(stderr, "no JPEG, PNG, GIF or WebP files") {
+		t.Errorf("empty folder: exit %d, stderr %q; want exit 1 and a message", code, stderr)
 	}
 }
 

@@ -135,6 +135,8 @@ def main():
     ap.add_argument("--beam", type=int, default=3)
     ap.add_argument("--alpha", type=float, default=0.0, help="length normalisation exponent")
     ap.add_argument("--patience", type=int, default=3)
+    ap.add_argument("--eval-from", type=int, default=1,
+                    help="score the dev split (and keep a checkpoint) only from this epoch on; saves time early in a schedule")
     ap.add_argument("--max-minutes", type=float, default=0, help="stop after this much training time")
     ap.add_argument("--stop-epoch", type=int, default=0,
                     help="stop after this epoch, keeping the --epochs schedule (for equal-budget comparisons)")
@@ -212,6 +214,12 @@ def main():
             total += loss.item() * len(idx)
             seen += len(idx)
         train_min = (time.time() - t0) / 60
+        if epoch < args.eval_from and epoch < args.epochs:
+            rec = dict(epoch=epoch, loss=total / seen, epoch_s=round(time.time() - te, 1), minutes=round(train_min, 2))
+            print(json.dumps(rec), flush=True)
+            log.write(json.dumps(rec) + "\n")
+            log.flush()
+            continue
         scores, cands = evaluate(net, dev_feats, dev, caps, vocab, args.beam, args.max_len, args.alpha)
         rec = dict(epoch=epoch, loss=total / seen, epoch_s=round(time.time() - te, 1),
                    minutes=round(train_min, 2), **{k: round(v, 4) for k, v in scores.items()})
