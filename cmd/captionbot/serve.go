@@ -49,6 +49,10 @@ type platformEnv struct {
 	Log     *slog.Logger
 }
 
+// newService builds serve's bot.Service; the benchmark wraps it to time the
+// captioner and the refiner.
+var newService = bot.NewService
+
 // platforms are the registered adapters, in registration order.
 var platforms []platformStarter
 
@@ -114,7 +118,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 
-	svc := bot.NewService(describer, refiner, store)
+	svc := newService(describer, refiner, store)
 	applyBotConfig(svc, cfg.Bot)
 	svc.Log = log
 	if err := svc.Start(); err != nil {

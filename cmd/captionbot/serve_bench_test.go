@@ -10,9 +10,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -25,15 +27,30 @@ import (
 
 // BenchmarkServe100Photos is the issue's load test: 100 photos from 20
 // users arrive at once through the fake Bot API server; every one must be
-// answered exactly once. It reports photos/s, p50/p95 time to reply and the
-// process's peak RSS (the test binary, fake server included).
+// answered exactly once. It reports photos/s, p50/p95 time to reply, the
+// process's peak RSS (the test binary, fake server included), and where the
+// time went:
 //
-//	go test ./cmd/captionbot -run XXX -bench Serve100Photos -benchtime 1x
+//   - caption_ms/photo and refine_ms/photo: mean wall time in Describe and
+//     Refine;
+//
+//   - overhead_ms/photo: worker time per photo spent in neither (getFile,
+//     download, settings, queue hand-off, sendMessage, idle workers at the
+//     end), i.e. (workers × elapsed − Σ describe − Σ refine) / photos, an
+//     upper bound on the bot's own cost;
+//
+//   - cpu_ms/photo: process CPU per photo (bot, fake server and models).
+//
+//     go test ./cmd/captionbot -run XXX -bench Serve100Photos/onnx -benchtime 1x -count 1
+//
+// Read peak RSS from a run's first iteration (-count 1, one variant per
+// process, as serve loads one captioner): later iterations in the same
+// process also hold what earlier captioners left allocated.
 //
 // "fake" captions with bottest (instant), so its times are the bot's own
-// overhead (polling, typing, getFile, download, queue, offline refiner,
-// reply); "onnx" uses the real captioner and runs only where
-// models/encoder.onnx and ONNX Runtime are installed.
+// cost plus the offline refiner; "onnx" uses the real captioner with
+// whatever models/ holds (it logs which) and runs only where ONNX Runtime
+// is installed.
 func BenchmarkServe100Photos(b *testing.B) {
 	photos := benchPhotos(b, 100)
 	b.Run("fake", func(b *testing.B) {
@@ -41,14 +58,82 @@ func BenchmarkServe100Photos(b *testing.B) {
 		b.Cleanup(func() { openDescriber = old })
 		d := &bottest.Describer{}
 		openDescriber = func(*config) (bot.Describer, io.Closer, error) { return d, io.NopCloser(nil), nil }
-		benchServe(b, photos)
+		benchServe(b, photos, "")
 	})
-	b.Run("onnx", func(b *testing.B) {
-		if _, err := captioner.FindRuntimeLibrary(""); err != nil {
-			b.Skip("no ONNX Runtime: ", err)
-		}
-		benchServe(b, photos)
-	})
+	// "onnx" runs the captioner as configured by default (one session, one
+	// ONNX Runtime thread per core); "onnx-sessions" gives each worker its
+	// own single-threaded session, the better setting on a small machine.
+	for _, v := range []struct{ name, captioner string }{
+		{"onnx", ""},
+		{"onnx-sessions", fmt.Sprintf("[captioner]\nsessions = %d\nintra_op_threads = 1\n", runtime.NumCPU())},
+	} {
+		b.Run(v.name, func(b *testing.B) {
+			if _, err := captioner.FindRuntimeLibrary(""); err != nil {
+				b.Skip("no ONNX Runtime: ", err)
+			}
+			old := openDescriber
+			b.Cleanup(func() { openDescriber = old })
+			openDescriber = func(cfg *config) (bot.Describer, io.Closer, error) {
+				dir := cfg.Captioner.ModelDir
+				if dir == "" {
+					dir = filepath.Join("..", "..", "models") // the captioner's default, from this package
+				}
+				models, _ := filepath.Glob(filepath.Join(dir, "*.onnx"))
+				b.Logf("models: %s", strings.Join(models, ", "))
+				return old(cfg)
+			}
+			benchServe(b, photos, v.captioner)
+		})
+	}
+}
+
+// timing wraps the service's captioner and refiner to sum their wall time.
+type timing struct {
+	describe, refine   atomic.Int64 // nanoseconds
+	described, refined atomic.Int64
+	svc                *bot.Service
+}
+
+// workers is the service's worker count; read it after serve returned.
+func (t *timing) workers() int {
+	if t.svc.Workers > 0 {
+		return t.svc.Workers
+	}
+	return runtime.NumCPU()
+}
+
+type timedDescriber struct {
+	bot.Describer
+	t *timing
+}
+
+func (d timedDescriber) Describe(ctx context.Context, img []byte) (bot.Description, error) {
+	start := time.Now()
+	defer func() { d.t.describe.Add(int64(time.Since(start))); d.t.described.Add(1) }()
+	return d.Describer.Describe(ctx, img)
+}
+
+type timedRefiner struct {
+	bot.Refiner
+	t *timing
+}
+
+func (r timedRefiner) Refine(ctx context.Context, req bot.RefineRequest) (bot.Post, error) {
+	start := time.Now()
+	defer func() { r.t.refine.Add(int64(time.Since(start))); r.t.refined.Add(1) }()
+	return r.Refiner.Refine(ctx, req)
+}
+
+// timeService makes serve's service time its captioner and refiner.
+func timeService(b *testing.B) *timing {
+	t := &timing{}
+	old := newService
+	b.Cleanup(func() { newService = old })
+	newService = func(d bot.Describer, r bot.Refiner, p bot.Preferences) *bot.Service {
+		t.svc = old(timedDescriber{d, t}, timedRefiner{r, t}, p)
+		return t.svc
+	}
+	return t
 }
 
 // benchPhotos makes n distinct 800×600 JPEGs (gradients and stripes), so
@@ -72,7 +157,8 @@ func benchPhotos(b *testing.B, n int) [][]byte {
 	return out
 }
 
-func benchServe(b *testing.B, photos [][]byte) {
+// benchServe runs serve with extra appended to its config.
+func benchServe(b *testing.B, photos [][]byte, extra string) {
 	const users = 20
 	for range b.N {
 		b.StopTimer()
@@ -90,7 +176,8 @@ file_endpoint = %q
 path = %q
 [log]
 level = "error"
-`, tg.Token, api.APIEndpoint(), api.FileEndpoint(), filepath.Join(b.TempDir(), "bench.db")))
+%s`, tg.Token, api.APIEndpoint(), api.FileEndpoint(), filepath.Join(b.TempDir(), "bench.db"), extra))
+		tm := timeService(b)
 		resetPeakRSS()
 		ctx, cancel := context.WithCancel(context.Background())
 		code := make(chan int, 1)
@@ -152,6 +239,11 @@ level = "error"
 		b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds())/1000, "p95_ms")
 		b.ReportMetric(float64(elapsed.Microseconds())/1000/float64(len(photos)), "ms/photo")
 		b.ReportMetric(float64(cpu.Microseconds())/1000/float64(len(photos)), "cpu_ms/photo")
+		n := float64(len(photos))
+		b.ReportMetric(float64(tm.describe.Load())/1e6/max(float64(tm.described.Load()), 1), "caption_ms/photo")
+		b.ReportMetric(float64(tm.refine.Load())/1e6/max(float64(tm.refined.Load()), 1), "refine_ms/photo")
+		busy := time.Duration(tm.describe.Load() + tm.refine.Load())
+		b.ReportMetric(float64((time.Duration(tm.workers())*elapsed-busy).Microseconds())/1000/n, "overhead_ms/photo")
 		if rss := peakRSS(); rss > 0 {
 			b.ReportMetric(float64(rss)/1024, "peakRSS_MB")
 		}
