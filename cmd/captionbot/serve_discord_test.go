@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -136,5 +138,76 @@ func TestServeTelegramAndDiscordTogether(t *testing.T) {
 	})
 	if code := stop(); code != exitOK {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr.String())
+	}
+}
+
+// TestServeDiscordSIGTERMMidJob runs serve in a child process (see
+// TestServeChildProcess, whose captioner takes a second), sends SIGTERM
+// while a /caption job is in the captioner, and expects exit status 0 with
+// the deferred reply edited with the post.
+func TestServeDiscordSIGTERMMidJob(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a process")
+	}
+	t.Setenv(envTelegramToken, "")
+	t.Setenv(envDiscordToken, "")
+	srv := newFakeDiscord(t)
+	db := filepath.Join(t.TempDir(), "captionbot.db")
+	cfg := writeConfig(t, discordSection(srv)+fmt.Sprintf("[store]\npath = %q\n[bot]\nworkers = 2\n[log]\nlevel = \"debug\"\n", db))
+
+	var out safeBuffer
+	cmd := exec.Command(os.Args[0], "-test.run=^TestServeChildProcess$")
+	cmd.Env = append(os.Environ(), envServeChild+"="+cfg)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var waitErr error
+	done := make(chan struct{}) // closed when the child has exited; waitErr is its status
+	go func() { waitErr = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		select {
+		case <-done:
+		default:
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	waitDiscord(t, srv, "command registration", func(r discordtest.Request) bool { return r.Method == "PUT" })
+
+	att := srv.Attachment("dog.png", "image/png", []byte("png"))
+	i := &discordgo.Interaction{ID: srv.NewID(), AppID: srv.AppID, Type: discordgo.InteractionApplicationCommand,
+		Token: "tok-sigterm", ChannelID: "55", User: &discordgo.User{ID: "42"},
+		Data: discordgo.ApplicationCommandInteractionData{Name: "caption",
+			Options: []*discordgo.ApplicationCommandInteractionDataOption{
+				{Name: "image", Type: discordgo.ApplicationCommandOptionAttachment, Value: att.ID}},
+			Resolved: &discordgo.ApplicationCommandInteractionDataResolved{
+				Attachments: map[string]*discordgo.MessageAttachment{att.ID: att}}}}
+	srv.Dispatch("INTERACTION_CREATE", i)
+	waitDiscord(t, srv, "download", func(r discordtest.Request) bool { return strings.HasSuffix(r.Path, "/dog.png") })
+	// The job is in the captioner (for a second) now.
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+		if waitErr != nil {
+			t.Fatalf("serve exited with %v; output:\n%s", waitErr, out.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve did not exit; output:\n%s", out.String())
+	}
+	var edits []discordtest.Request
+	for _, r := range srv.Requests() {
+		if r.Method == "PATCH" && r.Path == "/api/v9/webhooks/"+srv.AppID+"/tok-sigterm/messages/@original" {
+			edits = append(edits, r)
+		}
+	}
+	if len(edits) != 1 || !strings.Contains(string(edits[0].Body), "Regenerate") ||
+		!strings.Contains(strings.ToLower(string(edits[0].Body)), "dog") {
+		t.Fatalf("@original edits %v, want one with the post; output:\n%s", edits, out.String())
+	}
+	if strings.Contains(out.String(), srv.Token) {
+		t.Error("token in logs")
 	}
 }
