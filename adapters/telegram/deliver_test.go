@@ -113,3 +113,25 @@ func TestCommandRequestPlace(t *testing.T) {
 		}
 	}
 }
+
+func TestMentions(t *testing.T) {
+	for _, tc := range []struct {
+		text     string
+		want     bool
+		wantRest string
+	}{
+		{"@CaptionTestBot sunset", true, "sunset"},
+		{"sunset @captiontestbot", true, "sunset"},
+		{"Ünïcödé İstanbul @CAPTIONTESTBOT!", true, "Ünïcödé İstanbul !"},
+		{"@CaptionTestBot_fan sunset", false, "@CaptionTestBot_fan sunset"},
+		{"@CaptionTestBot2 then @CaptionTestBot", true, "@CaptionTestBot2 then"},
+		{"mail me at x@CaptionTestBotX.org", false, "mail me at x@CaptionTestBotX.org"},
+		{"no mention", false, "no mention"},
+		{"", false, ""},
+	} {
+		got, rest := mentions(tc.text, "CaptionTestBot")
+		if got != tc.want || rest != tc.wantRest {
+			t.Errorf("mentions(%q) = %v, %q; want %v, %q", tc.text, got, rest, tc.want, tc.wantRest)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -85,18 +86,39 @@ func userID(m *tgbotapi.Message) int64 {
 	return m.Chat.ID
 }
 
-// mentions reports whether text mentions @username, and returns text
-// without the mention.
+// mentions reports whether text mentions @username (not a longer name that
+// starts with it, such as @username_fan), and returns text without the
+// mention.
 func mentions(text, username string) (bool, string) {
 	if username == "" {
 		return false, text
 	}
 	at := "@" + strings.ToLower(username)
-	i := strings.Index(strings.ToLower(text), at)
-	if i < 0 {
-		return false, text
+	// Usernames are ASCII: lower-case only ASCII letters, so that byte
+	// offsets in lower are offsets in text.
+	lower := []byte(text)
+	for i, c := range lower {
+		if c >= 'A' && c <= 'Z' {
+			lower[i] = c + 'a' - 'A'
+		}
 	}
-	return true, strings.TrimSpace(text[:i] + text[i+len(at):])
+	for from := 0; ; {
+		i := bytes.Index(lower[from:], []byte(at))
+		if i < 0 {
+			return false, text
+		}
+		i += from
+		end := i + len(at)
+		if end == len(lower) || !isNameByte(lower[end]) {
+			return true, strings.TrimSpace(text[:i] + text[end:])
+		}
+		from = end
+	}
+}
+
+// isNameByte reports whether c can be part of a Telegram username.
+func isNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
 }
 
 func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message, tr *tracker) {
