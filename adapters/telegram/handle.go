@@ -424,27 +424,40 @@ func (b *Bot) isAdmin(ctx context.Context, chatID, user int64) bool {
 	return e.ids[user]
 }
 
-// notices remembers who was told to slow down, and until when, so that a
-// burst over the rate limit (an album of twenty) gets one "please wait"
-// reply instead of one per photo.
+// notices remembers who was told to slow down or that the bot is busy, and
+// until when, so that a burst of photos that is refused (an album of twenty
+// over the rate limit or into a full queue) gets one reply of each kind
+// instead of one per photo.
 type notices struct {
 	mu    sync.Mutex
 	until map[noticeKey]time.Time
 }
 
-type noticeKey struct{ chat, user int64 }
+type noticeKey struct {
+	chat, user int64
+	busy       bool // a full queue; else a rate limit
+}
 
-// quiet reports whether a rate-limit notice for err would repeat one sent to
-// user in chat that is still in force; otherwise it records the notice about
-// to be sent. Other errors are never quiet.
+// busyQuiet is how long after a "busy" reply more of the same stay unsaid.
+const busyQuiet = 10 * time.Second
+
+// quiet reports whether a notice for err would repeat one sent to user in
+// chat that is still in force; otherwise it records the notice about to be
+// sent. Only rate-limit and busy errors are ever quiet.
 func (n *notices) quiet(chat, user int64, err error, now time.Time) bool {
 	var rl *bot.RateLimitError
-	if !errors.As(err, &rl) {
+	var wait time.Duration
+	k := noticeKey{chat: chat, user: user}
+	switch {
+	case errors.As(err, &rl):
+		wait = rl.RetryAfter
+	case errors.Is(err, bot.ErrBusy):
+		k.busy, wait = true, busyQuiet
+	default:
 		return false
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	k := noticeKey{chat, user}
 	if now.Before(n.until[k]) {
 		return true
 	}
@@ -458,6 +471,6 @@ func (n *notices) quiet(chat, user int64, err error, now time.Time) bool {
 			}
 		}
 	}
-	n.until[k] = now.Add(rl.RetryAfter)
+	n.until[k] = now.Add(wait)
 	return false
 }

@@ -486,6 +486,37 @@ func TestBusyQueueGetsReply(t *testing.T) {
 	h.wait("sendMessage", 3)
 }
 
+// One user whose burst meets a full queue is told once that the bot is busy.
+func TestBusyNoticeOncePerBurst(t *testing.T) {
+	release := make(chan struct{})
+	d := &bottest.Describer{DescribeFunc: func(ctx context.Context, img []byte) (bot.Description, error) {
+		<-release
+		return bottest.DefaultDescription, nil
+	}}
+	h := newHarness(t, withDescriber(d))
+	h.svc.Workers, h.svc.QueueSize = 1, 1
+	h.start()
+	h.api.AddFile("p1", jpeg)
+	h.api.Push(tg.Message(tg.PhotoMessage(1, tg.PrivateChat(42), 42, "p1", "")))
+	h.wait("download", 1) // the worker holds photo 1; the queue is empty
+	for i := range 5 {
+		h.api.Push(tg.Message(tg.PhotoMessage(i+2, tg.PrivateChat(42), 42, "p1", "")))
+	}
+	h.wait("sendMessage", 1)
+	time.Sleep(200 * time.Millisecond)
+	busy := 0
+	for _, c := range h.api.Calls("sendMessage") {
+		if c.Params.Get("text") == bot.UserMessage(bot.ErrBusy) {
+			busy++
+		}
+	}
+	if busy != 1 {
+		t.Errorf("%d busy replies for 4 photos refused in one burst, want 1", busy)
+	}
+	close(release)
+	h.wait("sendMessage", 3) // photo 1, the queued photo, the busy notice
+}
+
 func TestWebhook(t *testing.T) {
 	h := newHarness(t)
 	if err := h.svc.Start(); err != nil {
