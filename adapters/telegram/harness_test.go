@@ -48,6 +48,14 @@ func withDescriber(d *bottest.Describer) harnessOpt { return func(h *harness) { 
 
 func withRefiner(r *bottest.Refiner) harnessOpt { return func(h *harness) { h.refiner = r } }
 
+// blockingDescriber captions only once release is closed.
+func blockingDescriber(release <-chan struct{}) *bottest.Describer {
+	return &bottest.Describer{DescribeFunc: func(ctx context.Context, _ []byte) (bot.Description, error) {
+		<-release
+		return bottest.DefaultDescription, nil
+	}}
+}
+
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func newHarness(t *testing.T, opts ...harnessOpt) *harness {

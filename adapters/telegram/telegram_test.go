@@ -489,11 +489,7 @@ func TestBusyQueueGetsReply(t *testing.T) {
 // One user whose burst meets a full queue is told once that the bot is busy.
 func TestBusyNoticeOncePerBurst(t *testing.T) {
 	release := make(chan struct{})
-	d := &bottest.Describer{DescribeFunc: func(ctx context.Context, img []byte) (bot.Description, error) {
-		<-release
-		return bottest.DefaultDescription, nil
-	}}
-	h := newHarness(t, withDescriber(d))
+	h := newHarness(t, withDescriber(blockingDescriber(release)))
 	h.svc.Workers, h.svc.QueueSize = 1, 1
 	h.start()
 	h.api.AddFile("p1", jpeg)
@@ -740,11 +736,7 @@ func TestGroupAlbumMentionCaptionsEveryPhoto(t *testing.T) {
 
 func TestOneTypingLoopPerChat(t *testing.T) {
 	release := make(chan struct{})
-	d := &bottest.Describer{DescribeFunc: func(ctx context.Context, _ []byte) (bot.Description, error) {
-		<-release
-		return bottest.DefaultDescription, nil
-	}}
-	h := newHarness(t, withDescriber(d))
+	h := newHarness(t, withDescriber(blockingDescriber(release)))
 	h.bot.TypingInterval = 100 * time.Millisecond
 	h.start()
 	for i := range 5 {
