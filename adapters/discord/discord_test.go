@@ -602,30 +602,38 @@ func TestSkippedNote(t *testing.T) {
 }
 
 func TestGuildPhotoWithoutMentionIsIgnoredMentionIsAnswered(t *testing.T) {
-	h := start(t)
-	silent := h.guildMessage("look at this", false, h.srv.Attachment("a.png", "image/png", photo(t)))
-	h.srv.Dispatch("MESSAGE_CREATE", silent)
-	asked := h.guildMessage("<@"+h.srv.BotID+"> make it fun", true, h.srv.Attachment("b.png", "image/png", photo(t)))
-	h.srv.Dispatch("MESSAGE_CREATE", asked)
+	// With MESSAGE_CONTENT the bot sees every photo in the server; it still
+	// answers only the one that mentions it.
+	for _, messageContent := range []bool{false, true} {
+		t.Run(fmt.Sprintf("message_content=%v", messageContent), func(t *testing.T) {
+			h := start(t, func(c *Config, _ *bot.Service, _ *bottest.Describer, _ *bottest.Refiner) {
+				c.MessageContent = messageContent
+			})
+			silent := h.guildMessage("look at this", false, h.srv.Attachment("a.png", "image/png", photo(t)))
+			h.srv.Dispatch("MESSAGE_CREATE", silent)
+			asked := h.guildMessage("<@"+h.srv.BotID+"> make it fun", true, h.srv.Attachment("b.png", "image/png", photo(t)))
+			h.srv.Dispatch("MESSAGE_CREATE", asked)
 
-	sent := message(t, h.waitRequest("reply to the mention", isChannelMessage(channelID)))
-	if sent.MessageReference == nil || sent.MessageReference.MessageID != asked.ID {
-		t.Fatalf("reply references %+v, want the mention %s", sent.MessageReference, asked.ID)
-	}
-	if !strings.Contains(sent.Content, "a dog runs") {
-		t.Errorf("reply = %q", sent.Content)
-	}
-	if reqs := h.ref.Requests(); len(reqs) != 1 || reqs[0].Hint != "make it fun" {
-		t.Errorf("refine requests = %+v, want one with the hint without the mention", reqs)
-	}
-	time.Sleep(200 * time.Millisecond) // give the unmentioned message every chance to be (wrongly) answered
-	for _, r := range h.srv.Requests() {
-		if strings.HasSuffix(r.Path, "/a.png") || (isChannelMessage(channelID)(r) && !strings.Contains(string(r.Body), asked.ID)) {
-			t.Errorf("the unmentioned photo got a reaction: %s", r)
-		}
-	}
-	if n := h.desc.Calls(); n != 1 {
-		t.Errorf("describer ran %d times, want 1", n)
+			sent := message(t, h.waitRequest("reply to the mention", isChannelMessage(channelID)))
+			if sent.MessageReference == nil || sent.MessageReference.MessageID != asked.ID {
+				t.Fatalf("reply references %+v, want the mention %s", sent.MessageReference, asked.ID)
+			}
+			if !strings.Contains(sent.Content, "a dog runs") {
+				t.Errorf("reply = %q", sent.Content)
+			}
+			if reqs := h.ref.Requests(); len(reqs) != 1 || reqs[0].Hint != "make it fun" {
+				t.Errorf("refine requests = %+v, want one with the hint without the mention", reqs)
+			}
+			time.Sleep(200 * time.Millisecond) // give the unmentioned message every chance to be (wrongly) answered
+			for _, r := range h.srv.Requests() {
+				if strings.HasSuffix(r.Path, "/a.png") || (isChannelMessage(channelID)(r) && !strings.Contains(string(r.Body), asked.ID)) {
+					t.Errorf("the unmentioned photo got a reaction: %s", r)
+				}
+			}
+			if n := h.desc.Calls(); n != 1 {
+				t.Errorf("describer ran %d times, want 1", n)
+			}
+		})
 	}
 }
 
@@ -641,6 +649,40 @@ func TestMentionInReplyUsesReferencedPhoto(t *testing.T) {
 		t.Errorf("reply = %q, want a post for the referenced photo", sent.Content)
 	}
 	h.waitRequest("download", func(r discordtest.Request) bool { return strings.HasSuffix(r.Path, "/orig.png") })
+}
+
+func TestMessagesWithoutPhotoGetAHint(t *testing.T) {
+	h := start(t) // no MESSAGE_CONTENT
+	// A mention in a reply to someone's photo: without the intent, Discord
+	// blanks the replied-to message's attachments.
+	orig := h.guildMessage("", false)
+	reply := h.guildMessage("<@"+h.srv.BotID+">", true)
+	reply.MessageReference = &discordgo.MessageReference{MessageID: orig.ID, ChannelID: channelID}
+	reply.ReferencedMessage = orig
+	bare := h.guildMessage("<@"+h.srv.BotID+"> hi", true)
+	dm := h.dmMessage("hello")
+	for _, tc := range []struct {
+		m    *discordgo.Message
+		want string
+	}{
+		{reply, "I can't see the photo in the message you replied to"},
+		{bare, "Attach a photo when you mention me"},
+		{dm, "Send me a photo"},
+	} {
+		h.srv.Dispatch("MESSAGE_CREATE", tc.m)
+		sent := message(t, h.waitRequest("hint", func(r discordtest.Request) bool {
+			return isChannelMessage(tc.m.ChannelID)(r) && strings.Contains(string(r.Body), `"message_id":"`+tc.m.ID+`"`)
+		}))
+		if !strings.HasPrefix(sent.Content, tc.want) {
+			t.Errorf("hint = %q, want it to start %q", sent.Content, tc.want)
+		}
+		if tc.m != dm && !strings.Contains(sent.Content, ContextMenuName) {
+			t.Errorf("hint = %q, want it to name %q", sent.Content, ContextMenuName)
+		}
+	}
+	if h.desc.Calls() != 0 {
+		t.Error("something was captioned")
+	}
 }
 
 func TestPDFGetsFriendlyRefusal(t *testing.T) {
@@ -912,7 +954,7 @@ func TestGatewayDropMidJobStillDelivers(t *testing.T) {
 	h.srv.DropConnection()
 	dm := h.dmMessage("", h.srv.Attachment("while-down.png", "image/png", photo(t)))
 	h.srv.Dispatch("MESSAGE_CREATE", dm) // sent while the client is away: replayed on RESUME
-	h.wait("resume", func(s *discordtest.Server) bool { return s.Resumes() == 1 && s.Ready() })
+	h.wait("resume", func(s *discordtest.Server) bool { return s.Resumes() >= 1 && s.Ready() })
 	close(release)
 
 	m := message(t, h.waitRequest("post after the drop", isOriginalEdit(i)))
@@ -932,7 +974,7 @@ func TestInvalidSessionReidentifiesAndKeepsAnswering(t *testing.T) {
 	h := start(t)
 	h.srv.InvalidateNextResume()
 	h.srv.DropConnection()
-	h.wait("a new session", func(s *discordtest.Server) bool { return len(s.Identifies()) == 2 && s.Ready() })
+	h.wait("a new session", func(s *discordtest.Server) bool { return len(s.Identifies()) >= 2 && s.Settled() })
 	h.srv.Dispatch("MESSAGE_CREATE", h.dmMessage("", h.srv.Attachment("p.png", "image/png", photo(t))))
 	if sent := message(t, h.waitRequest("reply", isChannelMessage(dmChannel))); !strings.Contains(sent.Content, "a dog runs") {
 		t.Errorf("reply = %q", sent.Content)

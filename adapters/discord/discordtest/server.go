@@ -149,7 +149,9 @@ type gatewayConn struct {
 	wmu      sync.Mutex
 	compress bool
 	sent     int64 // highest sequence sent
-	done     chan struct{}
+	// beats counts the heartbeats acknowledged since READY or RESUMED.
+	beats int
+	done  chan struct{}
 }
 
 // NewServer starts a fake Discord on loopback. Close it when done.
@@ -369,6 +371,21 @@ func (s *Server) Ready() bool {
 	return s.conn != nil && s.session != nil
 }
 
+// Settled reports whether the open connection is past READY/RESUMED and has
+// had a heartbeat acknowledged since. Wait for it after a reconnect before
+// dispatching what must reach the new session: discordgo v0.29 can start
+// the previous connection's heartbeat loop late, and when that loop's first
+// beat fails on the dead socket it closes whichever connection is current
+// and reconnects once more. A session that identifies again loses the
+// events it had not received, as on Discord. The stale loop was started
+// before the drop, so its beat comes before the new connection's first
+// one unless the scheduler starves it for that long.
+func (s *Server) Settled() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conn != nil && s.session != nil && s.conn.beats > 0
+}
+
 func (s *Server) notifyLocked() {
 	close(s.changed)
 	s.changed = make(chan struct{})
@@ -433,6 +450,7 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 func (s *Server) ack(c *gatewayConn) error {
 	s.mu.Lock()
 	s.heartbeats++
+	c.beats++
 	s.lastAck = time.Now()
 	s.notifyLocked()
 	s.mu.Unlock()
@@ -479,6 +497,7 @@ func (s *Server) handshake(c *gatewayConn) bool {
 			}
 			s.resumes++
 			c.sent = rp.Seq
+			c.beats = 0
 			s.conn = c
 			// RESUMED comes after the replayed events; pump sends them all.
 			s.appendEventLocked("RESUMED", json.RawMessage(`{}`))
@@ -527,6 +546,7 @@ func (s *Server) identify(c *gatewayConn, raw json.RawMessage) bool {
 	s.pending = nil
 	c.compress = id.Compress
 	c.sent = 0
+	c.beats = 0
 	s.conn = c
 	s.notifyLocked()
 	s.mu.Unlock()
