@@ -438,8 +438,11 @@ type noticeKey struct {
 	busy       bool // a full queue; else a rate limit
 }
 
-// busyQuiet is how long after a "busy" reply more of the same stay unsaid.
-const busyQuiet = 10 * time.Second
+// burstWindow is how long after a "busy" or "please wait" reply more of the
+// same stay unsaid: long enough to cover one album (its photos arrive within
+// a second or so), short enough that a user who tries again later is
+// answered, never met with silence.
+const burstWindow = 2 * time.Second
 
 // quiet reports whether a notice for err would repeat one sent to user in
 // chat that is still in force; otherwise it records the notice about to be
@@ -450,9 +453,9 @@ func (n *notices) quiet(chat, user int64, err error, now time.Time) bool {
 	k := noticeKey{chat: chat, user: user}
 	switch {
 	case errors.As(err, &rl):
-		wait = rl.RetryAfter
+		wait = min(rl.RetryAfter, burstWindow)
 	case errors.Is(err, bot.ErrBusy):
-		k.busy, wait = true, busyQuiet
+		k.busy, wait = true, burstWindow
 	default:
 		return false
 	}
