@@ -23,9 +23,10 @@ func init() {
 		run:     runServe,
 	})
 	platforms = append(platforms, platformStarter{
-		name:    "telegram",
-		enabled: func(cfg *config) bool { return cfg.Telegram.Token != "" },
-		connect: connectTelegram,
+		name:      "telegram",
+		tokenHint: "[telegram] token or $" + envTelegramToken,
+		enabled:   func(cfg *config) bool { return cfg.Telegram.Token != "" },
+		connect:   connectTelegram,
 	})
 }
 
@@ -34,6 +35,8 @@ func init() {
 // adapters' files do not depend on each other.
 type platformStarter struct {
 	name string
+	// tokenHint says where its token goes, for the "no token" message.
+	tokenHint string
 	// enabled reports whether the config turns the platform on (it has a
 	// token).
 	enabled func(cfg *config) bool
@@ -62,7 +65,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	configPath := fl.String("config", "", "TOML config `FILE` (default: built-in defaults and environment)")
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, "usage: captionbot serve [--config FILE]")
-		fmt.Fprintln(stderr, "\nRuns every chat platform that has a token (e.g. $"+envTelegramToken+") until SIGINT/SIGTERM.")
+		fmt.Fprintln(stderr, "\nRuns every chat platform that has a token until SIGINT/SIGTERM:")
+		for _, p := range platforms {
+			fmt.Fprintf(stderr, "  %s: %s\n", p.name, p.tokenHint)
+		}
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
@@ -81,16 +87,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	var enabled []platformStarter
-	var names []string
+	var hints []string
 	for _, p := range platforms {
-		names = append(names, p.name)
+		hints = append(hints, p.tokenHint)
 		if p.enabled(cfg) {
 			enabled = append(enabled, p)
 		}
 	}
 	if len(enabled) == 0 {
-		fmt.Fprintf(stderr, "captionbot: no chat platform has a token; set one (e.g. [telegram] token or $%s) for: %s\n",
-			envTelegramToken, strings.Join(names, ", "))
+		fmt.Fprintf(stderr, "captionbot: no chat platform has a token; set %s\n", strings.Join(hints, ", or "))
 		return exitUsage
 	}
 	log := newLogger(cfg.Log, stderr)

@@ -9,9 +9,10 @@ import (
 
 func init() {
 	platforms = append(platforms, platformStarter{
-		name:    "discord",
-		enabled: func(cfg *config) bool { return cfg.Discord.Token != "" },
-		connect: connectDiscord,
+		name:      "discord",
+		tokenHint: "[discord] token or $" + envDiscordToken,
+		enabled:   func(cfg *config) bool { return cfg.Discord.Token != "" },
+		connect:   connectDiscord,
 	})
 }
 

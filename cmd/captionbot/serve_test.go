@@ -132,7 +132,8 @@ func TestServeWithoutTokensExits2(t *testing.T) {
 	t.Setenv("CAPTIONBOT_DISCORD_TOKEN", "")
 	var stderr bytes.Buffer
 	if code := run(context.Background(), []string{"serve", "--config", writeConfig(t, "")}, io.Discard, &stderr); code != exitUsage ||
-		!strings.Contains(stderr.String(), "no chat platform has a token") {
+		!strings.Contains(stderr.String(), "no chat platform has a token") ||
+		!strings.Contains(stderr.String(), "$CAPTIONBOT_TELEGRAM_TOKEN") || !strings.Contains(stderr.String(), "$CAPTIONBOT_DISCORD_TOKEN") {
 		t.Errorf("code %d, stderr %q", code, stderr.String())
 	}
 }
