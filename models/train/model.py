@@ -44,19 +44,34 @@ class Merge(nn.Module):
         return F.log_softmax(self.head(out[:, 0] + img), dim=-1), h2[0], c2[0]
 
 
+def grid_pool(spatial):
+    """The 7x7 map's global mean and the means of its four overlapping 4x4 corners: [N, 5*1280].
+
+    Plain slices and means, so the init graph exports to ONNX as it is."""
+    x = spatial.reshape(spatial.shape[0], 7, 7, FEAT_DIM)
+    parts = [x.mean(dim=(1, 2))]
+    for r in (0, 3):
+        for c in (0, 3):
+            parts.append(x[:, r:r + 4, c:c + 4].mean(dim=(1, 2)))
+    return torch.cat(parts, dim=1)
+
+
 class InitInject(nn.Module):
-    """The image sets the LSTM's initial state (and is also fed at every step when `every_step`)."""
+    """The image sets the LSTM's initial state (and is also fed at every step when `every_step`).
 
-    input_name = "pooled"
+    With `grid`, the image is the spatial map pooled globally and over four corners (grid_pool),
+    so the state also knows where things are; otherwise it is the pooled vector."""
 
-    def __init__(self, vocab, emb=256, hidden=512, dropout=0.5, every_step=False, tie=False):
+    def __init__(self, vocab, emb=256, hidden=512, dropout=0.5, every_step=False, tie=False, grid=False):
         super().__init__()
-        self.hidden, self.every_step = hidden, every_step
+        self.hidden, self.every_step, self.grid = hidden, every_step, grid
+        self.input_name = "spatial" if grid else "pooled"
+        feat = FEAT_DIM * (5 if grid else 1)
         self.static_names = ["img"] if every_step else []
         self.img_drop = nn.Dropout(dropout)
-        self.init_h = nn.Linear(FEAT_DIM, hidden)
-        self.init_c = nn.Linear(FEAT_DIM, hidden)
-        self.img_proj = nn.Linear(FEAT_DIM, emb) if every_step else None
+        self.init_h = nn.Linear(feat, hidden)
+        self.init_c = nn.Linear(feat, hidden)
+        self.img_proj = nn.Linear(feat, emb) if every_step else None
         self.embed = nn.Embedding(vocab, emb, padding_idx=0)
         self.drop = nn.Dropout(dropout)
         self.lstm = nn.LSTM(emb * (2 if every_step else 1), hidden, batch_first=True)
@@ -65,8 +80,8 @@ class InitInject(nn.Module):
         if tie:
             self.out.weight = self.embed.weight
 
-    def init(self, pooled):
-        x = self.img_drop(pooled)
+    def init(self, feats):
+        x = self.img_drop(grid_pool(feats) if self.grid else feats)
         h, c = torch.tanh(self.init_h(x)), torch.tanh(self.init_c(x))
         if self.every_step:
             return h, c, torch.relu(self.img_proj(x))

@@ -21,15 +21,17 @@ trap 'rm -rf "$tmp"' EXIT
 head -n 40 "$flickr/Flickr_8k.trainImages.txt" > "$tmp/train.txt"
 head -n 10 "$flickr/Flickr_8k.devImages.txt" > "$tmp/dev.txt"
 go run ./models/train/extract -images "$flickr/images" -split "$tmp/train.txt" -split "$tmp/dev.txt" -out "$tmp/features"
-for kind in init att merge; do
-  echo "smoke: $kind"
-  "$py" models/train/train.py --features "$tmp/features" --flickr "$flickr" --out "$tmp/run-$kind" \
-    --kind "$kind" --epochs 1 --limit 40 --dev-limit 10 --hidden 64 --emb 32 --threads 2
-  "$py" models/train/export.py --run "$tmp/run-$kind" --out "$tmp/onnx-$kind"
-  CAPTIONBOT_DECODER_DIR="$tmp/onnx-$kind" go test ./captioner -count=1 \
-    -run 'TestExportedDecoderGraphs|TestBeamSearchIsDeterministicAndBounded' -v 2>&1 | tee "$tmp/go-$kind.log"
-  if grep -q -- '--- SKIP' "$tmp/go-$kind.log"; then
-    echo "smoke: the Go decoder tests skipped for $kind (is ONNX Runtime installed? run scripts/setup.sh)" >&2
+for variant in init init-grid att merge; do
+  echo "smoke: $variant"
+  flags=(--kind "${variant%-grid}")
+  [ "$variant" = init-grid ] && flags+=(--grid)
+  "$py" models/train/train.py --features "$tmp/features" --flickr "$flickr" --out "$tmp/run-$variant" \
+    "${flags[@]}" --epochs 1 --limit 40 --dev-limit 10 --hidden 64 --emb 32 --threads 2
+  "$py" models/train/export.py --run "$tmp/run-$variant" --out "$tmp/onnx-$variant"
+  CAPTIONBOT_DECODER_DIR="$tmp/onnx-$variant" go test ./captioner -count=1 \
+    -run 'TestExportedDecoderGraphs|TestBeamSearchIsDeterministicAndBounded' -v 2>&1 | tee "$tmp/go-$variant.log"
+  if grep -q -- '--- SKIP' "$tmp/go-$variant.log"; then
+    echo "smoke: the Go decoder tests skipped for $variant (is ONNX Runtime installed? run scripts/setup.sh)" >&2
     exit 1
   fi
 done

@@ -123,6 +123,8 @@ def main():
     ap.add_argument("--kind", default="init", choices=["merge", "init", "att"])
     ap.add_argument("--every-step", action="store_true", help="init: feed the image at every step too")
     ap.add_argument("--tie", action="store_true", help="tie input and output word embeddings")
+    ap.add_argument("--grid", action="store_true",
+                    help="init: start from the spatial map pooled globally and over four corners, not the pooled vector")
     ap.add_argument("--emb", type=int, default=256)
     ap.add_argument("--hidden", type=int, default=512)
     ap.add_argument("--dropout", type=float, default=0.5)
@@ -154,7 +156,7 @@ def main():
 
     names = [l.strip() for l in open(os.path.join(args.features, "names.txt")) if l.strip()]
     index = {n: i for i, n in enumerate(names)}
-    feat_file = "spatial.npy" if args.kind == "att" else "pooled.npy"
+    feat_file = "spatial.npy" if args.kind == "att" or args.grid else "pooled.npy"
     feats = np.load(os.path.join(args.features, feat_file), mmap_mode="r")
     caps = data.load_captions(os.path.join(args.flickr, "Flickr8k.token.txt"))
     train = [n for n in data.load_split(os.path.join(args.flickr, "Flickr_8k.trainImages.txt")) if n in index]
@@ -175,7 +177,7 @@ def main():
 
     kw = dict(emb=args.emb, hidden=args.hidden, dropout=args.dropout)
     if args.kind == "init":
-        kw.update(every_step=args.every_step, tie=args.tie)
+        kw.update(every_step=args.every_step, tie=args.tie, grid=args.grid)
     elif args.kind == "att":
         kw.update(tie=args.tie)
     net = models.build(args.kind, len(vocab), **kw)
