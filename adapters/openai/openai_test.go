@@ -597,7 +597,9 @@ func TestWriteSendImageDecoder(t *testing.T) {
 	}
 	req := dogRequest
 	req.Image = []byte("raw photo bytes")
-	c := newTestClient(t, f, func(c *Config) { c.SendImage, c.DecodeImage = true, decode })
+	// Encoding the 300x600 JPEG is CPU work inside Write's deadline, which a
+	// busy machine under -race can stretch past the test client's 2s.
+	c := newTestClient(t, f, func(c *Config) { c.SendImage, c.DecodeImage, c.Timeout = true, decode, time.Minute })
 	if _, err := c.Write(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}
