@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/captionbot/captionbot/bot"
 )
@@ -105,6 +106,39 @@ func labelPhrase(labels []bot.Label, minScore float64) string {
 		return phrase // the other labels are not of its kind: no surer
 	}
 	return article(best.Kind) + " " + best.Kind + ", perhaps " + phrase
+}
+
+// kindWords are the caption words that name one of the table's kinds.
+var kindWords = map[string]string{
+	"dog": "dog", "dogs": "dog", "puppy": "dog", "puppies": "dog",
+	"bird": "bird", "birds": "bird",
+	"cat": "cat", "cats": "cat", "kitten": "cat", "kittens": "cat",
+}
+
+// captionContradictsLabels reports whether the caption names an animal kind
+// that the encoder's labels, taken together, are sure is another one: the
+// decoder learned from Flickr8k, which has many dogs and few birds, and may
+// call an eagle "a dog". The labels win then (ConfidentLabel for the other
+// kind, less than minScore for the caption's).
+func captionContradictsLabels(caption string, labels []bot.Label, minScore float64) bool {
+	kindScore := map[string]float64{}
+	for _, l := range postLabels(labels, 0) {
+		if l.Kind != "" {
+			kindScore[l.Kind] += l.Score
+		}
+	}
+	for _, w := range strings.FieldsFunc(strings.ToLower(caption), func(r rune) bool { return !unicode.IsLetter(r) }) {
+		named, ok := kindWords[w]
+		if !ok || kindScore[named] >= minScore {
+			continue
+		}
+		for kind, score := range kindScore {
+			if kind != named && score >= ConfidentLabel {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // writerLabels are the labels as a Writer gets them: renamed where the

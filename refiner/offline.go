@@ -77,6 +77,9 @@ func (o *Offline) write(n prompts.Network, req bot.RefineRequest) bot.Post {
 		minScore = DefaultMinLabelScore
 	}
 	d := req.Description
+	if captionContradictsLabels(d.Caption, d.Labels, minScore) {
+		d.Caption = "" // the labels speak instead, hedged
+	}
 	phrase := fixPhrase(d.Caption)
 	sentenceText := sentence(phrase)
 	alt := sentenceText

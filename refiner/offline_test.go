@@ -99,6 +99,40 @@ func TestOfflineExamples(t *testing.T) {
 			},
 		},
 		{
+			// What the shipped decoder says of testdata/photos/eagle.jpg: the
+			// caption names a dog, the labels are sure of a bird, so the
+			// labels speak and no #dog is tagged.
+			req: bot.RefineRequest{Description: bot.Description{
+				Caption: "a black and white dog is running through the water",
+				Labels: []bot.Label{
+					{Label: "kite", Score: 0.386}, {Label: "bald eagle", Score: 0.339},
+					{Label: "ruddy turnstone", Score: 0.123}, {Label: "vulture", Score: 0.046},
+				}}, Network: "x", Tone: "professional", Hashtags: -1},
+			want: bot.Post{
+				Text:     "This looks like a bird of prey. #birdofprey #bird",
+				Caption:  "This looks like a bird of prey.",
+				Hashtags: []string{"#birdofprey", "#bird"},
+				AltText:  "A photo that may show a bird of prey.",
+				Network:  "x", Refiner: "offline",
+			},
+		},
+		{
+			// The caption's dog agrees with the labels' dogs: it stays.
+			req: bot.RefineRequest{Description: bot.Description{
+				Caption: "a black and white dog is playing with a red ball",
+				Labels: []bot.Label{
+					{Label: "German shepherd", Score: 0.262}, {Label: "malamute", Score: 0.127},
+					{Label: "Norwegian elkhound", Score: 0.058}, {Label: "Eskimo dog", Score: 0.050},
+				}}, Network: "linkedin", Tone: "minimal", Hashtags: 2},
+			want: bot.Post{
+				Text:     "A black and white dog is playing with a red ball.\n\n#germanshepherd #dog",
+				Caption:  "A black and white dog is playing with a red ball.",
+				Hashtags: []string{"#germanshepherd", "#dog"},
+				AltText:  "A black and white dog is playing with a red ball.",
+				Network:  "linkedin", Refiner: "offline",
+			},
+		},
+		{
 			// No decoder: the labels speak, hedged; low-scored labels are left out.
 			req: bot.RefineRequest{Description: bot.Description{Labels: []bot.Label{
 				{Label: "German shepherd, German shepherd dog, German police dog, alsatian", Score: 0.8},
