@@ -25,5 +25,8 @@ if [ ! -s "$cache/features/names.txt" ]; then
     -out "$cache/features"
 fi
 echo "train.sh: training (log in $run/log.jsonl)"
-"$py" models/train/train.py --features "$cache/features" --flickr "$flickr" --out "$run" "$@"
+# The shipped decoder's flags (models/README.md); flags given after -- override them.
+"$py" models/train/train.py --features "$cache/features" --flickr "$flickr" --out "$run" \
+  --kind merge --emb 256 --hidden 256 --dropout 0.5 --label-smoothing 0.1 --lr 1e-3 --epochs 8 --eval-from 5 \
+  --seed 1 --threads 1 "$@"
 "$py" models/train/export.py --run "$run" --out "$out"
