@@ -96,16 +96,22 @@ func labelPhrase(labels []bot.Label, minScore float64) string {
 	if best.Kind == "" || best.Score >= ConfidentLabel || strings.Contains(strings.ToLower(best.Name), best.Kind) {
 		return phrase
 	}
-	kindScore := 0.0
-	for _, l := range all {
-		if l.Kind == best.Kind {
-			kindScore += l.Score
-		}
-	}
-	if kindScore < best.Score+minScore {
+	if kindScores(all)[best.Kind] < best.Score+minScore {
 		return phrase // the other labels are not of its kind: no surer
 	}
 	return article(best.Kind) + " " + best.Kind + ", perhaps " + phrase
+}
+
+// kindScores sums the labels' scores by kind ("dog", "bird", "cat"): how
+// sure the encoder is of the kind, whatever the breed.
+func kindScores(labels []label) map[string]float64 {
+	out := map[string]float64{}
+	for _, l := range labels {
+		if l.Kind != "" {
+			out[l.Kind] += l.Score
+		}
+	}
+	return out
 }
 
 // kindWords are the caption words that name one of the table's kinds.
@@ -121,12 +127,7 @@ var kindWords = map[string]string{
 // call an eagle "a dog". The labels win then (ConfidentLabel for the other
 // kind, less than minScore for the caption's).
 func captionContradictsLabels(caption string, labels []bot.Label, minScore float64) bool {
-	kindScore := map[string]float64{}
-	for _, l := range postLabels(labels, 0) {
-		if l.Kind != "" {
-			kindScore[l.Kind] += l.Score
-		}
-	}
+	kindScore := kindScores(postLabels(labels, 0))
 	for _, w := range strings.FieldsFunc(strings.ToLower(caption), func(r rune) bool { return !unicode.IsLetter(r) }) {
 		named, ok := kindWords[w]
 		if !ok || kindScore[named] >= minScore {
