@@ -11,18 +11,37 @@ type Label struct {
 	Score float64 `json:"score"`
 }
 
+// Object is one thing the object detector found in a photo.
+type Object struct {
+	// Label is a COCO class name ("person", "giraffe", "dining table").
+	Label string  `json:"label"`
+	Score float64 `json:"score"`
+	// Box is x, y, width and height in the original photo's pixels (after
+	// EXIF orientation), x and y from the top left corner.
+	Box [4]int `json:"box"`
+}
+
 // Description is what the captioner says about one photo.
 type Description struct {
-	// Caption is the raw decoder sentence, lowercase, without punctuation
-	// (e.g. "a dog runs through the grass"). Empty when no decoder is loaded.
+	// Caption is the grounded sentence, lowercase, without punctuation
+	// (e.g. "a dog runs through the grass"): the decoder's sentence with
+	// every object word it names supported by a detection or a confident
+	// label, rewritten otherwise. Empty when no decoder is loaded.
 	Caption string
+	// RawCaption is the decoder's own sentence, before grounding.
+	RawCaption string
+	// Objects are the detector's detections, best first; nil when no
+	// detector is loaded.
+	Objects []Object
 	// Confidence is the caption's mean per-token log-probability (≤ 0).
 	Confidence float64
 	// Labels are the encoder's top ImageNet classes, best first.
 	Labels []Label
-	// EncoderTime, DecoderTime and Total are the timings of this photo.
-	EncoderTime time.Duration
-	DecoderTime time.Duration
+	// EncoderTime, DetectorTime, DecoderTime and Total are the timings of
+	// this photo.
+	EncoderTime  time.Duration
+	DetectorTime time.Duration
+	DecoderTime  time.Duration
 	Total       time.Duration
 }
 
