@@ -42,7 +42,7 @@ type Description struct {
 	EncoderTime  time.Duration
 	DetectorTime time.Duration
 	DecoderTime  time.Duration
-	Total       time.Duration
+	Total        time.Duration
 }
 
 // Describer turns a photo (the file's bytes: JPEG, PNG, GIF or WebP) into a
