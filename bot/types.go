@@ -21,6 +21,22 @@ type Object struct {
 	Box [4]int `json:"box"`
 }
 
+// Subject is a thing grounding found support for in a photo: a class the
+// detector saw or a confident ImageNet label. Posts, hashtags and the LLM's
+// prompt name only subjects.
+type Subject struct {
+	// Name is a COCO class ("person", "giraffe") or a coarse ImageNet thing
+	// ("big cat", "beach", "teapot").
+	Name string `json:"name"`
+	// Count is how many the detector counted; 0 when only a label saw it.
+	Count int `json:"count,omitempty"`
+	// Kind is person, pet, animal, vehicle, food, scene or object.
+	Kind  string  `json:"kind"`
+	Score float64 `json:"score"`
+	// Source is "detector" or "label".
+	Source string `json:"source"`
+}
+
 // Description is what the captioner says about one photo.
 type Description struct {
 	// Caption is the grounded sentence, lowercase, without punctuation
@@ -33,6 +49,9 @@ type Description struct {
 	// Objects are the detector's detections, best first; nil when no
 	// detector is loaded.
 	Objects []Object
+	// Subjects are the things grounding found support for, most prominent
+	// first.
+	Subjects []Subject
 	// Confidence is the caption's mean per-token log-probability (≤ 0).
 	Confidence float64
 	// Labels are the encoder's top ImageNet classes, best first.

@@ -1,0 +1,498 @@
+// Package ground checks a decoder's caption against what the photo is known
+// to show — the object detector's boxes, the encoder's ImageNet labels and
+// the word detectors' probabilities — and rewrites it so that it names
+// nothing without support. It runs no model: it is plain functions over the
+// captioner's outputs, so its rules are tested without ONNX Runtime.
+package ground
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/captionbot/captionbot/bot"
+)
+
+// Options are the grounding thresholds; zero values mean the defaults,
+// chosen on the Flickr8k dev split and the real-world set (models/README.md).
+type Options struct {
+	// ObjectScore is the detection score that supports its class.
+	ObjectScore float64
+	// CountScore is the score from which detections are counted.
+	CountScore float64
+	// MentionScore is the score from which a detection is named in a
+	// rewritten sentence (besides the most prominent one).
+	MentionScore float64
+	// LabelScore is the summed ImageNet score that supports a thing.
+	LabelScore float64
+	// StateScore is the label score from which a label alone is stated;
+	// below it, down to HedgeScore, it is hedged ("what may be a teapot").
+	StateScore float64
+	HedgeScore float64
+	// WordScore is the word detector's probability that supports a word the
+	// object detector cannot see ("grass", "stick"); ObjectWordScore the one
+	// that supports a COCO class the detector missed ("ball").
+	WordScore       float64
+	ObjectWordScore float64
+	// GenderScore is the person detection score from which the decoder's
+	// gendered word ("man", "girl") is kept for a supported subject.
+	GenderScore float64
+}
+
+// Defaults.
+const (
+	DefaultObjectScore     = 0.35
+	DefaultCountScore      = 0.45
+	DefaultMentionScore    = 0.45
+	DefaultLabelScore      = 0.3
+	DefaultStateScore      = 0.6
+	DefaultHedgeScore      = 0.15
+	DefaultWordScore       = 0.2
+	DefaultObjectWordScore = 0.35
+	DefaultGenderScore     = 0.5
+)
+
+func (o *Options) setDefaults() {
+	def := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&o.ObjectScore, DefaultObjectScore)
+	def(&o.CountScore, DefaultCountScore)
+	def(&o.MentionScore, DefaultMentionScore)
+	def(&o.LabelScore, DefaultLabelScore)
+	def(&o.StateScore, DefaultStateScore)
+	def(&o.HedgeScore, DefaultHedgeScore)
+	def(&o.WordScore, DefaultWordScore)
+	def(&o.ObjectWordScore, DefaultObjectWordScore)
+	def(&o.GenderScore, DefaultGenderScore)
+}
+
+// Evidence is what the models saw in one photo.
+type Evidence struct {
+	Objects []bot.Object
+	Labels  []bot.Label
+	// Words are the word detectors' probabilities by singular word; nil
+	// when the model folder has none.
+	Words map[string]float64
+	// Width and Height are the photo's size (0: unknown), for box areas.
+	Width, Height int
+}
+
+// Result is a grounded caption.
+type Result struct {
+	// Caption is lowercase, without final punctuation, like the decoder's.
+	Caption string
+	// Subjects are the supported things, most prominent first.
+	Subjects []bot.Subject
+	// Rewritten is true when the decoder's subject had no support and the
+	// sentence was written from the evidence instead.
+	Rewritten bool
+}
+
+// support is what the evidence says about the photo, digested.
+type support struct {
+	opt      Options
+	detScore map[string]float64 // best detection score per COCO class
+	count    map[string]int     // detections at CountScore or more
+	area     map[string]float64 // largest box's share of the photo
+	label    map[string]float64 // summed label score per thing
+	words    map[string]float64
+	objects  []bot.Object
+	labels   []bot.Label
+}
+
+func newSupport(ev Evidence, opt Options) *support {
+	s := &support{opt: opt, detScore: map[string]float64{}, count: map[string]int{},
+		area: map[string]float64{}, label: map[string]float64{}, words: ev.Words,
+		objects: ev.Objects, labels: ev.Labels}
+	photo := float64(ev.Width) * float64(ev.Height)
+	for _, o := range ev.Objects {
+		s.detScore[o.Label] = max(s.detScore[o.Label], o.Score)
+		if o.Score >= opt.CountScore {
+			s.count[o.Label]++
+		}
+		if photo > 0 && o.Score >= opt.ObjectScore {
+			s.area[o.Label] = max(s.area[o.Label], float64(o.Box[2])*float64(o.Box[3])/photo)
+		}
+	}
+	for _, l := range ev.Labels {
+		if t, ok := imagenetThing[l.Label]; ok {
+			s.label[t] += l.Score
+		}
+	}
+	return s
+}
+
+// class reports whether a COCO class is supported.
+func (s *support) class(c string) bool {
+	if s.detScore[c] >= s.opt.ObjectScore || s.label[c] >= s.opt.LabelScore {
+		return true
+	}
+	// The word detector speaks for a class the detector cannot see well
+	// (a small ball), but never for a person or an animal.
+	if k := thingKind(c); k == KindPerson || k == KindPet || k == KindAnimal {
+		return false
+	}
+	for _, w := range classWords[c] {
+		if s.words[w] >= s.opt.ObjectWordScore {
+			return true
+		}
+	}
+	return false
+}
+
+// classWords are the word-detector words that can stand for a class.
+var classWords = map[string][]string{
+	"sports ball": {"ball", "soccer", "football", "basketball", "tennis", "volleyball"},
+	"frisbee":     {"frisbee"}, "bicycle": {"bike", "bicycle"}, "skateboard": {"skateboard"},
+	"surfboard": {"surfboard"}, "boat": {"boat"}, "car": {"car"}, "bench": {"bench"},
+	"kite": {"kite"}, "umbrella": {"umbrella"}, "backpack": {"backpack"}, "motorcycle": {"motorcycle"},
+	"dining table": {"table"}, "chair": {"chair"}, "couch": {"couch"},
+}
+
+// impliedBy lists, for a place word, the classes whose detection implies it.
+var impliedBy = map[string][]string{
+	"water":   {"boat", "surfboard"},
+	"wave":    {"surfboard"},
+	"snow":    {"skis", "snowboard"},
+	"street":  {"car", "bus", "truck", "traffic light", "stop sign", "fire hydrant", "parking meter"},
+	"road":    {"car", "bus", "truck"},
+	"city":    {"bus", "traffic light", "stop sign"},
+	"table":   {"dining table"},
+	"plate":   {"pizza", "sandwich", "broccoli", "carrot", "hot dog", "cake", "donut"},
+	"food":    {"pizza", "sandwich", "broccoli", "carrot", "hot dog", "cake", "donut", "banana", "apple", "orange"},
+	"kitchen": {"oven", "refrigerator", "microwave", "sink"},
+	"room":    {"couch", "bed", "tv", "chair"},
+	"field":   {"cow", "sheep", "horse", "zebra", "giraffe"},
+	"grass":   {"cow", "sheep", "zebra", "giraffe"},
+}
+
+// labelPlaces maps a coarse ImageNet thing to the place words it supports.
+var labelPlaces = map[string][]string{
+	"beach": {"beach", "sand", "water", "ocean", "sea", "shore", "wave"},
+	"coast": {"water", "ocean", "sea", "rock", "cliff", "shore"},
+	"lake":  {"water", "lake", "river", "pond", "shore"}, "mountain": {"mountain", "hill", "rock", "snow"},
+	"valley": {"mountain", "hill", "field", "grass", "tree"}, "cliff": {"cliff", "rock", "mountain"},
+	"reef": {"water", "ocean", "sea"}, "bridge": {"bridge", "water", "river"},
+	"fountain": {"fountain", "water"}, "stage": {"stage"}, "restaurant": {"restaurant", "table"},
+	"store": {"store", "market"}, "building": {"building", "city", "street"}, "church": {"building"},
+	"dock": {"water", "dock"}, "pier": {"water"}, "patio": {"patio"}, "hay": {"hay", "field"},
+	"fence": {"fence"}, "wall": {"wall"},
+}
+
+// place reports whether a word the detector cannot see is supported.
+func (s *support) place(w string) bool {
+	if s.words[w] >= s.opt.WordScore {
+		return true
+	}
+	for _, c := range impliedBy[w] {
+		if s.detScore[c] >= s.opt.MentionScore {
+			return true
+		}
+	}
+	for thing, score := range s.label {
+		if score >= s.opt.LabelScore && slices.Contains(labelPlaces[thing], w) {
+			return true
+		}
+	}
+	return false
+}
+
+// Ground checks raw against the evidence and returns the grounded caption.
+func Ground(raw string, ev Evidence, opt Options) Result {
+	opt.setDefaults()
+	s := newSupport(ev, opt)
+	res := Result{Subjects: s.subjects()}
+	toks := tokenize(raw)
+	ms := mentions(toks)
+	if len(ms) > 0 && ms[0].start <= 3 && s.class(ms[0].class) {
+		if out, ok := s.prune(toks, ms); ok {
+			res.Caption = out
+			return res
+		}
+	}
+	res.Caption = s.write()
+	res.Rewritten = true
+	return res
+}
+
+// subjects lists the supported things, most prominent first: detected
+// classes (prominence: best score plus the largest box's share), then
+// confident labels not already named.
+func (s *support) subjects() []bot.Subject {
+	var out []bot.Subject
+	for c, score := range s.detScore {
+		if score < s.opt.ObjectScore {
+			continue
+		}
+		out = append(out, bot.Subject{Name: c, Count: max(s.count[c], 1), Kind: thingKind(c),
+			Score: round2(score), Source: "detector"})
+	}
+	prom := func(b bot.Subject) float64 { return b.Score + 0.5*math.Sqrt(s.area[b.Name]) }
+	slices.SortFunc(out, func(a, b bot.Subject) int {
+		if d := prom(b) - prom(a); d != 0 {
+			if d > 0 {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	var labelled []bot.Subject
+	for thing, score := range s.label {
+		if score < s.opt.LabelScore || slices.ContainsFunc(out, func(b bot.Subject) bool { return b.Name == thing }) {
+			continue
+		}
+		labelled = append(labelled, bot.Subject{Name: thing, Kind: thingKind(thing), Score: round2(score), Source: "label"})
+	}
+	slices.SortFunc(labelled, func(a, b bot.Subject) int {
+		if a.Score != b.Score {
+			if a.Score > b.Score {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return append(out, labelled...)
+}
+
+func round2(x float64) float64 { return math.Round(x*100) / 100 }
+
+// noun is a thing's noun for n of it: "a giraffe", "two giraffes",
+// "a group of people".
+func noun(thing string, n int) string {
+	one, many := thing, thing+"s"
+	if c, ok := cocoByName[thing]; ok {
+		one, many = c.one, c.many
+	} else if strings.HasSuffix(thing, "s") || thing == "food" || thing == "hay" {
+		many = thing
+	}
+	switch {
+	case n <= 1:
+		return article(one) + " " + one
+	case n <= 4:
+		return numberWords[n] + " " + many
+	case thing == "person":
+		return "a group of people"
+	default:
+		return "several " + many
+	}
+}
+
+var numberWords = []string{"no", "one", "two", "three", "four", "five", "six"}
+
+// article is "a" or "an" for the word that follows.
+func article(next string) string {
+	if next != "" && strings.ContainsRune("aeiou", rune(next[0])) && !strings.HasPrefix(next, "uni") &&
+		!strings.HasPrefix(next, "use") {
+		return "an"
+	}
+	return "a"
+}
+
+// write is the sentence written from the evidence alone, for a caption
+// whose subject has no support: the most prominent things with counts, a
+// relation or place where something supports it, or a hedge.
+func (s *support) write() string {
+	var things []bot.Subject
+	for _, b := range s.subjects() {
+		if b.Kind == KindScene {
+			continue
+		}
+		if b.Source == "detector" && len(things) > 0 && b.Score < s.opt.MentionScore {
+			continue
+		}
+		if b.Source == "label" && b.Score < s.opt.StateScore && !isCOCO(b.Name) {
+			continue
+		}
+		things = append(things, b)
+		if len(things) == 3 {
+			break
+		}
+	}
+	if len(things) == 0 {
+		if p := s.landscape(); p != "" {
+			return p
+		}
+		return s.hedge()
+	}
+	main := things[0]
+	// Food with a plate or a table: "a plate with broccoli and a carrot".
+	if main.Kind == KindFood {
+		var foods []string
+		for _, t := range things {
+			if t.Kind == KindFood {
+				foods = append(foods, foodNoun(t))
+			}
+		}
+		switch {
+		case s.label["plate"] >= s.opt.HedgeScore:
+			return "a plate with " + joinAnd(foods)
+		case s.detScore["dining table"] >= s.opt.MentionScore || s.detScore["bowl"] >= s.opt.MentionScore:
+			return joinAnd(foods) + " on a table"
+		}
+		return joinAnd(foods)
+	}
+	rel, on := s.relation(main)
+	var parts []string
+	for _, t := range things {
+		if t.Name == on || (t.Name == "dining table" && main.Kind != KindObject) {
+			continue
+		}
+		parts = append(parts, noun(t.Name, t.Count))
+	}
+	out := joinAnd(parts)
+	if rel != "" {
+		out += " " + rel
+	} else if p := s.placePhrase(main); p != "" {
+		out += " " + p
+	}
+	return out
+}
+
+func isCOCO(name string) bool { _, ok := cocoByName[name]; return ok }
+
+func foodNoun(t bot.Subject) string {
+	if t.Name == "broccoli" || t.Name == "food" {
+		return t.Name
+	}
+	return noun(t.Name, t.Count)
+}
+
+// joinAnd joins "a", "b" and "c" as "a, b and c".
+func joinAnd(parts []string) string {
+	switch len(parts) {
+	case 0:
+		return ""
+	case 1:
+		return parts[0]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
+// relation places a person or an animal on the furniture it overlaps:
+// the phrase and the furniture's class.
+func (s *support) relation(main bot.Subject) (phrase, class string) {
+	if main.Kind != KindPerson && main.Kind != KindPet && main.Kind != KindAnimal {
+		return "", ""
+	}
+	var subj *bot.Object
+	for i, o := range s.objects {
+		if o.Label == main.Name {
+			subj = &s.objects[i]
+			break
+		}
+	}
+	if subj == nil {
+		return "", ""
+	}
+	for _, o := range s.objects {
+		switch o.Label {
+		case "couch", "bed", "chair", "bench":
+		default:
+			continue
+		}
+		if o.Score >= s.opt.MentionScore && overlap(subj.Box, o.Box) > 0.3 {
+			return "on " + noun(o.Label, 1), o.Label
+		}
+	}
+	return "", ""
+}
+
+// overlap is the intersection's share of box a.
+func overlap(a, b [4]int) float64 {
+	x0, y0 := max(a[0], b[0]), max(a[1], b[1])
+	x1, y1 := min(a[0]+a[2], b[0]+b[2]), min(a[1]+a[3], b[1]+b[3])
+	if x1 <= x0 || y1 <= y0 || a[2]*a[3] == 0 {
+		return 0
+	}
+	return float64((x1-x0)*(y1-y0)) / float64(a[2]*a[3])
+}
+
+// placePhrases are the places a rewritten sentence may add, best first,
+// with the words that must all be supported.
+var placePhrases = []struct{ word, phrase string }{
+	{"snow", "in the snow"}, {"beach", "on the beach"}, {"water", "in the water"},
+	{"street", "on the street"}, {"grass", "on the grass"}, {"field", "in a field"},
+	{"mountain", "in the mountains"},
+}
+
+// placePhrase is where main is, when a place word is well supported: the
+// word detector is less sure of photos unlike Flickr8k, so a rewritten
+// sentence asks it for twice the usual probability.
+func (s *support) placePhrase(main bot.Subject) string {
+	if main.Kind == KindObject {
+		return ""
+	}
+	for _, p := range placePhrases {
+		strong := s.words[p.word] >= 2*s.opt.WordScore
+		for thing, score := range s.label {
+			if score >= s.opt.LabelScore && slices.Contains(labelPlaces[thing], p.word) {
+				strong = true
+			}
+		}
+		if strong {
+			return p.phrase
+		}
+	}
+	return ""
+}
+
+// landscape is a sentence for a photo of a place and no thing.
+func (s *support) landscape() string {
+	best, score := "", 0.0
+	for thing, v := range s.label {
+		if thingKind(thing) == KindScene && v >= s.opt.LabelScore && v > score {
+			best, score = thing, v
+		}
+	}
+	phrases := map[string]string{
+		"mountain": "a view of the mountains", "beach": "a beach by the sea", "coast": "a view of the coast",
+		"lake": "a view of a lake", "valley": "a view over a valley", "cliff": "a view of a cliff",
+		"bridge": "a bridge", "building": "a building", "church": "a church", "fountain": "a fountain",
+		"stage": "a stage", "restaurant": "a restaurant", "store": "a shop", "dock": "a dock by the water",
+		"pier": "a pier by the water", "reef": "a view under the sea", "monument": "a monument",
+		"library": "a room full of books", "greenhouse": "a greenhouse", "patio": "a patio",
+		"geyser": "a geyser",
+	}
+	if best != "" {
+		if p, ok := phrases[best]; ok {
+			return p
+		}
+		return article(best) + " " + best
+	}
+	return ""
+}
+
+// hedge says as little as the labels allow: "a photo of what may be a
+// teapot", or "a photo".
+func (s *support) hedge() string {
+	for _, l := range s.labels {
+		if l.Score < s.opt.HedgeScore {
+			break
+		}
+		name := strings.ToLower(l.Label)
+		if t, ok := imagenetThing[l.Label]; ok && thingKind(t) != KindObject {
+			name = t
+			if c, ok := cocoByName[t]; ok {
+				name = c.one
+			}
+		} else if r, ok := hedgeNames[l.Label]; ok {
+			name = r
+		}
+		return fmt.Sprintf("a photo of what may be %s %s", article(name), name)
+	}
+	return "a photo"
+}
+
+// hedgeNames are ImageNet names that read wrongly on their own.
+var hedgeNames = map[string]string{
+	"kite": "bird of prey", "cock": "rooster", "mouse": "computer mouse", "sunglass": "pair of sunglasses",
+	"jean": "pair of jeans", "maillot": "swimsuit", "nipple": "baby bottle", "ear": "ear of corn",
+	"pick": "guitar pick", "cab": "taxi", "passenger car": "railway carriage", "racer": "race car",
+	"web site": "web page", "comic book": "comic book",
+}

@@ -1,0 +1,153 @@
+package ground
+
+import (
+	"testing"
+
+	"github.com/captionbot/captionbot/bot"
+)
+
+func obj(label string, score float64, box ...int) bot.Object {
+	o := bot.Object{Label: label, Score: score}
+	copy(o.Box[:], box)
+	return o
+}
+
+func TestGround(t *testing.T) {
+	tests := []struct {
+		name      string
+		raw       string
+		ev        Evidence
+		want      string
+		rewritten bool
+	}{
+		{
+			name: "supported sentence kept",
+			raw:  "a black and white dog is running through the grass",
+			ev:   Evidence{Objects: []bot.Object{obj("dog", 0.8)}, Words: map[string]float64{"grass": 0.5}},
+			want: "a black and white dog is running through the grass",
+		},
+		{
+			name: "unsupported place dropped",
+			raw:  "a black and white dog is running through the grass",
+			ev:   Evidence{Objects: []bot.Object{obj("dog", 0.8)}, Words: map[string]float64{"grass": 0.05}},
+			want: "a black and white dog is running",
+		},
+		{
+			name:      "giraffe called a dog",
+			raw:       "a black and white dog is running through the grass",
+			ev:        Evidence{Objects: []bot.Object{obj("giraffe", 0.82), obj("zebra", 0.6)}},
+			want:      "a giraffe and a zebra",
+			rewritten: true,
+		},
+		{
+			name: "unsupported ball dropped with its verb phrase",
+			raw:  "a brown dog is playing with a red ball",
+			ev:   Evidence{Objects: []bot.Object{obj("dog", 0.7)}},
+			want: "a brown dog is playing",
+		},
+		{
+			name: "stick and what hangs on it",
+			raw:  "a dog is carrying a stick in its mouth",
+			ev:   Evidence{Objects: []bot.Object{obj("dog", 0.7)}, Words: map[string]float64{"stick": 0.01}},
+			want: "a dog",
+		},
+		{
+			name: "partner dropped, verb agrees",
+			raw:  "a man and a dog are sitting on a bench",
+			ev:   Evidence{Objects: []bot.Object{obj("person", 0.9), obj("bench", 0.5)}},
+			want: "a man is sitting on a bench",
+		},
+		{
+			name: "weak person loses gender",
+			raw:  "a man in a blue shirt is standing in front of a building",
+			ev:   Evidence{Objects: []bot.Object{obj("person", 0.4)}, Words: map[string]float64{"building": 0.3}},
+			want: "a person in a blue shirt is standing in front of a building",
+		},
+		{
+			name: "front of unsupported building",
+			raw:  "a man is standing in front of a building",
+			ev:   Evidence{Objects: []bot.Object{obj("person", 0.9)}},
+			want: "a man is standing",
+		},
+		{
+			name: "counts from the detector",
+			raw:  "two dogs are playing in the snow",
+			ev: Evidence{Objects: []bot.Object{obj("dog", 0.9), obj("dog", 0.8), obj("dog", 0.7)},
+				Words: map[string]float64{"snow": 0.6}},
+			want: "three dogs are playing in the snow",
+		},
+		{
+			name:      "hot dog is food, not a dog",
+			raw:       "a man in a blue shirt is standing on a red and white horse",
+			ev:        Evidence{Objects: []bot.Object{obj("hot dog", 0.7)}, Labels: []bot.Label{{Label: "hotdog", Score: 0.6}, {Label: "plate", Score: 0.2}}},
+			want:      "a plate with a hot dog",
+			rewritten: true,
+		},
+		{
+			name:      "nothing confident: hedge",
+			raw:       "a small child is playing with a red ball",
+			ev:        Evidence{Labels: []bot.Label{{Label: "teapot", Score: 0.3}, {Label: "cup", Score: 0.1}}},
+			want:      "a photo of what may be a teapot",
+			rewritten: true,
+		},
+		{
+			name:      "nothing at all",
+			raw:       "a dog runs",
+			ev:        Evidence{Labels: []bot.Label{{Label: "teapot", Score: 0.05}}},
+			want:      "a photo",
+			rewritten: true,
+		},
+		{
+			name:      "cat label, no detection",
+			raw:       "a small child is playing with a red ball",
+			ev:        Evidence{Labels: []bot.Label{{Label: "tabby", Score: 0.5}, {Label: "tiger cat", Score: 0.2}}},
+			want:      "a cat",
+			rewritten: true,
+		},
+		{
+			name:      "many people",
+			raw:       "a dog is running",
+			ev:        Evidence{Objects: []bot.Object{obj("person", 0.9), obj("person", 0.8), obj("person", 0.7), obj("person", 0.6), obj("person", 0.5)}},
+			want:      "a group of people",
+			rewritten: true,
+		},
+		{
+			name:      "landscape",
+			raw:       "a man is climbing a rock",
+			ev:        Evidence{Labels: []bot.Label{{Label: "alp", Score: 0.6}}},
+			want:      "a view of the mountains",
+			rewritten: true,
+		},
+		{
+			name:      "cat on a couch",
+			raw:       "a small child is playing",
+			ev:        Evidence{Objects: []bot.Object{obj("cat", 0.8, 10, 10, 50, 40), obj("couch", 0.6, 0, 0, 100, 80)}},
+			want:      "a cat on a couch",
+			rewritten: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Ground(tt.raw, tt.ev, Options{})
+			if got.Caption != tt.want || got.Rewritten != tt.rewritten {
+				t.Errorf("Ground(%q) = %q (rewritten %v), want %q (rewritten %v)", tt.raw, got.Caption, got.Rewritten, tt.want, tt.rewritten)
+			}
+		})
+	}
+}
+
+func TestThing(t *testing.T) {
+	for word, want := range map[string]string{
+		"men": "person", "children": "person", "puppies": "dog", "hot dogs": "hot dog",
+		"bikes": "bicycle", "buses": "bus", "people": "person", "teddy bear": "teddy bear",
+	} {
+		if got, ok := Thing(word); !ok || got != want {
+			t.Errorf("Thing(%q) = %q, %v; want %q", word, got, ok, want)
+		}
+	}
+	for _, word := range []string{"grass", "cathedral", "glasses", "is"} {
+		if got, ok := Thing(word); ok {
+			t.Errorf("Thing(%q) = %q, want none", word, got)
+		}
+	}
+}

@@ -1,0 +1,285 @@
+package ground
+
+import (
+	"strings"
+	"unicode"
+)
+
+// tokenize splits a caption into lowercase words without punctuation.
+func tokenize(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\''
+	})
+}
+
+// mention is a noun phrase naming a COCO class: toks[start..head] with its
+// determiners and adjectives; head is the noun's last token.
+type mention struct {
+	start, head int
+	class       string
+	plural      bool
+}
+
+// mentions finds the COCO classes a caption names, in order.
+func mentions(toks []string) []mention {
+	var out []mention
+	for i := 0; i < len(toks); i++ {
+		if i+1 < len(toks) {
+			if c, ok := Thing(toks[i] + " " + toks[i+1]); ok {
+				out = append(out, mention{start: modifiersStart(toks, i), head: i + 1, class: c, plural: isPlural(toks[i+1])})
+				i++
+				continue
+			}
+		}
+		if c, ok := Thing(toks[i]); ok {
+			if toks[i] == "orange" || (c == "person" && !personNoun(toks, i)) {
+				continue
+			}
+			out = append(out, mention{start: modifiersStart(toks, i), head: i, class: c, plural: isPlural(toks[i])})
+		}
+	}
+	return out
+}
+
+// personNoun tells "the crowd" (a person word) from "crowd" as a verb, and
+// "player" in "soccer player" from "record player"; most person words are
+// always nouns.
+func personNoun(toks []string, i int) bool {
+	w := toks[i]
+	if w == "band" || w == "team" {
+		return i > 0 && isModifier(toks, i-1)
+	}
+	return true
+}
+
+// modifiers are the words that may stand between a noun phrase's start and
+// its noun.
+var modifiers = wordSet(`a an the two three four five six several some many few one another other
+its his her their this that these those each every all both group couple pair bunch herd flock crowd
+team lot of small large big little young old older younger tiny huge tall short long black white
+brown red blue green yellow orange pink purple grey gray tan dark light colorful colourful striped
+wet fluffy furry golden blond blonde bald shirtless muscular asian african american indian curly
+spotted multicolored multicoloured fat thin skinny baby toddler teenage elderly middle aged adult
+brindle shaggy beige silver gold snowy grassy sandy rocky muddy wooded dirt wooden metal plastic
+stuffed small-sized smiling happy cute sleepy hairy bearded masked costumed uniformed pretty
+beautiful lone single lonely same different male female sports dirty clean busy crowded empty
+professional toy soccer tennis basketball football baseball rugby hockey volleyball`)
+
+func wordSet(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(s) {
+		m[w] = true
+	}
+	return m
+}
+
+var colours = wordSet(`black white brown red blue green yellow orange pink purple grey gray tan dark
+light golden silver gold beige`)
+
+// isModifier reports whether toks[i] belongs to the noun phrase that
+// follows it.
+func isModifier(toks []string, i int) bool {
+	w := toks[i]
+	if w == "and" {
+		return i > 0 && i+1 < len(toks) && colours[toks[i-1]] && colours[toks[i+1]]
+	}
+	if w == "of" {
+		return i > 0 && (toks[i-1] == "group" || toks[i-1] == "couple" || toks[i-1] == "pair" ||
+			toks[i-1] == "bunch" || toks[i-1] == "herd" || toks[i-1] == "flock" || toks[i-1] == "crowd" ||
+			toks[i-1] == "team" || toks[i-1] == "lot")
+	}
+	return modifiers[w] || (len(w) > 5 && strings.HasSuffix(w, "haired")) ||
+		(len(w) > 5 && strings.HasSuffix(w, "colored"))
+}
+
+func modifiersStart(toks []string, i int) int {
+	for i > 0 && isModifier(toks, i-1) {
+		i--
+	}
+	return i
+}
+
+var prepositions = wordSet(`in on at through with by near over under into onto down up across along
+around behind beside between from off out to toward towards past inside outside above below beneath
+against among amongst atop underneath while during after before for like via beyond within without
+and or as next front top`)
+
+// verbish guesses whether a word is a verb that takes the noun after it
+// ("carrying a stick", "catch a frisbee").
+func verbish(w string) bool {
+	if strings.HasSuffix(w, "ing") && len(w) > 4 {
+		return true
+	}
+	return commonVerbs[w]
+}
+
+var commonVerbs = wordSet(`catch catches throw throws get gets play plays jump jumps hold holds ride
+rides watch watches climb climbs eat eats chase chases carry carries wear wears grab grabs fetch
+fetches hit hits kick kicks pull pulls push pushes reach reaches hug hugs kiss kisses pet pets
+feed feeds walk walks drive drives has have holds bites bite sniffs sniff looks look`)
+
+// auxiliaries end a sentence badly.
+var dangling = wordSet(`is are was were and or with while of to the a an in on at through into its
+his her their by near over under from for as next front top behind beside along across toward
+towards around down up onto off out`)
+
+// neutral are the words a gendered or aged person word becomes.
+var neutral = map[string]string{
+	"man": "person", "woman": "person", "guy": "person", "lady": "person", "gentleman": "person",
+	"men": "people", "women": "people", "guys": "people", "ladies": "people", "gentlemen": "people",
+	"boy": "child", "girl": "child", "boys": "children", "girls": "children",
+	"male": "person", "female": "person", "policeman": "police officer", "fisherman": "person fishing",
+	"mother": "person", "father": "person", "dad": "person", "mom": "person", "son": "child",
+	"daughter": "child", "brother": "person", "sister": "person", "husband": "person", "wife": "person",
+	"bride": "person", "groom": "person", "grandmother": "person", "grandfather": "person",
+}
+
+// placeAdjectives are adjectives that claim a place word.
+var placeAdjectives = map[string]string{
+	"snowy": "snow", "grassy": "grass", "sandy": "sand", "rocky": "rock", "muddy": "mud",
+	"wooded": "woods", "watery": "water", "leafy": "leaves",
+}
+
+// prune keeps the decoder's sentence, whose subject is supported, minus
+// every phrase that names something without support. It reports false
+// when nothing sensible is left.
+func (s *support) prune(toks []string, ms []mention) (string, bool) {
+	drop := make([]bool, len(toks))
+	inMention := make([]bool, len(toks))
+	for _, m := range ms {
+		for i := m.start; i <= m.head; i++ {
+			inMention[i] = true
+		}
+	}
+	out := append([]string(nil), toks...)
+	for k, m := range ms {
+		if !s.class(m.class) {
+			if k == 0 {
+				return "", false
+			}
+			s.dropPhrase(toks, drop, m.start, m.head)
+			continue
+		}
+		if m.class == "person" {
+			w := singular(toks[m.head])
+			if genderWords[w] && s.detScore["person"] < s.opt.GenderScore {
+				if n, ok := neutral[toks[m.head]]; ok {
+					out[m.head] = n
+				}
+			}
+		}
+		if k == 0 && m.plural && m.head > m.start {
+			if n := s.count[m.class]; n >= 2 && n <= 4 {
+				for i := m.start; i < m.head; i++ {
+					if isNumber(toks[i]) {
+						out[i] = numberWords[n]
+					}
+				}
+			}
+		}
+	}
+	for i, w := range toks {
+		if drop[i] || inMention[i] {
+			continue
+		}
+		if base, ok := placeAdjectives[w]; ok && !s.place(base) {
+			drop[i] = true
+			continue
+		}
+		if sceneWords[singular(w)] && !s.place(singular(w)) && !s.place(w) {
+			s.dropPhrase(toks, drop, modifiersStart(toks, i), i)
+		}
+	}
+	var kept []string
+	for i, w := range out {
+		if !drop[i] {
+			kept = append(kept, w)
+		}
+	}
+	for len(kept) > 0 && dangling[kept[len(kept)-1]] {
+		kept = kept[:len(kept)-1]
+	}
+	if len(kept) == 0 {
+		return "", false
+	}
+	kept = agree(kept, ms[0])
+	fixArticles(kept)
+	return strings.Join(kept, " "), true
+}
+
+func isNumber(w string) bool {
+	switch w {
+	case "two", "three", "four", "five", "six":
+		return true
+	}
+	return false
+}
+
+// dropPhrase marks toks[start..end] and the word that governs it (a
+// preposition, "and", or a verb and its "to") for removal, with a phrase
+// that hangs on it ("in its mouth").
+func (s *support) dropPhrase(toks []string, drop []bool, start, end int) {
+	for i := start; i <= end; i++ {
+		drop[i] = true
+	}
+	g := start - 1
+	if g >= 0 && toks[g] == "of" {
+		// "in front of a car", "on the edge of a cliff": back to the preposition.
+		for g >= 0 && !(prepositions[toks[g]] && toks[g] != "of" && toks[g] != "front" && toks[g] != "top" && toks[g] != "next") {
+			drop[g] = true
+			g--
+		}
+	}
+	if g >= 0 && (prepositions[toks[g]] || verbish(toks[g])) {
+		drop[g] = true
+		if toks[g] == "to" && g > 0 && (toks[g-1] == "next" || toks[g-1] == "up") {
+			drop[g-1] = true
+		}
+		if verbish(toks[g]) && g > 0 && toks[g-1] == "to" {
+			drop[g-1] = true
+		}
+	}
+	// A phrase that hangs on the removed noun: "a stick in its mouth".
+	if j := end + 1; j+2 < len(toks)+1 && j < len(toks) && prepositions[toks[j]] && j+1 < len(toks) {
+		switch toks[j+1] {
+		case "its", "his", "her", "their":
+			for k := j; k <= min(j+2, len(toks)-1); k++ {
+				drop[k] = true
+			}
+		}
+	}
+}
+
+// agree makes "are" singular after a singular subject that lost its
+// partner ("a man and a dog are" → "a man is").
+func agree(toks []string, subj mention) []string {
+	for i, w := range toks {
+		if w == "are" || w == "is" {
+			plural := false
+			for _, t := range toks[:i] {
+				if t == "and" || isPlural(t) && isNounish(t) {
+					plural = true
+				}
+			}
+			if w == "are" && !plural && !subj.plural {
+				toks[i] = "is"
+			}
+			return toks
+		}
+	}
+	return toks
+}
+
+func isNounish(w string) bool {
+	_, ok := Thing(w)
+	return ok
+}
+
+// fixArticles sets "a" or "an" for the word after it.
+func fixArticles(toks []string) {
+	for i := 0; i+1 < len(toks); i++ {
+		if toks[i] == "a" || toks[i] == "an" {
+			toks[i] = article(toks[i+1])
+		}
+	}
+}
