@@ -1,6 +1,9 @@
 package ground
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Kinds of thing, for framing a post and for hashtags.
 const (
@@ -355,4 +358,16 @@ func Thing(word string) (string, bool) {
 	}
 	c, ok := wordThing[singular(w)]
 	return c, ok
+}
+
+// Classes returns the COCO classes a caption names, each once, in order:
+// "a man and a woman walk their dogs" → person, dog.
+func Classes(caption string) []string {
+	var out []string
+	for _, m := range mentions(tokenize(caption)) {
+		if !slices.Contains(out, m.class) {
+			out = append(out, m.class)
+		}
+	}
+	return out
 }

@@ -35,6 +35,8 @@ type Scores struct {
 	// METEORModules names the matchers METEOR used, e.g. "exact+stem+synonym";
 	// synonyms need WordNet.
 	METEORModules string
+	// CHAIR is object hallucination against the references.
+	CHAIR CHAIR
 }
 
 // Evaluator scores captions. The zero value uses no WordNet; see
@@ -112,6 +114,7 @@ func (e Evaluator) Evaluate(cands map[string]string, refs map[string][]string) (
 		sc.CIDErD += c
 	}
 	sc.CIDErD /= float64(len(images))
+	sc.CHAIR = ComputeCHAIR(cands, refs)
 	sc.METEORModules = "exact+stem"
 	if e.WordNet != nil {
 		sc.METEORModules += "+synonym"

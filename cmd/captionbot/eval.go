@@ -43,6 +43,8 @@ type evalJSON struct {
 	ROUGEL   float64 `json:"rougeL"`
 	CIDErD   float64 `json:"ciderD"`
 	Distinct float64 `json:"distinct"`
+	CHAIRs   float64 `json:"chair_s"`
+	CHAIRi   float64 `json:"chair_i"`
 	Images   int     `json:"images"`
 }
 
@@ -76,7 +78,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, evalUsage)
 		fmt.Fprintln(stderr, "\nCaptions every photo of the split (or reads --predictions) and prints BLEU-1..4,")
-		fmt.Fprintln(stderr, "METEOR, ROUGE-L, CIDEr-D and the share of distinct captions.")
+		fmt.Fprintln(stderr, "METEOR, ROUGE-L, CIDEr-D, the share of distinct captions and object hallucination")
+		fmt.Fprintln(stderr, "(CHAIRs, CHAIRi).")
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
@@ -134,7 +137,8 @@ func evaluate(ctx context.Context, f evalFlags, stdout, stderr io.Writer) error 
 		b, _ := json.Marshal(evalJSON{
 			BLEU1: scores.BLEU[0], BLEU2: scores.BLEU[1], BLEU3: scores.BLEU[2], BLEU4: scores.BLEU[3],
 			METEOR: scores.METEOR, ROUGEL: scores.ROUGEL, CIDErD: scores.CIDErD,
-			Distinct: scores.Distinct, Images: scores.Images,
+			Distinct: scores.Distinct, CHAIRs: scores.CHAIR.Sentences, CHAIRi: scores.CHAIR.Instances,
+			Images: scores.Images,
 		}) // numbers only: cannot fail
 		fmt.Fprintf(stdout, "%s\n", b)
 		return nil
@@ -337,6 +341,8 @@ func printScores(w io.Writer, s metrics.Scores) {
 	fmt.Fprintf(w, "%-9s %7.4f\n", "CIDEr-D", s.CIDErD)
 	fmt.Fprintf(w, "%-9s %6.1f%%  (%d distinct captions for %d images)\n", "distinct",
 		s.Distinct*100, int(s.Distinct*float64(s.Images)+0.5), s.Images)
+	fmt.Fprintf(w, "%-9s %7.4f  (captions naming an object no reference names)\n", "CHAIRs", s.CHAIR.Sentences)
+	fmt.Fprintf(w, "%-9s %7.4f  (of %d objects named)\n", "CHAIRi", s.CHAIR.Instances, s.CHAIR.Mentions)
 }
 
 // progress is a progress bar on stderr when stderr is a terminal, and
