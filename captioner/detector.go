@@ -26,33 +26,31 @@ const (
 // ErrNoDetector is returned when the model folder has no object detector.
 var ErrNoDetector = errors.New("no object detector in the model folder")
 
-// The detector model's interface: NanoDet, static shapes, batch 1.
+// The detector model's interface: NanoDet, static shapes, batch 1, a
+// square input of side S (a multiple of 32, read from the model; 320 as
+// committed) and P = (S/8)² + (S/16)² + (S/32)² anchor points.
 const (
-	detectorInput  = "image"  // float32 [1,3,416,416], NCHW BGR, (pixel - mean) / std
-	detectorScores = "scores" // float32 [1,3549,80], sigmoid class scores per anchor point
-	detectorBoxes  = "boxes"  // float32 [1,3549,44], GFL logits: 4 sides × detectorBins
+	detectorInput  = "image"  // float32 [1,3,S,S], NCHW BGR, (pixel - mean) / std
+	detectorScores = "scores" // float32 [1,P,80], sigmoid class scores per anchor point
+	detectorBoxes  = "boxes"  // float32 [1,P,44], GFL logits: 4 sides × detectorBins
 
-	// DetectorInputSize is the side of the detector's square input.
-	DetectorInputSize = 416
-	detectorClasses   = 80
-	detectorBins      = 11 // distances 0..10 strides per side (NanoDet's reg_max 10)
-	detectorBoxLen    = 4 * detectorBins
-	detectorPlane     = DetectorInputSize * DetectorInputSize
-	detectorInputLen  = 3 * detectorPlane
+	detectorClasses = 80
+	detectorBins    = 11 // distances 0..10 strides per side (NanoDet's reg_max 10)
+	detectorBoxLen  = 4 * detectorBins
 )
 
 // detectorStrides are the anchor grids' strides, in the model's output order.
 var detectorStrides = [...]int{8, 16, 32}
 
-// detectorPoints is the number of anchor points (52² + 26² + 13²).
-var detectorPoints = func() int {
+// detectorPoints is the number of anchor points of a size×size input.
+func detectorPoints(size int) int {
 	n := 0
 	for _, s := range detectorStrides {
-		g := DetectorInputSize / s
+		g := size / s
 		n += g * g
 	}
 	return n
-}()
+}
 
 // Detection thresholds (models/README.md, "Detector", says how they were
 // chosen).
@@ -80,6 +78,7 @@ var (
 // detector is a pool of ONNX Runtime sessions of the detector, each with
 // its fixed input and output tensors (the shapes are static).
 type detector struct {
+	size     int // the input's side
 	labels   []string
 	free     chan *detectorSession
 	sessions []*detectorSession
@@ -109,6 +108,18 @@ func loadDetector(dir string, sessions, intraOpThreads int) (*detector, error) {
 	if len(labels) != detectorClasses {
 		return nil, fmt.Errorf("%s has %d labels, the detector has %d classes", DetectorLabelsFile, len(labels), detectorClasses)
 	}
+	ins, _, err := ort.GetInputOutputInfo(path)
+	if err != nil {
+		return nil, fmt.Errorf("inspect %s: %w", path, err)
+	}
+	if len(ins) != 1 || len(ins[0].Dimensions) != 4 {
+		return nil, fmt.Errorf("%s: want one input [1,3,S,S], have %v", path, ins)
+	}
+	dims := ins[0].Dimensions
+	size := int(dims[2])
+	if dims[0] != 1 || dims[1] != 3 || dims[3] != dims[2] || size <= 0 || size%32 != 0 {
+		return nil, fmt.Errorf("%s: input shape %v, want [1,3,S,S] with S a multiple of 32", path, dims)
+	}
 	opts, err := ort.NewSessionOptions()
 	if err != nil {
 		return nil, fmt.Errorf("detector session options: %w", err)
@@ -119,9 +130,9 @@ func loadDetector(dir string, sessions, intraOpThreads int) (*detector, error) {
 			return nil, fmt.Errorf("detector intra-op threads: %w", err)
 		}
 	}
-	d := &detector{labels: labels, free: make(chan *detectorSession, sessions)}
+	d := &detector{size: size, labels: labels, free: make(chan *detectorSession, sessions)}
 	for range sessions {
-		s, err := newDetectorSession(path, opts)
+		s, err := newDetectorSession(path, size, opts)
 		if err != nil {
 			d.close()
 			return nil, err
@@ -137,15 +148,16 @@ func loadDetector(dir string, sessions, intraOpThreads int) (*detector, error) {
 	return d, nil
 }
 
-func newDetectorSession(path string, opts *ort.SessionOptions) (*detectorSession, error) {
+func newDetectorSession(path string, size int, opts *ort.SessionOptions) (*detectorSession, error) {
 	var ds detectorSession
 	var err error
-	if ds.input, err = ort.NewEmptyTensor[float32](ort.NewShape(1, 3, DetectorInputSize, DetectorInputSize)); err != nil {
+	if ds.input, err = ort.NewEmptyTensor[float32](ort.NewShape(1, 3, int64(size), int64(size))); err != nil {
 		return nil, fmt.Errorf("detector input tensor: %w", err)
 	}
-	ds.scores, err = ort.NewEmptyTensor[float32](ort.NewShape(1, int64(detectorPoints), detectorClasses))
+	points := int64(detectorPoints(size))
+	ds.scores, err = ort.NewEmptyTensor[float32](ort.NewShape(1, points, detectorClasses))
 	if err == nil {
-		ds.boxes, err = ort.NewEmptyTensor[float32](ort.NewShape(1, int64(detectorPoints), detectorBoxLen))
+		ds.boxes, err = ort.NewEmptyTensor[float32](ort.NewShape(1, points, detectorBoxLen))
 	}
 	if err == nil {
 		ds.s, err = ort.NewAdvancedSession(path, []string{detectorInput}, []string{detectorScores, detectorBoxes},
@@ -192,11 +204,11 @@ func (d *detector) detect(ctx context.Context, img image.Image) ([]bot.Object, t
 	}
 	defer func() { d.free <- s }()
 	start := time.Now()
-	geom := preprocessDetector(img, s.input.GetData(), d.keepRatio)
+	geom := preprocessDetector(img, s.input.GetData(), d.size, d.keepRatio)
 	if err := runWithContext(ctx, s.s.RunWithOptions, s.s.Run); err != nil {
 		return nil, 0, fmt.Errorf("run detector: %w", err)
 	}
-	objs := decodeDetections(s.scores.GetData(), s.boxes.GetData(), d.labels, geom, DetectorMinScore, DetectorMaxObjects)
+	objs := decodeDetections(s.scores.GetData(), s.boxes.GetData(), d.labels, d.size, geom, DetectorMinScore, DetectorMaxObjects)
 	return objs, time.Since(start), nil
 }
 
@@ -243,47 +255,48 @@ type inputGeometry struct {
 // (centred on black) when keepRatio. It uses the encoder's resampling
 // (resize.go); an EXIF orientation is applied to the square afterwards, as
 // Preprocess does.
-func preprocessDetector(img image.Image, dst []float32, keepRatio bool) inputGeometry {
-	dst = dst[:detectorInputLen]
+func preprocessDetector(img image.Image, dst []float32, size int, keepRatio bool) inputGeometry {
+	plane := size * size
+	dst = dst[:3*plane]
 	ob := img.Bounds()
-	g := inputGeometry{w: ob.Dx(), h: ob.Dy(), scaleX: float64(DetectorInputSize) / float64(ob.Dx()),
-		scaleY: float64(DetectorInputSize) / float64(ob.Dy())}
+	g := inputGeometry{w: ob.Dx(), h: ob.Dy(), scaleX: float64(size) / float64(ob.Dx()),
+		scaleY: float64(size) / float64(ob.Dy())}
 	o := orientNormal
 	if oi, ok := img.(*orientedImage); ok {
 		img, o = oi.src, oi.o
 	}
 	b := img.Bounds()
-	hwcp := getFloats(detectorInputLen)
+	hwcp := getFloats(3 * plane)
 	defer floatBufs.Put(hwcp)
 	hwc := *hwcp
 	if !keepRatio {
-		resizeRGB(img, DetectorInputSize, DetectorInputSize, hwc)
+		resizeRGB(img, size, size, hwc)
 	} else {
 		s := min(g.scaleX, g.scaleY)
 		g.scaleX, g.scaleY = s, s
-		nw := max(1, min(DetectorInputSize, int(math.Round(float64(b.Dx())*s))))
-		nh := max(1, min(DetectorInputSize, int(math.Round(float64(b.Dy())*s))))
-		x0, y0 := (DetectorInputSize-nw)/2, (DetectorInputSize-nh)/2
+		nw := max(1, min(size, int(math.Round(float64(b.Dx())*s))))
+		nh := max(1, min(size, int(math.Round(float64(b.Dy())*s))))
+		x0, y0 := (size-nw)/2, (size-nh)/2
 		tp := getFloats(nw * nh * 3)
 		resizeRGB(img, nw, nh, *tp)
 		clear(hwc)
 		for y := range nh {
-			copy(hwc[((y0+y)*DetectorInputSize+x0)*3:], (*tp)[y*nw*3:(y+1)*nw*3])
+			copy(hwc[((y0+y)*size+x0)*3:], (*tp)[y*nw*3:(y+1)*nw*3])
 		}
 		floatBufs.Put(tp)
 		if o.swapsAxes() {
 			nw, nh = nh, nw
 		}
-		g.padX, g.padY = float64(DetectorInputSize-nw)/2, float64(DetectorInputSize-nh)/2
+		g.padX, g.padY = float64(size-nw)/2, float64(size-nh)/2
 	}
 	if o != orientNormal {
-		orientSquare(hwc, DetectorInputSize, o)
+		orientSquare(hwc, size, o)
 	}
-	for i := range detectorPlane {
+	for i := range plane {
 		r, gr, bl := hwc[3*i], hwc[3*i+1], hwc[3*i+2]
 		dst[i] = (bl - detectorMean[0]) / detectorStd[0]
-		dst[detectorPlane+i] = (gr - detectorMean[1]) / detectorStd[1]
-		dst[2*detectorPlane+i] = (r - detectorMean[2]) / detectorStd[2]
+		dst[plane+i] = (gr - detectorMean[1]) / detectorStd[1]
+		dst[2*plane+i] = (r - detectorMean[2]) / detectorStd[2]
 	}
 	return g
 }
@@ -300,11 +313,11 @@ type detection struct {
 // boxes decoded the GFL way (a softmax over each side's bins gives the
 // expected distance, in strides, from the point at ((i+0.5)·stride,
 // (j+0.5)·stride)), then NMS per class, best first, at most maxObjects.
-func decodeDetections(scores, boxes []float32, labels []string, g inputGeometry, minScore float32, maxObjects int) []bot.Object {
+func decodeDetections(scores, boxes []float32, labels []string, size int, g inputGeometry, minScore float32, maxObjects int) []bot.Object {
 	var cands []detection
 	point := 0
 	for _, stride := range detectorStrides {
-		grid := DetectorInputSize / stride
+		grid := size / stride
 		for j := range grid {
 			for i := range grid {
 				row := scores[point*detectorClasses : (point+1)*detectorClasses]
@@ -315,7 +328,7 @@ func decodeDetections(scores, boxes []float32, labels []string, g inputGeometry,
 						continue
 					}
 					if !decoded {
-						box = gflBox(boxes[point*detectorBoxLen:(point+1)*detectorBoxLen], i, j, stride)
+						box = gflBox(boxes[point*detectorBoxLen:(point+1)*detectorBoxLen], i, j, stride, size)
 						decoded = true
 					}
 					cands = append(cands, detection{class: c, score: sc, x1: box[0], y1: box[1], x2: box[2], y2: box[3]})
@@ -358,8 +371,8 @@ func decodeDetections(scores, boxes []float32, labels []string, g inputGeometry,
 }
 
 // gflBox decodes the 4×11 logits of the point (i, j) of a grid into
-// x1, y1, x2, y2 in input pixels, clipped to the input.
-func gflBox(logits []float32, i, j, stride int) [4]float32 {
+// x1, y1, x2, y2 in input pixels, clipped to the size×size input.
+func gflBox(logits []float32, i, j, stride, size int) [4]float32 {
 	cx, cy := (float32(i)+0.5)*float32(stride), (float32(j)+0.5)*float32(stride)
 	var d [4]float32
 	for side := range 4 {
@@ -373,7 +386,7 @@ func gflBox(logits []float32, i, j, stride int) [4]float32 {
 		}
 		d[side] = ev / sum * float32(stride)
 	}
-	clip := func(v float32) float32 { return min(max(v, 0), DetectorInputSize) }
+	clip := func(v float32) float32 { return min(max(v, 0), float32(size)) }
 	return [4]float32{clip(cx - d[0]), clip(cy - d[1]), clip(cx + d[2]), clip(cy + d[3])}
 }
 

@@ -184,17 +184,18 @@ func TestDetectPathological(t *testing.T) {
 // every class still gives at most DetectorMaxObjects, and NMS keeps one box
 // per class where all boxes coincide.
 func TestDecodeDetectionsBounded(t *testing.T) {
-	scores := make([]float32, detectorPoints*detectorClasses)
+	const size = 416
+	scores := make([]float32, detectorPoints(size)*detectorClasses)
 	for i := range scores {
 		scores[i] = 0.5 + float32(i%97)/200
 	}
-	boxes := make([]float32, detectorPoints*detectorBoxLen) // all bins equal: 5 strides per side
+	boxes := make([]float32, detectorPoints(size)*detectorBoxLen) // all bins equal: 5 strides per side
 	labels := make([]string, detectorClasses)
 	for i := range labels {
 		labels[i] = fmt.Sprint("class", i)
 	}
 	g := inputGeometry{w: 832, h: 416, scaleX: 0.5, scaleY: 1}
-	objs := decodeDetections(scores, boxes, labels, g, DetectorMinScore, DetectorMaxObjects)
+	objs := decodeDetections(scores, boxes, labels, size, g, DetectorMinScore, DetectorMaxObjects)
 	if len(objs) != DetectorMaxObjects {
 		t.Fatalf("%d objects, want %d", len(objs), DetectorMaxObjects)
 	}
@@ -208,7 +209,7 @@ func TestDecodeDetectionsBounded(t *testing.T) {
 	// is twice as wide.
 	one := make([]float32, len(scores))
 	one[3*detectorClasses+16] = 0.9 // point (3, 0) of the stride-8 grid, "dog"
-	objs = decodeDetections(one, boxes, labels, g, DetectorMinScore, DetectorMaxObjects)
+	objs = decodeDetections(one, boxes, labels, size, g, DetectorMinScore, DetectorMaxObjects)
 	want := []bot.Object{{Label: "class16", Score: 0.9, Box: [4]int{0, 0, 136, 44}}}
 	if !slices.Equal(objs, want) {
 		t.Errorf("one point: %v, want %v", objs, want)
@@ -272,9 +273,9 @@ func TestDetectorMatchesTFJS(t *testing.T) {
 			db = max(db, math.Abs(float64(v-want[len(scores)+i])))
 		}
 		worstScore, worstBox = max(worstScore, ds), max(worstBox, db)
-		g := inputGeometry{w: DetectorInputSize, h: DetectorInputSize, scaleX: 1, scaleY: 1}
-		got := decodeDetections(scores, boxes, c.det.labels, g, DetectorMinScore, DetectorMaxObjects)
-		ref := decodeDetections(want[:len(scores)], want[len(scores):], c.det.labels, g, DetectorMinScore, DetectorMaxObjects)
+		g := inputGeometry{w: c.det.size, h: c.det.size, scaleX: 1, scaleY: 1}
+		got := decodeDetections(scores, boxes, c.det.labels, c.det.size, g, DetectorMinScore, DetectorMaxObjects)
+		ref := decodeDetections(want[:len(scores)], want[len(scores):], c.det.labels, c.det.size, g, DetectorMinScore, DetectorMaxObjects)
 		t.Logf("%s: max |Δ| scores %.2g, box logits %.2g; ONNX%s\n TF.js%s", name, ds, db, formatObjects(got), formatObjects(ref))
 		if len(got) != len(ref) {
 			t.Errorf("%s: %d detections, TF.js %d", name, len(got), len(ref))
@@ -295,8 +296,8 @@ func TestDetectorMatchesTFJS(t *testing.T) {
 		photo := "/usr/share/darknet/data/" + name + ".jpg"
 		if data, err := os.ReadFile(photo); err == nil {
 			img := mustDecode(t, data)
-			mine := make([]float32, detectorInputLen)
-			preprocessDetector(img, mine, false)
+			mine := make([]float32, 3*c.det.size*c.det.size)
+			preprocessDetector(img, mine, c.det.size, false)
 			var dp float64
 			for i, v := range mine {
 				dp = max(dp, math.Abs(float64(v-input[i])))

