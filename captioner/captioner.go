@@ -30,14 +30,14 @@ const (
 
 // Options configure a Captioner. Zero values mean the defaults given.
 type Options struct {
-	// ModelDir holds encoder.onnx and imagenet_labels.txt (and, once
-	// trained, the decoder). Empty: DefaultModelDir.
+	// ModelDir holds encoder.onnx and imagenet_labels.txt (and, when
+	// present, the decoder and the object detector). Empty: DefaultModelDir.
 	ModelDir string
 	// RuntimeLibrary is the ONNX Runtime shared library; empty: see
 	// FindRuntimeLibrary.
 	RuntimeLibrary string
 	// Sessions is the number of encoder sessions, i.e. of images encoded
-	// at the same time (default 1).
+	// at the same time, and of detector sessions (default 1).
 	Sessions int
 	// IntraOpThreads is ONNX Runtime's thread count per session (0: ONNX
 	// Runtime's default, one per core).
@@ -94,6 +94,7 @@ type Captioner struct {
 	enc     *encoder
 	labels  []string // ImageNet class names; index 0 is "background"
 	decoder captionDecoder
+	det     *detector // nil while models/detector.onnx is absent
 	inputs  sync.Pool // *[]float32 of InputLen, for Describe
 }
 
@@ -146,6 +147,16 @@ func New(opts Options) (*Captioner, error) {
 			Width: opts.Beam, MaxLen: opts.MaxLen, LengthAlpha: opts.LengthAlpha, NoRepeatTrigram: true,
 		}}
 	}
+	det, err := loadDetector(opts.ModelDir, opts.Sessions, opts.IntraOpThreads)
+	switch {
+	case errors.Is(err, ErrNoDetector):
+		// No objects: Description.Objects stays nil.
+	case err != nil:
+		c.Close()
+		return nil, err
+	default:
+		c.det = det
+	}
 	return c, nil
 }
 
@@ -175,6 +186,9 @@ func readLabels(path string) ([]string, error) {
 // Close releases the ONNX Runtime sessions. No call may be in flight.
 func (c *Captioner) Close() error {
 	var errs []error
+	if c.det != nil {
+		errs = append(errs, c.det.close())
+	}
 	if c.decoder != nil {
 		errs = append(errs, c.decoder.close())
 	}
@@ -259,14 +273,54 @@ func topLabels(scores []float32, names []string, k int) []bot.Label {
 }
 
 // Describe decodes a photo, encodes it and returns its labels (and, when
-// the decoder is loaded, its caption) with timings. Bad photos give errors
-// wrapping bot's sentinels (bot.ErrNotImage and friends).
+// the decoder is loaded, its caption; when the detector is loaded, its
+// objects) with timings. The detector runs at the same time as the encoder.
+// Bad photos give errors wrapping bot's sentinels (bot.ErrNotImage and
+// friends).
 func (c *Captioner) Describe(ctx context.Context, data []byte) (bot.Description, error) {
 	start := time.Now()
 	img, err := DecodeImage(data)
 	if err != nil {
 		return bot.Description{}, err
 	}
+	var (
+		wg      sync.WaitGroup
+		objs    []bot.Object
+		detTime time.Duration
+		detErr  error
+	)
+	if c.det != nil {
+		wg.Go(func() { objs, detTime, detErr = c.det.detect(ctx, img) })
+	}
+	d, err := c.describeEncoded(ctx, img)
+	wg.Wait()
+	if err != nil {
+		return bot.Description{}, err
+	}
+	if detErr != nil {
+		return bot.Description{}, fmt.Errorf("detect objects: %w", detErr)
+	}
+	d.Objects, d.DetectorTime = objs, detTime
+	if c.decoder != nil {
+		decStart := time.Now()
+		d.Caption, d.Confidence, err = c.decoder.decode(ctx, d.encoding)
+		if err != nil {
+			return bot.Description{}, fmt.Errorf("caption: %w", err)
+		}
+		d.DecoderTime = time.Since(decStart)
+	}
+	d.Total = time.Since(start)
+	return d.Description, nil
+}
+
+// encodedPhoto is a Description with the encoding its caption needs.
+type encodedPhoto struct {
+	bot.Description
+	encoding Encoding
+}
+
+// describeEncoded preprocesses and encodes img.
+func (c *Captioner) describeEncoded(ctx context.Context, img image.Image) (encodedPhoto, error) {
 	prepStart := time.Now()
 	bufp, _ := c.inputs.Get().(*[]float32)
 	if bufp == nil {
@@ -278,19 +332,12 @@ func (c *Captioner) Describe(ctx context.Context, data []byte) (bot.Description,
 	encs, runTime, err := c.encode(ctx, *bufp, 1)
 	c.inputs.Put(bufp)
 	if err != nil {
-		return bot.Description{}, err
+		return encodedPhoto{}, err
 	}
 	// EncoderTime is preprocessing plus the network, without the wait for
 	// a free session (which depends on other callers).
-	d := bot.Description{Labels: encs[0].Labels, EncoderTime: prepTime + runTime}
-	if c.decoder != nil {
-		decStart := time.Now()
-		d.Caption, d.Confidence, err = c.decoder.decode(ctx, encs[0])
-		if err != nil {
-			return bot.Description{}, fmt.Errorf("caption: %w", err)
-		}
-		d.DecoderTime = time.Since(decStart)
-	}
-	d.Total = time.Since(start)
-	return d, nil
+	return encodedPhoto{
+		Description: bot.Description{Labels: encs[0].Labels, EncoderTime: prepTime + runTime},
+		encoding:    encs[0],
+	}, nil
 }

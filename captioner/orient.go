@@ -78,13 +78,19 @@ func (m *orientedImage) At(x, y int) color.Color {
 // orientTensor turns a square HWC tensor (InputSize×InputSize×3) in place.
 // The photo is squashed to a square before it is turned, which gives the
 // same pixels as turning first: squashing treats both axes alike.
-func orientTensor(t []float32, o orientation) {
-	var tmp [InputLen]float32
-	copy(tmp[:], t)
-	for y := 0; y < InputSize; y++ {
-		for x := 0; x < InputSize; x++ {
-			sx, sy := o.source(x, y, InputSize, InputSize)
-			d, s := (y*InputSize+x)*InputChannels, (sy*InputSize+sx)*InputChannels
+func orientTensor(t []float32, o orientation) { orientSquare(t, InputSize, o) }
+
+// orientSquare turns a size×size×3 HWC tensor in place.
+func orientSquare(t []float32, size int, o orientation) {
+	n := size * size * InputChannels
+	tp := getFloats(n)
+	defer floatBufs.Put(tp)
+	tmp := *tp
+	copy(tmp, t[:n])
+	for y := 0; y < size; y++ {
+		for x := 0; x < size; x++ {
+			sx, sy := o.source(x, y, size, size)
+			d, s := (y*size+x)*InputChannels, (sy*size+sx)*InputChannels
 			copy(t[d:d+InputChannels], tmp[s:s+InputChannels])
 		}
 	}

@@ -45,10 +45,11 @@ func newPlane(w, h, ch int) plane {
 
 func (p plane) row(y int) []uint8 { return p.pix[y*p.stride : y*p.stride+p.w*p.ch] }
 
-// boxFactor is the integer pre-shrink for a w×h plane: the largest k that
-// keeps both sides at least twice InputSize (1: no pre-shrink).
-func boxFactor(w, h int) int {
-	return max(1, min(w, h)/(2*InputSize))
+// boxFactor is the integer pre-shrink of a w×h plane resampled to ow×oh:
+// the largest k that keeps both sides at least twice the output (1: no
+// pre-shrink).
+func boxFactor(w, h, ow, oh int) int {
+	return max(1, min(w/(2*ow), h/(2*oh)))
 }
 
 // shrink box-averages k×k blocks (edge blocks average what they have); k ≤ 1
@@ -160,13 +161,12 @@ func getFloats(n int) *[]float32 {
 	return b
 }
 
-// resize tent-filters p to InputSize×InputSize×p.ch samples (0..255) in
-// dst: the vertical pass first (it shrinks the most data), then the
-// horizontal one.
-func (p plane) resize(dst []float32) {
-	vt, ht := cachedTaps(p.h, InputSize), cachedTaps(p.w, InputSize)
+// resize tent-filters p to ow×oh×p.ch samples (0..255) in dst: the
+// vertical pass first (it shrinks the most data), then the horizontal one.
+func (p plane) resize(dst []float32, ow, oh int) {
+	vt, ht := cachedTaps(p.h, oh), cachedTaps(p.w, ow)
 	rowLen := p.w * p.ch
-	tp := getFloats(InputSize * rowLen)
+	tp := getFloats(oh * rowLen)
 	defer floatBufs.Put(tp)
 	tmp := *tp
 	clear(tmp)
@@ -179,9 +179,9 @@ func (p plane) resize(dst []float32) {
 		}
 	}
 	ch := p.ch
-	for oy := 0; oy < InputSize; oy++ {
+	for oy := 0; oy < oh; oy++ {
 		row := tmp[oy*rowLen : (oy+1)*rowLen]
-		out := dst[oy*InputSize*ch : (oy+1)*InputSize*ch]
+		out := dst[oy*ow*ch : (oy+1)*ow*ch]
 		for ox, t := range ht {
 			s := row[t.start*ch : (t.start+len(t.w))*ch]
 			if ch == 1 {
@@ -204,25 +204,30 @@ func (p plane) resize(dst []float32) {
 	}
 }
 
-// resizeToTensor writes any image into the tensor: YCbCr plane by plane
-// when it can, otherwise through packed RGB.
+// resizeToTensor writes any image into the encoder's tensor.
 func resizeToTensor(img image.Image, dst []float32) {
-	if src, ok := img.(*image.YCbCr); ok && ycbcrPlanesToTensor(src, dst) {
-		return
-	}
-	b := img.Bounds()
-	rgb := toRGB(img)
-	rgb.shrink(boxFactor(b.Dx(), b.Dy())).resize(dst)
+	resizeRGB(img, InputSize, InputSize, dst)
 	for i, v := range dst[:InputLen] {
 		dst[i] = v/127.5 - 1
 	}
 }
 
-// ycbcrPlanesToTensor resamples the Y, Cb and Cr planes separately and
-// converts at 224×224. It returns false, doing nothing, for the rare
-// layouts it does not handle (4:1:1, 4:1:0, or chroma not aligned with the
-// bounds, as in some sub-images).
-func ycbcrPlanesToTensor(src *image.YCbCr, dst []float32) bool {
+// resizeRGB resamples img to ow×oh packed RGB samples (0..255, HWC) in dst:
+// YCbCr plane by plane when it can, otherwise through packed RGB.
+func resizeRGB(img image.Image, ow, oh int, dst []float32) {
+	if src, ok := img.(*image.YCbCr); ok && ycbcrPlanesToRGB(src, ow, oh, dst) {
+		return
+	}
+	b := img.Bounds()
+	rgb := toRGB(img)
+	rgb.shrink(boxFactor(b.Dx(), b.Dy(), ow, oh)).resize(dst, ow, oh)
+}
+
+// ycbcrPlanesToRGB resamples the Y, Cb and Cr planes separately and
+// converts at ow×oh. It returns false, doing nothing, for the rare layouts
+// it does not handle (4:1:1, 4:1:0, or chroma not aligned with the bounds,
+// as in some sub-images).
+func ycbcrPlanesToRGB(src *image.YCbCr, ow, oh int, dst []float32) bool {
 	sh := chromaShifts(src)
 	b := src.Bounds()
 	if sh == nil || b.Min.X&(1<<sh[0]-1) != 0 || b.Min.Y&(1<<sh[1]-1) != 0 {
@@ -235,21 +240,21 @@ func ycbcrPlanesToTensor(src *image.YCbCr, dst []float32) bool {
 		{pix: src.Cb[co:], stride: src.CStride, w: cw, h: ch, ch: 1},
 		{pix: src.Cr[co:], stride: src.CStride, w: cw, h: ch, ch: 1},
 	}
-	const n = InputSize * InputSize
+	n := ow * oh
 	bufp := getFloats(3 * n)
 	defer floatBufs.Put(bufp)
 	buf := *bufp
 	for i, p := range planes {
-		p.shrink(boxFactor(p.w, p.h)).resize(buf[i*n : (i+1)*n])
+		p.shrink(boxFactor(p.w, p.h, ow, oh)).resize(buf[i*n:(i+1)*n], ow, oh)
 	}
 	ys, cbs, crs := buf[:n], buf[n:2*n], buf[2*n:]
 	clamp := func(v float32) float32 { return min(max(v, 0), 255) }
 	for i := range n {
 		y, cb, cr := ys[i], cbs[i]-128, crs[i]-128
 		// JFIF's equations, with color.YCbCrToRGB's constants.
-		dst[3*i] = clamp(y+1.40200*cr)/127.5 - 1
-		dst[3*i+1] = clamp(y-0.34414*cb-0.71414*cr)/127.5 - 1
-		dst[3*i+2] = clamp(y+1.77200*cb)/127.5 - 1
+		dst[3*i] = clamp(y + 1.40200*cr)
+		dst[3*i+1] = clamp(y - 0.34414*cb - 0.71414*cr)
+		dst[3*i+2] = clamp(y + 1.77200*cb)
 	}
 	return true
 }

@@ -45,9 +45,13 @@ type captionLine struct {
 	Labels     []bot.Label `json:"labels"`
 	Caption    string      `json:"caption,omitempty"`
 	Confidence float64     `json:"confidence,omitempty"`
-	EncoderMS  float64     `json:"encoder_ms"`
-	DecoderMS  float64     `json:"decoder_ms,omitempty"`
-	MS         float64     `json:"ms"`
+	// Objects are the detector's, best first: null without a detector,
+	// [] when it found nothing.
+	Objects    []bot.Object `json:"objects"`
+	EncoderMS  float64      `json:"encoder_ms"`
+	DetectorMS float64      `json:"detector_ms,omitempty"`
+	DecoderMS  float64      `json:"decoder_ms,omitempty"`
+	MS         float64      `json:"ms"`
 	// PostFields are set with --network (caption_post.go).
 	*PostFields
 }
@@ -272,7 +276,9 @@ func captionOne(ctx context.Context, d bot.Describer, it imageItem) (captionLine
 	line.Labels = desc.Labels
 	line.Caption = desc.Caption
 	line.Confidence = desc.Confidence
+	line.Objects = desc.Objects
 	line.EncoderMS = millis(desc.EncoderTime)
+	line.DetectorMS = millis(desc.DetectorTime)
 	line.DecoderMS = millis(desc.DecoderTime)
 	line.MS = millis(time.Since(start))
 	return line, nil
@@ -311,7 +317,20 @@ func printCaptionText(w io.Writer, l captionLine) {
 		labels[i] = fmt.Sprintf("%s (%.0f%%)", lb.Label, lb.Score*100)
 	}
 	fmt.Fprintf(w, "  labels:  %s\n", strings.Join(labels, ", "))
+	if l.Objects != nil {
+		objs := make([]string, len(l.Objects))
+		for i, o := range l.Objects {
+			objs[i] = fmt.Sprintf("%s (%.0f%%) at %d,%d %dx%d", o.Label, o.Score*100, o.Box[0], o.Box[1], o.Box[2], o.Box[3])
+		}
+		if len(objs) == 0 {
+			objs = []string{"none found"}
+		}
+		fmt.Fprintf(w, "  objects: %s\n", strings.Join(objs, ", "))
+	}
 	timing := fmt.Sprintf("encoder %.1f ms", l.EncoderMS)
+	if l.DetectorMS > 0 {
+		timing += fmt.Sprintf(", detector %.1f ms", l.DetectorMS)
+	}
 	if l.DecoderMS > 0 {
 		timing += fmt.Sprintf(", decoder %.1f ms", l.DecoderMS)
 	}

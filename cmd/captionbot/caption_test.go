@@ -42,11 +42,20 @@ func (f *fakeDescriber) Describe(ctx context.Context, data []byte) (bot.Descript
 		return bot.Description{}, fmt.Errorf("the file is not a JPEG, PNG, GIF or WebP image: %w", bot.ErrNotImage)
 	}
 	time.Sleep(time.Duration(len(text)%3) * time.Millisecond)
-	return bot.Description{
+	d := bot.Description{
 		Labels:      []bot.Label{{Label: text, Score: 0.5}},
 		EncoderTime: 6 * time.Millisecond,
 		Total:       7 * time.Millisecond,
-	}, nil
+	}
+	switch text {
+	case "giraffe": // a detector that found something
+		d.Objects = []bot.Object{{Label: "giraffe", Score: 0.824, Box: [4]int{166, 30, 287, 414}}}
+		d.DetectorTime = 8 * time.Millisecond
+	case "wall": // a detector that found nothing
+		d.Objects = []bot.Object{}
+		d.DetectorTime = 8 * time.Millisecond
+	}
+	return d, nil
 }
 
 func useFake(t *testing.T) *fakeDescriber {
@@ -320,5 +329,60 @@ func TestCaptionNoRuntimeProcess(t *testing.T) {
 		if code != exitUsage || !strings.Contains(stderr, "scripts/setup.sh") || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("%q without ONNX Runtime: exit %d, stderr %q; want exit 2 and one line naming scripts/setup.sh", args, code, stderr)
 		}
+	}
+}
+
+// TestCaptionObjects: the detector's objects and time reach the JSON lines
+// and the text output; without a detector, "objects" is null.
+func TestCaptionObjects(t *testing.T) {
+	useFake(t)
+	dir := photoTree(t, map[string]string{"a.jpg": "giraffe", "b.jpg": "wall", "c.jpg": "plain"})
+	code, stdout, stderr := runCLI("caption", "--json", dir)
+	if code != exitOK || stderr != "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	type line struct {
+		Objects    []bot.Object `json:"objects"`
+		DetectorMS float64      `json:"detector_ms"`
+	}
+	var got []line
+	var raw []string
+	sc := bufio.NewScanner(strings.NewReader(stdout))
+	for sc.Scan() {
+		var l line
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		got = append(got, l)
+		raw = append(raw, sc.Text())
+	}
+	want := []line{
+		{Objects: []bot.Object{{Label: "giraffe", Score: 0.824, Box: [4]int{166, 30, 287, 414}}}, DetectorMS: 8},
+		{Objects: []bot.Object{}, DetectorMS: 8},
+		{},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("objects (-want +got):\n%s", diff)
+	}
+	if len(raw) == 3 && (!strings.Contains(raw[0], `"objects":[{"label":"giraffe","score":0.824,"box":[166,30,287,414]}]`) ||
+		!strings.Contains(raw[1], `"objects":[]`) || !strings.Contains(raw[2], `"objects":null`) ||
+		strings.Contains(raw[2], "detector_ms")) {
+		t.Errorf("JSON lines %q", raw)
+	}
+
+	code, stdout, _ = runCLI("caption", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for _, w := range []string{
+		"  objects: giraffe (82%) at 166,30 287x414\n", "  objects: none found\n",
+		"encoder 6.0 ms, detector 8.0 ms, total",
+	} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("text output lacks %q:\n%s", w, stdout)
+		}
+	}
+	if strings.Count(stdout, "objects:") != 2 {
+		t.Errorf("text output: want objects for the two photos with a detector:\n%s", stdout)
 	}
 }
