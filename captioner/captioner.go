@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/captionbot/captionbot/bot"
+	"github.com/captionbot/captionbot/captioner/ground"
 )
 
 var _ bot.Describer = (*Captioner)(nil)
@@ -51,6 +52,9 @@ type Options struct {
 	// LengthAlpha is the beam search's length normalisation: a finished
 	// caption scores logP / len^LengthAlpha. Zero means DefaultLengthAlpha.
 	LengthAlpha float64
+	// Grounding holds the thresholds that check captions against the
+	// detections and labels; zero values mean package ground's defaults.
+	Grounding ground.Options
 }
 
 // DefaultLengthAlpha is the length normalisation chosen on the dev split
@@ -94,8 +98,9 @@ type Captioner struct {
 	enc     *encoder
 	labels  []string // ImageNet class names; index 0 is "background"
 	decoder captionDecoder
-	det     *detector // nil while models/detector.onnx is absent
-	inputs  sync.Pool // *[]float32 of InputLen, for Describe
+	det     *detector     // nil while models/detector.onnx is absent
+	words   *wordDetector // nil while models/words.onnx is absent
+	inputs  sync.Pool     // *[]float32 of InputLen, for Describe
 }
 
 // captionDecoder writes a caption from an image's encoding. It is the seam
@@ -147,6 +152,16 @@ func New(opts Options) (*Captioner, error) {
 			Width: opts.Beam, MaxLen: opts.MaxLen, LengthAlpha: opts.LengthAlpha, NoRepeatTrigram: true,
 		}}
 	}
+	words, err := loadWordDetector(opts.ModelDir)
+	switch {
+	case errors.Is(err, errNoWords):
+		// Grounding goes by the detector and the labels alone.
+	case err != nil:
+		c.Close()
+		return nil, err
+	default:
+		c.words = words
+	}
 	det, err := loadDetector(opts.ModelDir, opts.Sessions, opts.IntraOpThreads)
 	switch {
 	case errors.Is(err, ErrNoDetector):
@@ -188,6 +203,9 @@ func (c *Captioner) Close() error {
 	var errs []error
 	if c.det != nil {
 		errs = append(errs, c.det.close())
+	}
+	if c.words != nil {
+		errs = append(errs, c.words.close())
 	}
 	if c.decoder != nil {
 		errs = append(errs, c.decoder.close())
@@ -303,14 +321,35 @@ func (c *Captioner) Describe(ctx context.Context, data []byte) (bot.Description,
 	d.Objects, d.DetectorTime = objs, detTime
 	if c.decoder != nil {
 		decStart := time.Now()
-		d.Caption, d.Confidence, err = c.decoder.decode(ctx, d.encoding)
+		d.RawCaption, d.Confidence, err = c.decoder.decode(ctx, d.encoding)
 		if err != nil {
 			return bot.Description{}, fmt.Errorf("caption: %w", err)
 		}
 		d.DecoderTime = time.Since(decStart)
 	}
+	if err := c.ground(&d.Description, d.encoding, img.Bounds().Size()); err != nil {
+		return bot.Description{}, err
+	}
 	d.Total = time.Since(start)
 	return d.Description, nil
+}
+
+// ground sets d.Caption to the decoder's sentence checked against the
+// detections, the labels and the word detectors (package ground), and
+// d.Subjects to what they support. Without a decoder the caption is written
+// from the evidence alone.
+func (c *Captioner) ground(d *bot.Description, enc Encoding, size image.Point) error {
+	ev := ground.Evidence{Objects: d.Objects, Labels: d.Labels, Width: size.X, Height: size.Y}
+	if c.words != nil {
+		probs, err := c.words.probs(enc.Pooled, 1)
+		if err != nil {
+			return err
+		}
+		ev.Words = probs[0]
+	}
+	g := ground.Ground(d.RawCaption, ev, c.opts.Grounding)
+	d.Caption, d.Subjects = g.Caption, g.Subjects
+	return nil
 }
 
 // encodedPhoto is a Description with the encoding its caption needs.

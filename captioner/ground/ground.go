@@ -107,9 +107,15 @@ type support struct {
 func newSupport(ev Evidence, opt Options) *support {
 	s := &support{opt: opt, detScore: map[string]float64{}, count: map[string]int{},
 		area: map[string]float64{}, label: map[string]float64{}, words: ev.Words,
-		objects: ev.Objects, labels: ev.Labels}
+		labels: ev.Labels}
 	photo := float64(ev.Width) * float64(ev.Height)
-	for _, o := range ev.Objects {
+	for _, l := range ev.Labels {
+		if t, ok := imagenetThing[l.Label]; ok {
+			s.label[t] += l.Score
+		}
+	}
+	s.objects = s.believed(ev.Objects)
+	for _, o := range s.objects {
 		s.detScore[o.Label] = max(s.detScore[o.Label], o.Score)
 		if o.Score >= opt.CountScore {
 			s.count[o.Label]++
@@ -118,12 +124,54 @@ func newSupport(ev Evidence, opt Options) *support {
 			s.area[o.Label] = max(s.area[o.Label], float64(o.Box[2])*float64(o.Box[3])/photo)
 		}
 	}
-	for _, l := range ev.Labels {
-		if t, ok := imagenetThing[l.Label]; ok {
-			s.label[t] += l.Score
+	return s
+}
+
+// believed drops the detections that another explains better: the
+// detector confuses animals (a bird is also a dog at 0.37, a horse also a
+// cow), so of two animals of different classes on nearly the same box
+// only the surer one counts, and an animal the detector is unsure of
+// counts only if the labels do not say it is another animal.
+func (s *support) believed(objs []bot.Object) []bot.Object {
+	animal := func(c string) bool { k := thingKind(c); return k == KindPet || k == KindAnimal }
+	labelAnimal := ""
+	for thing, v := range s.label {
+		if v >= 0.5 && animal(thing) {
+			labelAnimal = thing
 		}
 	}
-	return s
+	var out []bot.Object
+	for i, o := range objs {
+		if !animal(o.Label) {
+			out = append(out, o)
+			continue
+		}
+		explained := false
+		for j, p := range objs {
+			if i != j && p.Label != o.Label && animal(p.Label) && p.Score > o.Score && iou(o.Box, p.Box) >= 0.6 {
+				explained = true
+				break
+			}
+		}
+		if o.Score < 0.5 && labelAnimal != "" && labelAnimal != o.Label && s.label[o.Label] < s.opt.HedgeScore {
+			explained = true
+		}
+		if !explained {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// iou is the intersection over union of two boxes.
+func iou(a, b [4]int) float64 {
+	x0, y0 := max(a[0], b[0]), max(a[1], b[1])
+	x1, y1 := min(a[0]+a[2], b[0]+b[2]), min(a[1]+a[3], b[1]+b[3])
+	if x1 <= x0 || y1 <= y0 {
+		return 0
+	}
+	in := float64((x1 - x0) * (y1 - y0))
+	return in / (float64(a[2]*a[3]+b[2]*b[3]) - in)
 }
 
 // class reports whether a COCO class is supported.

@@ -3,6 +3,13 @@
 // METEOR, ROUGE-L and CIDEr-D, plus the share of distinct captions. It also
 // reads the Flickr8k token and split files.
 //
+// # Real-world naming
+//
+// RealWorldSet is a set of everyday photos annotated with the subjects a
+// caption must name and the things it may name (testdata/realworld);
+// RealWorldPhoto.Check says which subjects a text names and which absent
+// things (ObjectVocabulary, less what the photo allows) it hallucinates.
+//
 // # Tokens
 //
 // Every measure sees the same tokens (Tokenize): lowercase words split at

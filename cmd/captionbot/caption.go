@@ -41,10 +41,12 @@ var openDescriber = func(cfg *config) (bot.Describer, io.Closer, error) {
 
 // captionLine is the result for one photo: one JSON line with --json.
 type captionLine struct {
-	Image      string      `json:"image"`
-	Labels     []bot.Label `json:"labels"`
-	Caption    string      `json:"caption,omitempty"`
-	Confidence float64     `json:"confidence,omitempty"`
+	Image  string      `json:"image"`
+	Labels []bot.Label `json:"labels"`
+	// Caption is the grounded sentence; RawCaption the decoder's own.
+	Caption    string  `json:"caption,omitempty"`
+	RawCaption string  `json:"raw_caption,omitempty"`
+	Confidence float64 `json:"confidence,omitempty"`
 	// Objects are the detector's, best first: null without a detector,
 	// [] when it found nothing.
 	Objects    []bot.Object `json:"objects"`
@@ -275,6 +277,7 @@ func captionOne(ctx context.Context, d bot.Describer, it imageItem) (captionLine
 	}
 	line.Labels = desc.Labels
 	line.Caption = desc.Caption
+	line.RawCaption = desc.RawCaption
 	line.Confidence = desc.Confidence
 	line.Objects = desc.Objects
 	line.EncoderMS = millis(desc.EncoderTime)
@@ -311,6 +314,9 @@ func printCaptionText(w io.Writer, l captionLine) {
 	fmt.Fprintln(w, l.Image)
 	if l.Caption != "" {
 		fmt.Fprintf(w, "  caption: %s\n", l.Caption)
+	}
+	if l.RawCaption != "" && l.RawCaption != l.Caption {
+		fmt.Fprintf(w, "  decoder: %s\n", l.RawCaption)
 	}
 	labels := make([]string, len(l.Labels))
 	for i, lb := range l.Labels {

@@ -31,7 +31,8 @@ func init() {
 // evalUsage is the eval command's synopsis.
 const evalUsage = `usage: captionbot eval --images DIR --captions TOKENFILE --split SPLITFILE
                      [--beam N] [--config FILE] [--json] [--out PREDICTIONS.jsonl]
-       captionbot eval --predictions FILE.jsonl --captions TOKENFILE --split SPLITFILE [--json]`
+       captionbot eval --predictions FILE.jsonl --captions TOKENFILE --split SPLITFILE [--json]
+       captionbot eval --realworld PHOTOS.json [--network NAME] [--beam N] [--config FILE] [--json]`
 
 // evalJSON is the --json output: one object.
 type evalJSON struct {
@@ -54,6 +55,8 @@ type evalFlags struct {
 	predictions, out, config string
 	beam                     int
 	asJSON                   bool
+	// realworld and network are the --realworld mode's (eval_realworld.go).
+	realworld, network string
 }
 
 // usageError is a message for bad usage or missing inputs (exit 2).
@@ -75,11 +78,14 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl.BoolVar(&f.asJSON, "json", false, "print the scores as one JSON object")
 	fl.StringVar(&f.predictions, "predictions", "", "score saved predictions (`FILE.jsonl` of {\"image\",\"caption\"} lines, as caption --json prints) instead of captioning")
 	fl.StringVar(&f.out, "out", "", "also write the predictions to `PREDICTIONS.jsonl`")
+	fl.StringVar(&f.realworld, "realworld", "", "score naming on a real-world set (`PHOTOS.json`, e.g. testdata/realworld/photos.json) instead of a Flickr8k split")
+	fl.StringVar(&f.network, "network", "", "with --realworld: write the offline post for network `NAME` (default "+defaultRealWorldNetwork+")")
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, evalUsage)
 		fmt.Fprintln(stderr, "\nCaptions every photo of the split (or reads --predictions) and prints BLEU-1..4,")
 		fmt.Fprintln(stderr, "METEOR, ROUGE-L, CIDEr-D, the share of distinct captions and object hallucination")
-		fmt.Fprintln(stderr, "(CHAIRs, CHAIRi).")
+		fmt.Fprintln(stderr, "(CHAIRs, CHAIRi). With --realworld it captions a real-world set and scores whether")
+		fmt.Fprintln(stderr, "the caption, alt text and post name each photo's subjects without naming absent things.")
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
@@ -106,7 +112,12 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func evaluate(ctx context.Context, f evalFlags, stdout, stderr io.Writer) error {
+	if f.realworld != "" {
+		return evaluateRealWorld(ctx, f, stdout, stderr)
+	}
 	switch {
+	case f.network != "":
+		return usagef("--network goes with --realworld")
 	case f.captions == "" || f.split == "":
 		return usagef("--captions and --split are required\n%s", evalUsage)
 	case f.predictions == "" && f.images == "":

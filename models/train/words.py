@@ -3,7 +3,12 @@ for each of the most common caption words, the share of a photo's Flickr8k refer
 that use it, predicted from the encoder's pooled feature. Grounding uses them to check the
 decoder's words that the object detector cannot see ("grass", "snow", "stick").
 
-  python3 models/train/words.py --features models/train/cache/features --flickr ../shared/flickr8k --out models
+  python3 models/train/words.py --features models/train/cache/features --flickr ../shared/flickr8k \
+      --classes models/train/cache/ref_classes.json --hidden 512 --epochs 7 --out models
+
+ref_classes.json comes from `go run ./models/train/refclasses ../shared/flickr8k/Flickr8k.token.txt`.
+Entries "=person", "=dog", ... are COCO classes: the share of references naming the class by any
+of its words (package ground's vocabulary).
 
 Writes words.onnx (input "pooled" [N,1280] -> "words" [N,V], probabilities) and words.txt
 (one word a line, singular forms), and prints dev average precision per word.
@@ -50,7 +55,9 @@ def singular(w):
     return w
 
 
-def targets(names, caps, words):
+def targets(names, caps, words, classes):
+    """Per image and word, the share of its references that use the word; for the
+    entries "=class", the share that name the COCO class (any of its words)."""
     index = {w: i for i, w in enumerate(words)}
     y = np.zeros((len(names), len(words)), np.float32)
     for r, name in enumerate(names):
@@ -59,6 +66,10 @@ def targets(names, caps, words):
             for w in set(singular(t) for t in ref):
                 if w in index:
                     y[r, index[w]] += 1.0 / len(refs)
+        for ref_classes in classes.get(name, []):
+            for c in set(ref_classes or []):
+                if "=" + c in index:
+                    y[r, index["=" + c]] += 1.0 / len(classes[name])
     return y
 
 
@@ -77,6 +88,7 @@ def main():
     ap.add_argument("--features", required=True)
     ap.add_argument("--flickr", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--classes", help="JSON {image: [[COCO classes of each reference]]}, from package ground")
     ap.add_argument("--words", type=int, default=400, help="most common words by image count")
     ap.add_argument("--min-images", type=int, default=30)
     ap.add_argument("--hidden", type=int, default=0, help="0: logistic regression; else one hidden layer")
@@ -102,11 +114,19 @@ def main():
     for n in train:
         df.update(set(singular(t) for ref in caps[n] for t in ref))
     words = [w for w, c in df.most_common() if w not in STOP and c >= a.min_images and len(w) > 1][: a.words]
+    classes = {}
+    if a.classes:
+        with open(a.classes) as f:
+            classes = json.load(f)
+        cdf = collections.Counter()
+        for n in train:
+            cdf.update(set(c for ref in classes.get(n, []) for c in (ref or [])))
+        words += ["=" + c for c, k in cdf.most_common() if k >= a.min_images]
 
     xt = torch.from_numpy(np.stack([pooled[row[n]] for n in train]))
     xd = torch.from_numpy(np.stack([pooled[row[n]] for n in dev]))
-    yt = torch.from_numpy(targets(train, caps, words))
-    yd = targets(dev, caps, words)
+    yt = torch.from_numpy(targets(train, caps, words, classes))
+    yd = targets(dev, caps, words, classes)
     mean, std = xt.mean(0), xt.std(0) + 1e-3
 
     layers = [nn.Dropout(0.3)]
@@ -139,7 +159,8 @@ def main():
     good = [v for v in aps.values() if v == v]
     print(json.dumps({"dev_mAP": float(np.mean(good)), "words": len(words)}))
     for w in ["dog", "person", "grass", "water", "snow", "beach", "ball", "stick", "rock", "street",
-              "bike", "horse", "pool", "mountain", "field", "toy"]:
+              "bike", "horse", "pool", "mountain", "field", "toy", "=person", "=dog", "=sports ball",
+              "=bench", "=bicycle", "=couch", "=bed", "man", "woman", "boy", "girl"]:
         if w in aps:
             print(f"  AP {w:10s} {aps[w]:.3f}")
 
