@@ -17,8 +17,10 @@ import (
 // Options are the grounding thresholds; zero values mean the defaults,
 // chosen on the Flickr8k dev split and the real-world set (models/README.md).
 type Options struct {
-	// ObjectScore is the detection score that supports its class.
+	// ObjectScore is the detection score that supports its class alone;
+	// AgreeScore the one that does when the labels agree (at least 0.1).
 	ObjectScore float64
+	AgreeScore  float64
 	// CountScore is the score from which detections are counted.
 	CountScore float64
 	// MentionScore is the score from which a detection is named in a
@@ -31,26 +33,34 @@ type Options struct {
 	StateScore float64
 	HedgeScore float64
 	// WordScore is the word detector's probability that supports a word the
-	// object detector cannot see ("grass", "stick"); ObjectWordScore the one
-	// that supports a COCO class the detector missed ("ball").
-	WordScore       float64
-	ObjectWordScore float64
-	// GenderScore is the person detection score from which the decoder's
-	// gendered word ("man", "girl") is kept for a supported subject.
+	// object detector cannot see ("grass", "stick").
+	WordScore float64
+	// ConceptScore is the word detector's probability for a COCO class
+	// ("=person") that supports the class in a small photo, where the object
+	// detector misses most things (see SmallPhoto).
+	ConceptScore float64
+	// GenderScore is the word detector's probability for the decoder's
+	// gendered or aged word ("man", "girl") from which the word is kept.
 	GenderScore float64
+	// SmallPhoto is the shorter side, in pixels, under which the detector's
+	// silence is no evidence: below it, the word detectors' class
+	// probabilities support classes too.
+	SmallPhoto int
 }
 
 // Defaults.
 const (
-	DefaultObjectScore     = 0.35
-	DefaultCountScore      = 0.45
-	DefaultMentionScore    = 0.45
-	DefaultLabelScore      = 0.3
-	DefaultStateScore      = 0.6
-	DefaultHedgeScore      = 0.15
-	DefaultWordScore       = 0.2
-	DefaultObjectWordScore = 0.35
-	DefaultGenderScore     = 0.5
+	DefaultObjectScore  = 0.6
+	DefaultAgreeScore   = 0.4
+	DefaultCountScore   = 0.5
+	DefaultMentionScore = 0.5
+	DefaultLabelScore   = 0.3
+	DefaultStateScore   = 0.5
+	DefaultHedgeScore   = 0.3
+	DefaultWordScore    = 0.2
+	DefaultConceptScore = 0.5
+	DefaultGenderScore  = 0.3
+	DefaultSmallPhoto   = 256
 )
 
 func (o *Options) setDefaults() {
@@ -60,22 +70,26 @@ func (o *Options) setDefaults() {
 		}
 	}
 	def(&o.ObjectScore, DefaultObjectScore)
+	def(&o.AgreeScore, DefaultAgreeScore)
 	def(&o.CountScore, DefaultCountScore)
 	def(&o.MentionScore, DefaultMentionScore)
 	def(&o.LabelScore, DefaultLabelScore)
 	def(&o.StateScore, DefaultStateScore)
 	def(&o.HedgeScore, DefaultHedgeScore)
 	def(&o.WordScore, DefaultWordScore)
-	def(&o.ObjectWordScore, DefaultObjectWordScore)
+	def(&o.ConceptScore, DefaultConceptScore)
 	def(&o.GenderScore, DefaultGenderScore)
+	if o.SmallPhoto == 0 {
+		o.SmallPhoto = DefaultSmallPhoto
+	}
 }
 
 // Evidence is what the models saw in one photo.
 type Evidence struct {
 	Objects []bot.Object
 	Labels  []bot.Label
-	// Words are the word detectors' probabilities by singular word; nil
-	// when the model folder has none.
+	// Words are the word detectors' probabilities by singular word, and by
+	// "=class" for COCO classes; nil when the model folder has none.
 	Words map[string]float64
 	// Width and Height are the photo's size (0: unknown), for box areas.
 	Width, Height int
@@ -95,66 +109,81 @@ type Result struct {
 // support is what the evidence says about the photo, digested.
 type support struct {
 	opt      Options
-	detScore map[string]float64 // best detection score per COCO class
-	count    map[string]int     // detections at CountScore or more
-	area     map[string]float64 // largest box's share of the photo
+	detScore map[string]float64 // best believed detection score per COCO class
+	count    map[string]int     // believed detections at CountScore or more
+	area     map[string]float64 // largest believed box's share of the photo
 	label    map[string]float64 // summed label score per thing
 	words    map[string]float64
-	objects  []bot.Object
+	objects  []bot.Object // believed detections
 	labels   []bot.Label
+	small    bool // the detector's silence says little
+	named    map[string]bool
 }
 
 func newSupport(ev Evidence, opt Options) *support {
 	s := &support{opt: opt, detScore: map[string]float64{}, count: map[string]int{},
 		area: map[string]float64{}, label: map[string]float64{}, words: ev.Words,
-		labels: ev.Labels}
+		labels: ev.Labels, named: map[string]bool{}}
+	s.small = ev.Width > 0 && ev.Height > 0 && min(ev.Width, ev.Height) < opt.SmallPhoto
 	photo := float64(ev.Width) * float64(ev.Height)
 	for _, l := range ev.Labels {
 		if t, ok := imagenetThing[l.Label]; ok {
 			s.label[t] += l.Score
 		}
 	}
-	s.objects = s.believed(ev.Objects)
+	s.objects = s.believed(ev.Objects, photo)
 	for _, o := range s.objects {
 		s.detScore[o.Label] = max(s.detScore[o.Label], o.Score)
 		if o.Score >= opt.CountScore {
 			s.count[o.Label]++
 		}
-		if photo > 0 && o.Score >= opt.ObjectScore {
+		if photo > 0 {
 			s.area[o.Label] = max(s.area[o.Label], float64(o.Box[2])*float64(o.Box[3])/photo)
 		}
 	}
 	return s
 }
 
-// believed drops the detections that another explains better: the
+func living(c string) bool {
+	k := thingKind(c)
+	return k == KindPet || k == KindAnimal || k == KindPerson
+}
+
+// believed drops the detections that another explanation beats. The
 // detector confuses animals (a bird is also a dog at 0.37, a horse also a
-// cow), so of two animals of different classes on nearly the same box
-// only the surer one counts, and an animal the detector is unsure of
-// counts only if the labels do not say it is another animal.
-func (s *support) believed(objs []bot.Object) []bot.Object {
-	animal := func(c string) bool { k := thingKind(c); return k == KindPet || k == KindAnimal }
+// cow) and sees people in fur: of two animals of different classes on
+// nearly the same box only the surer one counts, and a person or animal it
+// is unsure of does not count where the ImageNet labels are sure (0.6) the
+// photo shows another animal, give this class nothing, and the detector
+// puts that animal on the same box (or is under 0.5 itself).
+func (s *support) believed(objs []bot.Object, photo float64) []bot.Object {
 	labelAnimal := ""
 	for thing, v := range s.label {
-		if v >= 0.5 && animal(thing) {
+		if v >= 0.6 && living(thing) && thing != "person" {
 			labelAnimal = thing
 		}
 	}
 	var out []bot.Object
 	for i, o := range objs {
-		if !animal(o.Label) {
+		if !living(o.Label) {
 			out = append(out, o)
 			continue
 		}
 		explained := false
 		for j, p := range objs {
-			if i != j && p.Label != o.Label && animal(p.Label) && p.Score > o.Score && iou(o.Box, p.Box) >= 0.6 {
+			if i != j && p.Label != o.Label && living(p.Label) && p.Score > o.Score && iou(o.Box, p.Box) >= 0.6 {
 				explained = true
 				break
 			}
 		}
-		if o.Score < 0.5 && labelAnimal != "" && labelAnimal != o.Label && s.label[o.Label] < s.opt.HedgeScore {
-			explained = true
+		if o.Score < 0.65 && labelAnimal != "" && labelAnimal != o.Label && s.label[o.Label] < 0.05 {
+			onSameBox := false
+			for _, p := range objs {
+				if p.Label == labelAnimal && iou(o.Box, p.Box) >= 0.5 {
+					onSameBox = true
+				}
+			}
+			explained = onSameBox || o.Score < 0.5
 		}
 		if !explained {
 			out = append(out, o)
@@ -174,18 +203,52 @@ func iou(a, b [4]int) float64 {
 	return in / (float64(a[2]*a[3]+b[2]*b[3]) - in)
 }
 
-// class reports whether a COCO class is supported.
+// class reports whether a COCO class is supported: by a detection, by the
+// labels, or — in a small photo, where the detector misses most things —
+// by the word detectors, unless something the caption does not name is
+// surely there instead.
 func (s *support) class(c string) bool {
-	if s.detScore[c] >= s.opt.ObjectScore || s.label[c] >= s.opt.LabelScore {
+	if s.detected(c) || s.label[c] >= s.opt.LabelScore {
 		return true
 	}
-	// The word detector speaks for a class the detector cannot see well
-	// (a small ball), but never for a person or an animal.
-	if k := thingKind(c); k == KindPerson || k == KindPet || k == KindAnimal {
+	if !s.small || s.contradicted(c) {
+		return false
+	}
+	if s.words["="+c] >= s.opt.ConceptScore {
+		return true
+	}
+	if living(c) {
 		return false
 	}
 	for _, w := range classWords[c] {
-		if s.words[w] >= s.opt.ObjectWordScore {
+		if s.words[w] >= s.opt.ConceptScore {
+			return true
+		}
+	}
+	return false
+}
+
+// detected reports whether the detector supports c: alone, or with the
+// labels agreeing.
+func (s *support) detected(c string) bool {
+	d := s.detScore[c]
+	return d >= s.opt.ObjectScore || (d >= s.opt.AgreeScore && s.label[c] >= 0.1)
+}
+
+// contradicted reports whether the photo surely shows a living thing or a
+// food the caption does not name, while nothing saw c.
+func (s *support) contradicted(c string) bool {
+	if s.detScore[c] >= 0.2 || s.label[c] >= 0.1 {
+		return false
+	}
+	for _, o := range s.objects {
+		if o.Score >= 0.6 && !s.named[o.Label] && (living(o.Label) || thingKind(o.Label) == KindFood) {
+			return true
+		}
+	}
+	for thing, v := range s.label {
+		k := thingKind(thing)
+		if v >= 0.6 && !s.named[thing] && (k == KindPet || k == KindAnimal || k == KindFood || k == KindScene) {
 			return true
 		}
 	}
@@ -237,7 +300,7 @@ func (s *support) place(w string) bool {
 		return true
 	}
 	for _, c := range impliedBy[w] {
-		if s.detScore[c] >= s.opt.MentionScore {
+		if s.detScore[c] >= s.opt.ObjectScore {
 			return true
 		}
 	}
@@ -256,6 +319,9 @@ func Ground(raw string, ev Evidence, opt Options) Result {
 	res := Result{Subjects: s.subjects()}
 	toks := tokenize(raw)
 	ms := mentions(toks)
+	for _, m := range ms {
+		s.named[m.class] = true
+	}
 	if len(ms) > 0 && ms[0].start <= 3 && s.class(ms[0].class) {
 		if out, ok := s.prune(toks, ms); ok {
 			res.Caption = out
@@ -267,45 +333,44 @@ func Ground(raw string, ev Evidence, opt Options) Result {
 	return res
 }
 
-// subjects lists the supported things, most prominent first: detected
-// classes (prominence: best score plus the largest box's share), then
-// confident labels not already named.
+// subjects lists the supported things, most prominent first: believed
+// detections (prominence: score plus half the square root of the largest
+// box's share of the photo) and labels (prominence: their summed score
+// plus 0.25, since a label speaks for the whole photo).
 func (s *support) subjects() []bot.Subject {
-	var out []bot.Subject
+	type ranked struct {
+		bot.Subject
+		prom float64
+	}
+	var all []ranked
 	for c, score := range s.detScore {
-		if score < s.opt.ObjectScore {
+		if !s.detected(c) {
 			continue
 		}
-		out = append(out, bot.Subject{Name: c, Count: max(s.count[c], 1), Kind: thingKind(c),
-			Score: round2(score), Source: "detector"})
+		all = append(all, ranked{bot.Subject{Name: c, Count: max(s.count[c], 1), Kind: thingKind(c),
+			Score: round2(score), Source: "detector"}, score + 0.5*math.Sqrt(s.area[c])})
 	}
-	prom := func(b bot.Subject) float64 { return b.Score + 0.5*math.Sqrt(s.area[b.Name]) }
-	slices.SortFunc(out, func(a, b bot.Subject) int {
-		if d := prom(b) - prom(a); d != 0 {
-			if d > 0 {
-				return 1
-			}
-			return -1
-		}
-		return strings.Compare(a.Name, b.Name)
-	})
-	var labelled []bot.Subject
 	for thing, score := range s.label {
-		if score < s.opt.LabelScore || slices.ContainsFunc(out, func(b bot.Subject) bool { return b.Name == thing }) {
+		if score < s.opt.LabelScore || s.detected(thing) {
 			continue
 		}
-		labelled = append(labelled, bot.Subject{Name: thing, Kind: thingKind(thing), Score: round2(score), Source: "label"})
+		all = append(all, ranked{bot.Subject{Name: thing, Kind: thingKind(thing), Score: round2(score),
+			Source: "label"}, score + 0.25})
 	}
-	slices.SortFunc(labelled, func(a, b bot.Subject) int {
-		if a.Score != b.Score {
-			if a.Score > b.Score {
+	slices.SortFunc(all, func(a, b ranked) int {
+		if a.prom != b.prom {
+			if a.prom > b.prom {
 				return -1
 			}
 			return 1
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
-	return append(out, labelled...)
+	out := make([]bot.Subject, len(all))
+	for i, r := range all {
+		out[i] = r.Subject
+	}
+	return out
 }
 
 func round2(x float64) float64 { return math.Round(x*100) / 100 }
@@ -354,7 +419,7 @@ func (s *support) write() string {
 		if b.Source == "detector" && len(things) > 0 && b.Score < s.opt.MentionScore {
 			continue
 		}
-		if b.Source == "label" && b.Score < s.opt.StateScore && !isCOCO(b.Name) {
+		if b.Source == "label" && b.Score < s.opt.StateScore {
 			continue
 		}
 		things = append(things, b)
@@ -494,12 +559,12 @@ func (s *support) placePhrase(main bot.Subject) string {
 func (s *support) landscape() string {
 	best, score := "", 0.0
 	for thing, v := range s.label {
-		if thingKind(thing) == KindScene && v >= s.opt.LabelScore && v > score {
+		if thingKind(thing) == KindScene && v >= s.opt.StateScore && v > score {
 			best, score = thing, v
 		}
 	}
 	phrases := map[string]string{
-		"mountain": "a view of the mountains", "beach": "a beach by the sea", "coast": "a view of the coast",
+		"mountain": "a view of the mountains", "beach": "a view of the sea shore", "coast": "a view of the coast",
 		"lake": "a view of a lake", "valley": "a view over a valley", "cliff": "a view of a cliff",
 		"bridge": "a bridge", "building": "a building", "church": "a church", "fountain": "a fountain",
 		"stage": "a stage", "restaurant": "a restaurant", "store": "a shop", "dock": "a dock by the water",

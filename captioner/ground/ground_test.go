@@ -54,19 +54,19 @@ func TestGround(t *testing.T) {
 		{
 			name: "partner dropped, verb agrees",
 			raw:  "a man and a dog are sitting on a bench",
-			ev:   Evidence{Objects: []bot.Object{obj("person", 0.9), obj("bench", 0.5)}},
+			ev:   Evidence{Objects: []bot.Object{obj("person", 0.9), obj("bench", 0.65)}, Words: map[string]float64{"man": 0.4}},
 			want: "a man is sitting on a bench",
 		},
 		{
-			name: "weak person loses gender",
+			name: "gender without the word detector's support is dropped",
 			raw:  "a man in a blue shirt is standing in front of a building",
-			ev:   Evidence{Objects: []bot.Object{obj("person", 0.4)}, Words: map[string]float64{"building": 0.3}},
+			ev:   Evidence{Objects: []bot.Object{obj("person", 0.7)}, Words: map[string]float64{"building": 0.3, "man": 0.1}},
 			want: "a person in a blue shirt is standing in front of a building",
 		},
 		{
 			name: "front of unsupported building",
 			raw:  "a man is standing in front of a building",
-			ev:   Evidence{Objects: []bot.Object{obj("person", 0.9)}},
+			ev:   Evidence{Objects: []bot.Object{obj("person", 0.9)}, Words: map[string]float64{"man": 0.5}},
 			want: "a man is standing",
 		},
 		{
@@ -79,7 +79,7 @@ func TestGround(t *testing.T) {
 		{
 			name:      "hot dog is food, not a dog",
 			raw:       "a man in a blue shirt is standing on a red and white horse",
-			ev:        Evidence{Objects: []bot.Object{obj("hot dog", 0.7)}, Labels: []bot.Label{{Label: "hotdog", Score: 0.6}, {Label: "plate", Score: 0.2}}},
+			ev:        Evidence{Objects: []bot.Object{obj("hot dog", 0.7)}, Labels: []bot.Label{{Label: "hotdog", Score: 0.6}, {Label: "plate", Score: 0.35}}},
 			want:      "a plate with a hot dog",
 			rewritten: true,
 		},

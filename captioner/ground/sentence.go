@@ -152,8 +152,14 @@ func (s *support) prune(toks []string, ms []mention) (string, bool) {
 		}
 	}
 	out := append([]string(nil), toks...)
+	seen := map[string]int{} // mentions of each class so far
 	for k, m := range ms {
-		if !s.class(m.class) {
+		seen[m.class]++
+		repeated := k > 0 && toks[m.head] == toks[ms[k-1].head] && m.start > ms[k-1].head+1
+		// A second person ("a man and a woman") needs a second detection,
+		// unless the photo is too small for the detector to count.
+		recount := m.class == "person" && seen[m.class] > 1 && !s.small && s.count[m.class] < seen[m.class]
+		if !s.class(m.class) || repeated || recount {
 			if k == 0 {
 				return "", false
 			}
@@ -162,7 +168,7 @@ func (s *support) prune(toks []string, ms []mention) (string, bool) {
 		}
 		if m.class == "person" {
 			w := singular(toks[m.head])
-			if genderWords[w] && s.detScore["person"] < s.opt.GenderScore {
+			if genderWords[w] && !s.gender(w) {
 				if n, ok := neutral[toks[m.head]]; ok {
 					out[m.head] = n
 				}
@@ -202,6 +208,7 @@ func (s *support) prune(toks []string, ms []mention) (string, bool) {
 	if len(kept) == 0 {
 		return "", false
 	}
+	kept = pairPeople(kept)
 	kept = agree(kept, ms[0])
 	fixArticles(kept)
 	return strings.Join(kept, " "), true
@@ -282,4 +289,34 @@ func fixArticles(toks []string) {
 			toks[i] = article(toks[i+1])
 		}
 	}
+}
+
+// pairPeople writes "a person and a person" (two neutralised people) as
+// "two people".
+func pairPeople(toks []string) []string {
+	for i := 0; i+4 < len(toks); i++ {
+		if (toks[i] == "a" || toks[i] == "an") && toks[i+1] == toks[i+4] && toks[i+2] == "and" &&
+			toks[i+3] == "a" && (toks[i+1] == "person" || toks[i+1] == "child") {
+			two := "people"
+			if toks[i+1] == "child" {
+				two = "children"
+			}
+			return append(append(append([]string(nil), toks[:i]...), "two", two), toks[i+5:]...)
+		}
+	}
+	return toks
+}
+
+// opposite pairs gendered and aged words for the gender check.
+var opposite = map[string]string{"man": "woman", "woman": "man", "boy": "girl", "girl": "boy",
+	"guy": "woman", "lady": "man"}
+
+// gender reports whether the word detectors support a gendered or aged
+// word: at least GenderScore, and surer than its opposite.
+func (s *support) gender(w string) bool {
+	p := s.words[w]
+	if o, ok := opposite[w]; ok && s.words[o] >= p {
+		return false
+	}
+	return p >= s.opt.GenderScore
 }
