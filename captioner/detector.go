@@ -105,6 +105,11 @@ func loadDetector(dir string, sessions, intraOpThreads int) (*detector, error) {
 	if err != nil {
 		return nil, err
 	}
+	return openDetector(path, labels, sessions, intraOpThreads)
+}
+
+// openDetector opens the detector model at path with its class names.
+func openDetector(path string, labels []string, sessions, intraOpThreads int) (*detector, error) {
 	if len(labels) != detectorClasses {
 		return nil, fmt.Errorf("%s has %d labels, the detector has %d classes", DetectorLabelsFile, len(labels), detectorClasses)
 	}
