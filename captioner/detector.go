@@ -201,6 +201,9 @@ func (d *detector) close() error {
 // detect finds the objects of img. The duration is preprocessing, the
 // network and decoding, without the wait for a free session.
 func (d *detector) detect(ctx context.Context, img image.Image) ([]bot.Object, time.Duration, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
 	var s *detectorSession
 	select {
 	case s = <-d.free:

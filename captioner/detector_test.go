@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"math"
 	"os"
 	"path/filepath"
@@ -463,5 +464,33 @@ func BenchmarkDetector(b *testing.B) {
 			b.ReportMetric(md, "det-ms")
 			b.ReportMetric(md/me, "det/enc")
 		})
+	}
+}
+
+// TestDetectOriented: a photo with an EXIF orientation gives the
+// detections of the upright photo, boxes in the upright photo's pixels.
+func TestDetectOriented(t *testing.T) {
+	c := newTestDetector(t, Options{})
+	src := mustDecode(t, readPhoto(t, "dog.jpg"))
+	stored := image.NewRGBA(src.Bounds())
+	draw.Draw(stored, stored.Bounds(), src, src.Bounds().Min, draw.Src)
+	for _, o := range []orientation{orientMirrorH, orientRotate90, orientTransverse} {
+		oriented := &orientedImage{src: stored, o: o}
+		upright := image.NewRGBA(oriented.Bounds())
+		draw.Draw(upright, upright.Bounds(), oriented, image.Point{}, draw.Src)
+		got, err := c.DetectImages(context.Background(), []image.Image{oriented, upright})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got[0]) == 0 || len(got[0]) != len(got[1]) {
+			t.Fatalf("orientation %d: %d objects, upright %d:%s\nupright:%s", o, len(got[0]), len(got[1]),
+				formatObjects(got[0]), formatObjects(got[1]))
+		}
+		for i, g := range got[0] {
+			u := got[1][i]
+			if g.Label != u.Label || math.Abs(g.Score-u.Score) > 0.01 || boxIoU(g.Box, u.Box) < 0.95 {
+				t.Errorf("orientation %d: object %d %+v, upright %+v", o, i, g, u)
+			}
+		}
 	}
 }
