@@ -105,6 +105,11 @@ func loadDetector(dir string, sessions, intraOpThreads int) (*detector, error) {
 	if err != nil {
 		return nil, err
 	}
+	return openDetector(path, labels, sessions, intraOpThreads)
+}
+
+// openDetector opens the detector model at path with its class names.
+func openDetector(path string, labels []string, sessions, intraOpThreads int) (*detector, error) {
 	if len(labels) != detectorClasses {
 		return nil, fmt.Errorf("%s has %d labels, the detector has %d classes", DetectorLabelsFile, len(labels), detectorClasses)
 	}
@@ -196,6 +201,9 @@ func (d *detector) close() error {
 // detect finds the objects of img. The duration is preprocessing, the
 // network and decoding, without the wait for a free session.
 func (d *detector) detect(ctx context.Context, img image.Image) ([]bot.Object, time.Duration, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
 	var s *detectorSession
 	select {
 	case s = <-d.free:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"math"
 	"os"
 	"path/filepath"
@@ -72,7 +73,7 @@ func formatObjects(objs []bot.Object) string {
 func TestDetectPhotos(t *testing.T) {
 	c := newTestDetector(t, Options{})
 	type want struct {
-		label    string
+		label    string // or labels, "|"-separated: any of them counts
 		min, max int
 		at       image.Point // a point inside one of the label's boxes
 	}
@@ -82,8 +83,9 @@ func TestDetectPhotos(t *testing.T) {
 		not   []string
 	}{
 		// dog.jpg (768×576): the dog bottom left, the bicycle in the
-		// middle, the truck top right.
-		{"dog.jpg", []want{{"dog", 1, 1, image.Pt(220, 380)}, {"bicycle", 1, 1, image.Pt(350, 300)}, {"truck", 1, 1, image.Pt(560, 120)}},
+		// middle, the pickup truck top right (found as a truck and as a
+		// car, both near the threshold: either counts).
+		{"dog.jpg", []want{{"dog", 1, 1, image.Pt(220, 380)}, {"bicycle", 1, 1, image.Pt(350, 300)}, {"truck|car", 1, 2, image.Pt(560, 120)}},
 			[]string{"person", "cat", "horse"}},
 		// person.jpg (640×424): the woman, her dog, the horse (also seen,
 		// less surely, as a cow: NanoDet's known confusion).
@@ -98,14 +100,18 @@ func TestDetectPhotos(t *testing.T) {
 		objs := detectPhoto(t, c, tc.photo)
 		t.Logf("%s:%s", tc.photo, formatObjects(objs))
 		for _, w := range tc.want {
-			n := countLabel(objs, w.label)
+			labels := strings.Split(w.label, "|")
+			n := 0
+			for _, l := range labels {
+				n += countLabel(objs, l)
+			}
 			if n < w.min || n > w.max {
 				t.Errorf("%s: %d %s, want %d to %d", tc.photo, n, w.label, w.min, w.max)
 			}
 			covered := false
 			for _, o := range objs {
 				r := image.Rect(o.Box[0], o.Box[1], o.Box[0]+o.Box[2], o.Box[1]+o.Box[3])
-				covered = covered || o.Label == w.label && w.at.In(r)
+				covered = covered || slices.Contains(labels, o.Label) && w.at.In(r)
 			}
 			if n > 0 && !covered {
 				t.Errorf("%s: no %s box covers %v", tc.photo, w.label, w.at)
@@ -226,9 +232,14 @@ func TestDetectCanceled(t *testing.T) {
 	}
 }
 
-// faithDir holds the faithfulness check's inputs and the TF.js model's
-// outputs (models/convert/nanodet_inputs.py, nanodet_tfjs.js).
-const faithDir = "../models/convert/cache/faithfulness"
+// faithDirs hold the faithfulness check's inputs and the TF.js model's
+// outputs (models/convert/nanodet_inputs.py, nanodet_tfjs.js): the Debian
+// darknet photos and 20 Flickr8k dev photos.
+var faithDirs = []string{"../models/convert/cache/faithfulness", "../models/convert/cache/faith-flickr"}
+
+// floatDetector is the float conversion (nanodet.py's output before
+// quantize.py), where the faithfulness check keeps it.
+const floatDetector = "../models/convert/cache/detector-float.onnx"
 
 func readFloats(t *testing.T, path string) []float32 {
 	t.Helper()
@@ -243,71 +254,145 @@ func readFloats(t *testing.T, path string) []float32 {
 	return out
 }
 
+// agreement matches two photos' detections (same label, boxes overlapping
+// by IoU ≥ 0.5): the count matched and the largest and summed score
+// differences of the matches.
+func agreement(got, ref []bot.Object) (matched int, maxDiff, sumDiff float64) {
+	used := make([]bool, len(got))
+	for _, r := range ref {
+		for i, g := range got {
+			if used[i] || g.Label != r.Label || boxIoU(g.Box, r.Box) < 0.5 {
+				continue
+			}
+			used[i] = true
+			matched++
+			d := math.Abs(g.Score - r.Score)
+			maxDiff, sumDiff = max(maxDiff, d), sumDiff+d
+			break
+		}
+	}
+	return matched, maxDiff, sumDiff
+}
+
+func boxIoU(a, b [4]int) float64 {
+	da := detection{x1: float32(a[0]), y1: float32(a[1]), x2: float32(a[0] + a[2]), y2: float32(a[1] + a[3])}
+	db := detection{x1: float32(b[0]), y1: float32(b[1]), x2: float32(b[0] + b[2]), y2: float32(b[1] + b[3])}
+	return float64(iou(da, db))
+}
+
 // TestDetectorMatchesTFJS compares the ONNX detector with the original
-// TF.js model on the same inputs: raw outputs (max abs difference) and the
-// decoded detections. It skips unless the faithfulness files were made
-// (models/README.md, "Detector", says how).
+// TF.js model on the same inputs. The float conversion must agree to
+// float rounding (raw outputs and detections); the shipped model (int8)
+// is reported — raw differences, detections matched, score differences —
+// and must keep most detections. It skips unless the faithfulness files
+// were made (models/README.md, "Detector", says how).
 func TestDetectorMatchesTFJS(t *testing.T) {
-	refs, _ := filepath.Glob(filepath.Join(faithDir, "*.tfjs.bin"))
+	var refs []string
+	for _, d := range faithDirs {
+		r, _ := filepath.Glob(filepath.Join(d, "*.tfjs.bin"))
+		refs = append(refs, r...)
+	}
 	if len(refs) == 0 {
-		t.Skipf("skipping: no TF.js outputs in %s (see models/README.md, Detector)", faithDir)
+		t.Skipf("skipping: no TF.js outputs in %v (see models/README.md, Detector)", faithDirs)
 	}
 	c := newTestDetector(t, Options{})
-	var worstScore, worstBox float64
-	for _, ref := range refs {
-		name := strings.TrimSuffix(filepath.Base(ref), ".tfjs.bin")
-		input := readFloats(t, filepath.Join(faithDir, name+".input.bin"))
-		want := readFloats(t, ref)
-		scores, boxes, err := c.det.runRaw(input)
+	models := []struct {
+		name   string
+		det    *detector
+		strict bool
+	}{{"shipped " + DetectorFile, c.det, false}}
+	if isFile(floatDetector) {
+		fd, err := openDetector(floatDetector, c.det.labels, 1, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(want) != len(scores)+len(boxes) {
-			t.Fatalf("%s: %d reference values, want %d", name, len(want), len(scores)+len(boxes))
-		}
-		var ds, db float64
-		for i, v := range scores {
-			ds = max(ds, math.Abs(float64(v-want[i])))
-		}
-		for i, v := range boxes {
-			db = max(db, math.Abs(float64(v-want[len(scores)+i])))
-		}
-		worstScore, worstBox = max(worstScore, ds), max(worstBox, db)
-		g := inputGeometry{w: c.det.size, h: c.det.size, scaleX: 1, scaleY: 1}
-		got := decodeDetections(scores, boxes, c.det.labels, c.det.size, g, DetectorMinScore, DetectorMaxObjects)
-		ref := decodeDetections(want[:len(scores)], want[len(scores):], c.det.labels, c.det.size, g, DetectorMinScore, DetectorMaxObjects)
-		t.Logf("%s: max |Δ| scores %.2g, box logits %.2g; ONNX%s\n TF.js%s", name, ds, db, formatObjects(got), formatObjects(ref))
-		if len(got) != len(ref) {
-			t.Errorf("%s: %d detections, TF.js %d", name, len(got), len(ref))
+		t.Cleanup(func() { fd.close() })
+		models = append([]struct {
+			name   string
+			det    *detector
+			strict bool
+		}{{"float conversion", fd, true}}, models...)
+	} else {
+		t.Logf("no %s: only the shipped model is compared", floatDetector)
+	}
+	for _, m := range models {
+		if m.det.size*m.det.size*3 != len(readFloats(t, strings.Replace(refs[0], ".tfjs.bin", ".input.bin", 1))) {
+			t.Logf("%s: input %d², not the TF.js model's; skipped", m.name, m.det.size)
 			continue
 		}
-		for i := range got {
-			if got[i].Label != ref[i].Label || math.Abs(got[i].Score-ref[i].Score) > 1e-3 {
-				t.Errorf("%s: detection %d %+v, TF.js %+v", name, i, got[i], ref[i])
+		var worstScore, worstBox, worstDet, sumDet float64
+		var nRef, nGot, nMatched int
+		for _, ref := range refs {
+			name := strings.TrimSuffix(filepath.Base(ref), ".tfjs.bin")
+			input := readFloats(t, strings.Replace(ref, ".tfjs.bin", ".input.bin", 1))
+			want := readFloats(t, ref)
+			scores, boxes, err := m.det.runRaw(input)
+			if err != nil {
+				t.Fatal(err)
 			}
-			for k := range 4 {
-				if d := got[i].Box[k] - ref[i].Box[k]; d < -1 || d > 1 {
-					t.Errorf("%s: detection %d box %v, TF.js %v", name, i, got[i].Box, ref[i].Box)
-					break
-				}
+			if len(want) != len(scores)+len(boxes) {
+				t.Fatalf("%s: %d reference values, want %d", name, len(want), len(scores)+len(boxes))
+			}
+			var ds, db float64
+			for i, v := range scores {
+				ds = max(ds, math.Abs(float64(v-want[i])))
+			}
+			for i, v := range boxes {
+				db = max(db, math.Abs(float64(v-want[len(scores)+i])))
+			}
+			worstScore, worstBox = max(worstScore, ds), max(worstBox, db)
+			size := m.det.size
+			g := inputGeometry{w: size, h: size, scaleX: 1, scaleY: 1}
+			got := decodeDetections(scores, boxes, c.det.labels, size, g, DetectorMinScore, DetectorMaxObjects)
+			exp := decodeDetections(want[:len(scores)], want[len(scores):], c.det.labels, size, g, DetectorMinScore, DetectorMaxObjects)
+			matched, maxD, sumD := agreement(got, exp)
+			nRef, nGot, nMatched = nRef+len(exp), nGot+len(got), nMatched+matched
+			worstDet, sumDet = max(worstDet, maxD), sumDet+sumD
+			if testing.Verbose() {
+				t.Logf("%s, %s: max |Δ| scores %.2g, box logits %.2g; %d of TF.js's %d detections matched (%d found)",
+					m.name, name, ds, db, matched, len(exp), len(got))
+			}
+			if m.strict && (matched != len(exp) || len(got) != len(exp) || maxD > 1e-3) {
+				t.Errorf("%s, %s: detections differ from TF.js:%s\nTF.js:%s", m.name, name, formatObjects(got), formatObjects(exp))
 			}
 		}
-		// Go's preprocessing against the converter's PIL reference.
-		photo := "/usr/share/darknet/data/" + name + ".jpg"
-		if data, err := os.ReadFile(photo); err == nil {
-			img := mustDecode(t, data)
-			mine := make([]float32, 3*c.det.size*c.det.size)
-			preprocessDetector(img, mine, c.det.size, false)
-			var dp float64
-			for i, v := range mine {
-				dp = max(dp, math.Abs(float64(v-input[i])))
-			}
-			t.Logf("%s: Go preprocessing vs PIL: max |Δ| %.3g (%.2f grey levels)", name, dp, dp*57.12)
+		t.Logf("%s on %d photos: raw max |Δ| scores %.2g, box logits %.2g; detections ≥ %.2f: TF.js %d, ONNX %d, matched %d; "+
+			"score |Δ| of matches: mean %.3f, max %.3f",
+			m.name, len(refs), worstScore, worstBox, DetectorMinScore, nRef, nGot, nMatched, sumDet/float64(max(nMatched, 1)), worstDet)
+		if m.strict && (worstScore > 1e-4 || worstBox > 1e-3) {
+			t.Errorf("%s differs from TF.js by up to %.2g (scores) / %.2g (box logits)", m.name, worstScore, worstBox)
+		}
+		if !m.strict && (float64(nMatched) < 0.8*float64(nRef) || worstDet > 0.2) {
+			t.Errorf("%s keeps %d of TF.js's %d detections (score differences up to %.2f)", m.name, nMatched, nRef, worstDet)
 		}
 	}
-	t.Logf("all photos: max |Δ| scores %.2g, box logits %.2g", worstScore, worstBox)
-	if worstScore > 1e-4 || worstBox > 1e-3 {
-		t.Errorf("ONNX differs from TF.js by up to %.2g (scores) / %.2g (box logits)", worstScore, worstBox)
+}
+
+// TestDetectorPreprocessing compares Go's preprocessing of the darknet
+// photos with the converter's PIL reference (nanodet_inputs.py). They
+// differ by the JPEG decoders (Go's and libjpeg's IDCT and chroma
+// upsampling), so this only reports.
+func TestDetectorPreprocessing(t *testing.T) {
+	c := newTestDetector(t, Options{})
+	inputs, _ := filepath.Glob(filepath.Join(faithDirs[0], "*.input.bin"))
+	if len(inputs) == 0 || c.det.size*c.det.size*3 != len(readFloats(t, inputs[0])) {
+		t.Skip("skipping: no reference inputs of the detector's size")
+	}
+	for _, in := range inputs {
+		name := strings.TrimSuffix(filepath.Base(in), ".input.bin")
+		data, err := os.ReadFile("/usr/share/darknet/data/" + name + ".jpg")
+		if err != nil {
+			continue
+		}
+		ref := readFloats(t, in)
+		mine := make([]float32, len(ref))
+		preprocessDetector(mustDecode(t, data), mine, c.det.size, false)
+		var maxD, sum float64
+		for i, v := range mine {
+			d := math.Abs(float64(v - ref[i]))
+			maxD, sum = max(maxD, d), sum+d
+		}
+		t.Logf("%s: Go vs PIL preprocessing: mean |Δ| %.2f grey levels, max %.1f", name, sum/float64(len(ref))*57.4, maxD*57.4)
 	}
 }
 
@@ -379,5 +464,33 @@ func BenchmarkDetector(b *testing.B) {
 			b.ReportMetric(md, "det-ms")
 			b.ReportMetric(md/me, "det/enc")
 		})
+	}
+}
+
+// TestDetectOriented: a photo with an EXIF orientation gives the
+// detections of the upright photo, boxes in the upright photo's pixels.
+func TestDetectOriented(t *testing.T) {
+	c := newTestDetector(t, Options{})
+	src := mustDecode(t, readPhoto(t, "dog.jpg"))
+	stored := image.NewRGBA(src.Bounds())
+	draw.Draw(stored, stored.Bounds(), src, src.Bounds().Min, draw.Src)
+	for _, o := range []orientation{orientMirrorH, orientRotate90, orientTransverse} {
+		oriented := &orientedImage{src: stored, o: o}
+		upright := image.NewRGBA(oriented.Bounds())
+		draw.Draw(upright, upright.Bounds(), oriented, image.Point{}, draw.Src)
+		got, err := c.DetectImages(context.Background(), []image.Image{oriented, upright})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got[0]) == 0 || len(got[0]) != len(got[1]) {
+			t.Fatalf("orientation %d: %d objects, upright %d:%s\nupright:%s", o, len(got[0]), len(got[1]),
+				formatObjects(got[0]), formatObjects(got[1]))
+		}
+		for i, g := range got[0] {
+			u := got[1][i]
+			if g.Label != u.Label || math.Abs(g.Score-u.Score) > 0.01 || boxIoU(g.Box, u.Box) < 0.95 {
+				t.Errorf("orientation %d: object %d %+v, upright %+v", o, i, g, u)
+			}
+		}
 	}
 }

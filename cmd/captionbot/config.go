@@ -36,14 +36,15 @@ var configChecks []func(cfg *config, dir string) error
 
 // captionerConfig is the [captioner] section.
 type captionerConfig struct {
-	// ModelDir holds encoder.onnx, imagenet_labels.txt and the decoder;
-	// empty: models/ in the working directory (or a parent), else next to
+	// ModelDir holds encoder.onnx, imagenet_labels.txt, the decoder and
+	// the object detector (detector.onnx, coco_labels.txt; optional); empty: models/ in the working directory (or a parent), else next to
 	// the binary. A relative path is relative to the config file.
 	ModelDir string `toml:"model_dir"`
 	// ONNXRuntimeLibrary is the ONNX Runtime shared library; empty:
 	// $ONNXRUNTIME_SHARED_LIBRARY_PATH, else .ort/ (scripts/setup.sh).
 	ONNXRuntimeLibrary string `toml:"onnxruntime_library"`
-	// Sessions is the number of images encoded at the same time.
+	// Sessions is the number of images encoded (and, with the detector,
+	// searched for objects) at the same time.
 	Sessions int `toml:"sessions"`
 	// IntraOpThreads is ONNX Runtime's threads per session; 0 = one per core.
 	IntraOpThreads int `toml:"intra_op_threads"`

