@@ -33,18 +33,18 @@ type Options struct {
 	StateScore float64
 	HedgeScore float64
 	// WordScore is the word detector's probability that supports a word the
-	// object detector cannot see ("grass", "stick").
-	WordScore float64
+	// object detector cannot see ("grass", "stick"); ThumbnailWordScore the
+	// one in a thumbnail (see SmallPhoto), the word detectors' own domain.
+	WordScore          float64
+	ThumbnailWordScore float64
 	// ConceptScore is the word detector's probability for a COCO class
 	// ("=person") that supports the class in a small photo, where the object
 	// detector misses most things (see SmallPhoto).
 	ConceptScore float64
-	// GenderScore is the word detector's probability for the decoder's
-	// gendered or aged word ("man", "girl") from which the word is kept.
-	GenderScore float64
-	// SmallPhoto is the shorter side, in pixels, under which the detector's
-	// silence is no evidence: below it, the word detectors' class
-	// probabilities support classes too.
+	// SmallPhoto is the shorter side, in pixels, under which a photo is a
+	// thumbnail like Flickr8k's (224×224): the detector, which works at 416,
+	// misses most things there, so its silence is no evidence and the
+	// Flickr8k-trained decoder and word detectors are trusted more.
 	SmallPhoto int
 }
 
@@ -58,8 +58,8 @@ const (
 	DefaultStateScore   = 0.5
 	DefaultHedgeScore   = 0.3
 	DefaultWordScore    = 0.2
-	DefaultConceptScore = 0.5
-	DefaultGenderScore  = 0.3
+	DefaultThumbWords   = 0.03
+	DefaultConceptScore = 0.3
 	DefaultSmallPhoto   = 256
 )
 
@@ -77,8 +77,8 @@ func (o *Options) setDefaults() {
 	def(&o.StateScore, DefaultStateScore)
 	def(&o.HedgeScore, DefaultHedgeScore)
 	def(&o.WordScore, DefaultWordScore)
+	def(&o.ThumbnailWordScore, DefaultThumbWords)
 	def(&o.ConceptScore, DefaultConceptScore)
-	def(&o.GenderScore, DefaultGenderScore)
 	if o.SmallPhoto == 0 {
 		o.SmallPhoto = DefaultSmallPhoto
 	}
@@ -236,19 +236,23 @@ func (s *support) detected(c string) bool {
 }
 
 // contradicted reports whether the photo surely shows a living thing or a
-// food the caption does not name, while nothing saw c.
+// food the caption does not name, while nothing saw c. It is asked only of
+// thumbnails.
 func (s *support) contradicted(c string) bool {
 	if s.detScore[c] >= 0.2 || s.label[c] >= 0.1 {
 		return false
 	}
+	// In a thumbnail the detector's own guesses are weak too: only one the
+	// labels agree with counts.
 	for _, o := range s.objects {
-		if o.Score >= 0.6 && !s.named[o.Label] && (living(o.Label) || thingKind(o.Label) == KindFood) {
+		if o.Score >= 0.6 && s.label[o.Label] >= 0.1 && !s.named[o.Label] &&
+			(living(o.Label) || thingKind(o.Label) == KindFood) {
 			return true
 		}
 	}
 	for thing, v := range s.label {
 		k := thingKind(thing)
-		if v >= 0.6 && !s.named[thing] && (k == KindPet || k == KindAnimal || k == KindFood || k == KindScene) {
+		if v >= 0.6 && !s.named[thing] && (k == KindPet || k == KindAnimal || k == KindFood) {
 			return true
 		}
 	}
@@ -296,7 +300,11 @@ var labelPlaces = map[string][]string{
 
 // place reports whether a word the detector cannot see is supported.
 func (s *support) place(w string) bool {
-	if s.words[w] >= s.opt.WordScore {
+	ws := s.opt.WordScore
+	if s.small {
+		ws = s.opt.ThumbnailWordScore
+	}
+	if s.words[w] >= ws {
 		return true
 	}
 	for _, c := range impliedBy[w] {
