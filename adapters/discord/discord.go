@@ -272,6 +272,14 @@ var closeHints = map[int]string{
 		"switch it on in the Developer Portal (Bot → Privileged Gateway Intents), or set [discord] message_content = false",
 }
 
+// IsPermanent reports whether a Connect error cannot pass by retrying: a bad
+// configuration, or a gateway close that names a cause (a refused token,
+// shard or intents). Other errors (Discord unreachable) may.
+func IsPermanent(err error) bool {
+	var ge *gatewayCloseError
+	return errors.Is(err, ErrConfig) || errors.As(err, &ge)
+}
+
 // gatewayCloseError is a gateway close with a known cause; errors.As still
 // finds the websocket.CloseError.
 type gatewayCloseError struct {

@@ -238,13 +238,14 @@ func (b *Bot) submitPhoto(ctx context.Context, trigger, photoMsg *tgbotapi.Messa
 		return
 	}
 	stopTyping := b.startTyping(ctx, chatID)
+	deadline := time.Now().Add(b.PhotoDeadline)
 	job := bot.Job{
 		Platform: Platform,
 		ChatID:   chatIDString(chatID),
 		UserID:   strconv.FormatInt(user, 10),
 		Group:    !trigger.Chat.IsPrivate(),
 		PhotoKey: ref.uniqueID,
-		Fetch:    b.fetcher(ref),
+		Fetch:    b.fetcher(ref, deadline),
 		Override: pj.override,
 		Hint:     pj.hint,
 		Variant:  pj.variant,
@@ -254,8 +255,29 @@ func (b *Bot) submitPhoto(ctx context.Context, trigger, photoMsg *tgbotapi.Messa
 				tr.keep() // cut off by shutdown: replayed at the next start
 				return nil
 			}
-			defer tr.finish()
-			return b.deliver(ctx, chatID, photoMsg.MessageID, pj.editID, res)
+			if errors.Is(res.Err, errUnreachable) && b.canKeep(pj) {
+				// Telegram was down for the whole photo deadline: the
+				// photo is not lost, it waits in the journal.
+				b.log().Error("photo could not be fetched; kept for the next start", "chat", chatID, "err", res.Err)
+				tr.keep()
+				return nil
+			}
+			// Replies get as long as the photo had to ride out an outage
+			// (within the service's deliver timeout).
+			ctx = withPatience(ctx, time.Now().Add(b.PhotoDeadline))
+			sent, err := b.deliver(ctx, chatID, photoMsg.MessageID, pj.editID, res)
+			switch {
+			case errors.Is(err, errUnreachable) && sent == 0 && b.canKeep(pj):
+				b.log().Error("reply could not be sent; kept for the next start", "chat", chatID, "err", err)
+				tr.keep()
+				return nil
+			case errors.Is(err, ErrUnknownOutcome):
+				// It may have been posted: posting again could answer twice.
+				b.log().Warn("reply may not have been delivered; not sent again", "chat", chatID, "err", err)
+				err = nil
+			}
+			tr.finish()
+			return err
 		},
 	}
 	if err := b.svc.Submit(job); err != nil {
@@ -274,9 +296,11 @@ func (b *Bot) submitPhoto(ctx context.Context, trigger, photoMsg *tgbotapi.Messa
 // Button presses cannot: their callback query expires.
 func (b *Bot) canKeep(pj photoJob) bool { return b.Journal != nil && pj.editID == 0 }
 
-// fetcher downloads ref through getFile and file_endpoint.
-func (b *Bot) fetcher(ref photoRef) func(ctx context.Context) ([]byte, error) {
+// fetcher downloads ref through getFile and file_endpoint, retrying
+// transient failures (5xx, network errors) until deadline.
+func (b *Bot) fetcher(ref photoRef, deadline time.Time) func(ctx context.Context) ([]byte, error) {
 	return func(ctx context.Context) ([]byte, error) {
+		ctx = withPatience(ctx, deadline)
 		var f tgbotapi.File
 		err := b.request(ctx, "getFile", tgbotapi.Params{"file_id": ref.fileID}, &f)
 		if err != nil {

@@ -46,6 +46,10 @@ const (
 // MaxDownload is Telegram's getFile limit for bots on the public server.
 const MaxDownload = 20 << 20
 
+// ErrUnauthorized: Telegram refused the bot token (getMe answered 401 or
+// 404). Retrying cannot help.
+var ErrUnauthorized = errors.New("telegram refused the bot token: copy it again from @BotFather into [telegram] token or $CAPTIONBOT_TELEGRAM_TOKEN")
+
 // Journal keeps accepted updates until they are handled, and the next
 // offset to poll from (adapters/bolt's Journal implements it).
 type Journal interface {
@@ -93,6 +97,12 @@ type Bot struct {
 	MaxRetries int
 	RetryBase  time.Duration
 	RetryMax   time.Duration
+	// PhotoDeadline is how long a photo request rides out a Bot API outage:
+	// getFile, the download and the reply are retried (with backoff) until
+	// it passes; then the update stays in the journal for the next start.
+	// Zero means 90 s. The service's JobTimeout and DeliverTimeout also
+	// bound it.
+	PhotoDeadline time.Duration
 	// AlbumWait is how long an unaddressed photo of a group album waits for
 	// a sibling photo that mentions the bot (see album.go); zero means 3 s.
 	AlbumWait time.Duration
@@ -133,6 +143,9 @@ func New(ctx context.Context, cfg Config, svc *bot.Service) (*Bot, error) {
 		hc = &http.Client{}
 	}
 	api, err := tgbotapi.NewBotAPIWithClient(cfg.Token, cfg.APIEndpoint, ctxClient{ctx: ctx, c: hc})
+	if c := apiCode(err); c == http.StatusUnauthorized || c == http.StatusNotFound {
+		return nil, fmt.Errorf("telegram: getMe: %w (%w)", ErrUnauthorized, redactedError{err, cfg.Token})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("telegram: getMe: %w", redactedError{err, cfg.Token})
 	}
@@ -174,6 +187,7 @@ func (b *Bot) applyDefaults() {
 	orDefault(&b.RetryMax, 30*time.Second)
 	orDefault(&b.ShutdownTimeout, 2*time.Minute)
 	orDefault(&b.AlbumWait, 3*time.Second)
+	orDefault(&b.PhotoDeadline, 90*time.Second)
 	b.sem = make(chan struct{}, b.Concurrency)
 	b.admins.ttl = b.AdminCacheTTL
 }

@@ -1,0 +1,115 @@
+package telegram
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	tg "github.com/captionbot/captionbot/adapters/telegram/telegramtest"
+)
+
+// waitIdle waits until every dispatched update was finished or kept.
+func waitIdle(t *testing.T, b *Bot) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { b.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("updates still in flight")
+	}
+}
+
+// An outage longer than MaxRetries' backoff (here: 30 failed getFile and 30
+// failed sendMessage calls, where 3 photos get 6 attempts each without a
+// deadline) loses no photo: calls are retried until the photo deadline.
+func TestOutageWithinPhotoDeadlineLosesNoPhoto(t *testing.T) {
+	h := newHarness(t)
+	h.bot.PhotoDeadline = 20 * time.Second
+	h.start()
+	codes := make([]int, 30)
+	for i := range codes {
+		codes[i] = http.StatusBadGateway
+	}
+	h.api.FailNext("getFile", codes...)
+	h.api.FailNext("sendMessage", codes...)
+	h.api.AddFile("p1", jpeg)
+	for i := range 3 {
+		h.api.Push(tg.Message(tg.PhotoMessage(i+1, tg.PrivateChat(42), 42, "p1", "")))
+	}
+	h.wait("sendMessage", 33)
+	waitIdle(t, h.bot)
+	posts := 0
+	for _, c := range h.api.Calls("sendMessage")[30:] {
+		if !strings.Contains(c.Params.Get("text"), "a dog") {
+			t.Errorf("reply %q, want a post", c.Params.Get("text"))
+		}
+		posts++
+	}
+	if posts != 3 {
+		t.Errorf("%d posts for 3 photos", posts)
+	}
+}
+
+// Behind a proxy, an outage answers HTML error pages: the reply is retried
+// (an HTTP error status means the message was not posted).
+func TestReplyRetriedThroughProxyErrorPages(t *testing.T) {
+	release := make(chan struct{})
+	h := newHarness(t, withDescriber(blockingDescriber(release)))
+	h.bot.PhotoDeadline = 20 * time.Second
+	h.start()
+	h.api.AddFile("p1", jpeg)
+	h.api.Push(tg.Message(tg.PhotoMessage(1, tg.PrivateChat(42), 42, "p1", "")))
+	h.wait("download", 1)
+	h.api.Down(http.StatusBadGateway)
+	close(release)
+	h.wait("sendMessage", 8) // all failing
+	h.api.Down(0)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	for {
+		calls := h.api.Calls("sendMessage")
+		if last := calls[len(calls)-1]; strings.Contains(last.Params.Get("text"), "a dog") {
+			break
+		}
+		if _, err := h.api.WaitCalls(ctx, "sendMessage", len(calls)+1); err != nil {
+			t.Fatal("no post after the outage:", err)
+		}
+	}
+}
+
+// A photo whose file cannot be fetched within the photo deadline is not
+// answered "something went wrong" and dropped: it stays in the journal and
+// is answered after the next start.
+func TestPhotoKeptWhenOutageOutlastsDeadline(t *testing.T) {
+	dir := t.TempDir()
+	api := tg.NewServer()
+	t.Cleanup(api.Close)
+	api.AddFile("p1", jpeg)
+	api.FailAll("getFile", http.StatusBadGateway)
+	h1 := newHarness(t, withAPI(api), withStore(dir))
+	h1.bot.PhotoDeadline = 300 * time.Millisecond
+	h1.start()
+	id := api.Push(tg.Message(tg.PhotoMessage(5, tg.PrivateChat(42), 42, "p1", "")))
+	h1.wait("getFile", 3)
+	waitIdle(t, h1.bot)
+	h1.stop()
+	if n := len(api.Calls("sendMessage")); n != 0 {
+		t.Fatalf("%d replies during the outage, want none (the photo waits)", n)
+	}
+	h := newHarness(t, withAPI(api), withStore(dir))
+	pending, err := h.bot.Journal.Pending(context.Background())
+	if err != nil || pending[id] == nil {
+		t.Fatalf("journal after the outage: %v, %v; want update %d kept", pending, err, id)
+	}
+	h.store.Close()
+
+	api.FailAll("getFile", 0)
+	h2 := newHarness(t, withAPI(api), withStore(dir)).start()
+	sent := h2.wait("sendMessage", 1)[0]
+	if sent.Params.Get("reply_to_message_id") != "5" || !strings.Contains(sent.Params.Get("text"), "a dog") {
+		t.Errorf("reply after restart %v", sent.Params)
+	}
+}
