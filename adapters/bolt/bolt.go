@@ -36,6 +36,8 @@ const (
 	// journal buckets are "journal_" + name; the offset lives in bucketState.
 	bucketState   = "state"
 	journalPrefix = "journal_"
+	// donePrefix + name holds handled update IDs → when (unix seconds).
+	donePrefix = "done_"
 
 	recordVersion = 1
 )
@@ -175,25 +177,49 @@ func (s *Store) Each(_ context.Context, fn func(bot.PrefKey, bot.Settings) error
 	})
 }
 
-// Journal keeps a platform's accepted updates until they are handled, and the
-// platform's next update offset. Get one with Store.Journal.
+// Journal keeps a platform's accepted updates until they are handled, the
+// platform's next update offset, and the IDs of recently handled updates (so
+// that a redelivered update is recognised, see Claim). Get one with
+// Store.Journal.
 type Journal struct {
 	db     *bbolt.DB
+	store  *Store
 	bucket []byte
+	done   []byte
 	offset []byte
+	// Remember is how long a handled update's ID is kept for Claim; zero
+	// means DefaultRemember. Set it before use.
+	Remember time.Duration
+	// Now is the clock; nil means time.Now (tests replace it).
+	Now func() time.Time
 }
+
+// DefaultRemember is how long handled update IDs are remembered: longer
+// than Telegram keeps redelivering a webhook update it got no answer for.
+const DefaultRemember = 48 * time.Hour
 
 // Journal returns the journal named name (e.g. "telegram").
 func (s *Store) Journal(name string) (*Journal, error) {
-	j := &Journal{db: s.db, bucket: []byte(journalPrefix + name), offset: []byte(name + "_offset")}
+	j := &Journal{db: s.db, store: s, bucket: []byte(journalPrefix + name), done: []byte(donePrefix + name),
+		offset: []byte(name + "_offset")}
 	err := s.db.Update(func(tx *bbolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(j.bucket)
+		if _, err := tx.CreateBucketIfNotExists(j.bucket); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucketIfNotExists(j.done)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("journal %s: %w", name, err)
 	}
 	return j, nil
+}
+
+func (j *Journal) now() time.Time {
+	if j.Now != nil {
+		return j.Now()
+	}
+	return time.Now()
 }
 
 func idKey(id int64) []byte {
@@ -219,12 +245,71 @@ func (j *Journal) Accept(_ context.Context, updates map[int64][]byte, nextOffset
 	})
 }
 
-// Done removes a handled update. Concurrent calls are batched into few
-// transactions.
-func (j *Journal) Done(_ context.Context, id int64) error {
-	return j.db.Batch(func(tx *bbolt.Tx) error {
-		return tx.Bucket(j.bucket).Delete(idKey(id))
+// Claim records one update as accepted, unless it was accepted before: it
+// is still pending, or was handled within Remember. fresh reports whether
+// it is new; a redelivered update (a webhook retried after a lost answer)
+// is not, and must not be handled again.
+func (j *Journal) Claim(_ context.Context, id int64, raw []byte) (fresh bool, err error) {
+	err = j.db.Update(func(tx *bbolt.Tx) error {
+		k := idKey(id)
+		if tx.Bucket(j.bucket).Get(k) != nil || tx.Bucket(j.done).Get(k) != nil {
+			return nil
+		}
+		fresh = true
+		return tx.Bucket(j.bucket).Put(k, raw)
 	})
+	return fresh, err
+}
+
+// pruneBatch bounds the expired IDs one Done removes.
+const pruneBatch = 64
+
+// Done moves a handled update from the pending ones to the handled ones
+// (remembered for Remember), and forgets handled IDs older than that.
+// Concurrent calls are batched into few transactions.
+func (j *Journal) Done(_ context.Context, id int64) error {
+	now := j.now()
+	keep := j.Remember
+	if keep <= 0 {
+		keep = DefaultRemember
+	}
+	return j.db.Batch(func(tx *bbolt.Tx) error {
+		if err := tx.Bucket(j.bucket).Delete(idKey(id)); err != nil {
+			return err
+		}
+		done := tx.Bucket(j.done)
+		var at [8]byte
+		binary.BigEndian.PutUint64(at[:], uint64(now.Unix()))
+		if err := done.Put(idKey(id), at[:]); err != nil {
+			return err
+		}
+		// Update IDs grow with time, so the oldest come first.
+		cutoff := now.Add(-keep).Unix()
+		var expired [][]byte
+		c := done.Cursor()
+		for k, v := c.First(); k != nil && len(expired) < pruneBatch; k, v = c.Next() {
+			if len(v) == 8 && int64(binary.BigEndian.Uint64(v)) >= cutoff {
+				break
+			}
+			expired = append(expired, append([]byte(nil), k...))
+		}
+		for _, k := range expired {
+			if err := done.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Handled reports whether update id was handled within Remember.
+func (j *Journal) Handled(_ context.Context, id int64) (bool, error) {
+	var ok bool
+	err := j.db.View(func(tx *bbolt.Tx) error {
+		ok = tx.Bucket(j.done).Get(idKey(id)) != nil
+		return nil
+	})
+	return ok, err
 }
 
 // Pending returns the updates accepted but not handled, by ID.

@@ -173,3 +173,70 @@ func TestJournal(t *testing.T) {
 		t.Errorf("journals share entries: %v", p)
 	}
 }
+
+// Claim takes an update in once: not while it is pending, not while its ID
+// is remembered as handled; handled IDs are forgotten after Remember.
+func TestJournalClaimRemembersHandledUpdates(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	s := open(t, path)
+	now := time.Unix(1_700_000_000, 0)
+	j, err := s.Journal("telegram")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Now = func() time.Time { return now }
+	j.Remember = time.Hour
+	claim := func(id int64) bool {
+		t.Helper()
+		fresh, err := j.Claim(ctx, id, []byte(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fresh
+	}
+	if !claim(1) || claim(1) {
+		t.Fatal("first Claim must be fresh, the second not")
+	}
+	if err := j.Done(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if claim(1) {
+		t.Error("a handled update was claimed again")
+	}
+	s.Close()
+
+	s = open(t, path)
+	defer s.Close()
+	j, _ = s.Journal("telegram")
+	j.Now = func() time.Time { return now }
+	j.Remember = time.Hour
+	if fresh, _ := j.Claim(ctx, 1, nil); fresh {
+		t.Error("a handled update was claimed again after reopening")
+	}
+	if p, _ := j.Pending(ctx); len(p) != 0 {
+		t.Errorf("pending %v", p)
+	}
+	now = now.Add(2 * time.Hour) // update 1 is forgotten at the next Done
+	if !claimFresh(t, j, 2) {
+		t.Fatal("claim 2")
+	}
+	if err := j.Done(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := j.Handled(ctx, 1); ok {
+		t.Error("update 1 still remembered after Remember")
+	}
+	if ok, _ := j.Handled(ctx, 2); !ok {
+		t.Error("update 2 forgotten")
+	}
+}
+
+func claimFresh(t *testing.T, j *bolt.Journal, id int64) bool {
+	t.Helper()
+	fresh, err := j.Claim(context.Background(), id, []byte(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fresh
+}

@@ -54,6 +54,9 @@ var ErrUnauthorized = errors.New("telegram refused the bot token: copy it again 
 // offset to poll from (adapters/bolt's Journal implements it).
 type Journal interface {
 	Accept(ctx context.Context, updates map[int64][]byte, nextOffset int64) error
+	// Claim accepts one update unless it is pending or was handled
+	// recently; fresh is false for a redelivered update (webhook mode).
+	Claim(ctx context.Context, id int64, raw []byte) (fresh bool, err error)
 	Done(ctx context.Context, id int64) error
 	Pending(ctx context.Context) (map[int64][]byte, error)
 	Offset(ctx context.Context) (int64, error)
@@ -125,6 +128,8 @@ type Bot struct {
 	slowDown notices
 	// migrations: groups that became supergroups (migrate.go).
 	migrations migrations
+	// seen: webhook update IDs taken in, when there is no Journal.
+	seen recentIDs
 }
 
 // New connects to Telegram (getMe) and returns a Bot that serves svc.
