@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/captionbot/captionbot/bot"
 	"github.com/captionbot/captionbot/bot/bottest"
@@ -247,4 +250,79 @@ func TestMoveChatSettings(t *testing.T) {
 	if err := s.MoveChatSettings(ctx, "t", "-1005", "-2005"); err == nil {
 		t.Error("a store failure was not reported")
 	}
+}
+
+// hostileArgs are command arguments an attacker sends: long, right-to-left
+// marks and overrides, control characters, zero-width characters.
+var hostileArgs = []string{
+	strings.Repeat("a", 10_000),
+	strings.Repeat("\u200f", 6_000),
+	strings.Repeat("\u202e\U0001F600", 3_000),
+	"x\x00\x1b[31m\u2066evil\u2069\u200b\ufeff",
+	strings.Repeat("𝔸", 5_000),
+}
+
+// checkReply fails when a reply would be refused by a platform (Telegram:
+// 4096 UTF-16 units, Discord: 2000 characters) or carries control, bidi or
+// zero-width characters.
+func checkReply(t *testing.T, text string) {
+	t.Helper()
+	if n := utf8.RuneCountInString(text); n > bot.MaxReply {
+		t.Errorf("reply of %d characters, over %d", n, bot.MaxReply)
+	}
+	if n := len(utf16.Encode([]rune(text))); n > 4096 {
+		t.Errorf("reply of %d UTF-16 units, over Telegram's 4096", n)
+	}
+	for _, r := range text {
+		if r != '\n' && (unicode.IsControl(r) || unicode.Is(unicode.Cf, r)) {
+			t.Errorf("reply carries %U: %.80q", r, text)
+			return
+		}
+	}
+}
+
+// Every command reply fits both platforms' limits and repeats no unsafe
+// input, whatever the argument.
+func TestCommandRepliesFitAndAreSafe(t *testing.T) {
+	ctx := context.Background()
+	s := newService(&bottest.Describer{}, &bottest.Refiner{}, &bottest.Preferences{})
+	for _, c := range append(bot.Commands, bot.CommandInfo{Name: "frobnicate"}) {
+		for _, arg := range hostileArgs {
+			for _, group := range []bool{false, true} {
+				r := s.HandleCommand(ctx, bot.CommandRequest{Platform: "t", ChatID: "7", UserID: "7", Group: group, Admin: true,
+					Command: bot.Command{Name: c.Name, Args: arg}})
+				checkReply(t, r.Text)
+			}
+		}
+	}
+	r := s.HandleCommand(ctx, bot.CommandRequest{Platform: "t", ChatID: "7", UserID: "7", Command: bot.Command{Name: "network", Args: strings.Repeat("a", 10_000)}})
+	if !strings.Contains(r.Text, `"aaaa`) || !strings.Contains(r.Text, `…"`) || utf8.RuneCountInString(r.Text) > 300 {
+		t.Errorf("long argument quoted as %q", r.Text)
+	}
+}
+
+func TestQuoteInput(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"myspace", `"myspace"`},
+		{"a\u202eb\u200fc\x00d\ne", `"abcd e"`},
+		{strings.Repeat("é", 50), `"` + strings.Repeat("é", 40) + `…"`},
+	}
+	for _, tt := range tests {
+		if got := bot.QuoteInput(tt.in); got != tt.want {
+			t.Errorf("QuoteInput(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func FuzzCommandReply(f *testing.F) {
+	for _, a := range hostileArgs {
+		f.Add("network", a)
+	}
+	f.Add("lang", "zz")
+	s := newService(&bottest.Describer{}, &bottest.Refiner{}, &bottest.Preferences{})
+	f.Fuzz(func(t *testing.T, name, args string) {
+		r := s.HandleCommand(context.Background(), bot.CommandRequest{Platform: "t", ChatID: "7", UserID: "7",
+			Command: bot.Command{Name: name, Args: args}})
+		checkReply(t, r.Text)
+	})
 }

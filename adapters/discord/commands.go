@@ -247,7 +247,7 @@ func (b *Bot) onCaptionCommand(i *discordgo.Interaction, data discordgo.Applicat
 		}
 		canon, err := o.parse(v)
 		if err != nil {
-			b.respondText(i, fmt.Sprintf("%q isn't a %s I know. %s", v, o.name, o.help()), true)
+			b.respondText(i, fmt.Sprintf("%s isn't a %s I know. %s", bot.QuoteInput(v), o.name, o.help()), true)
 			return
 		}
 		o.set(&over, canon)
