@@ -14,7 +14,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -30,6 +33,15 @@ var ErrLocked = errors.New("database is locked by another process (is another ca
 // a newer version).
 var ErrBadRecord = errors.New("bad stored record")
 
+// ErrCorrupt: the database file is damaged (its consistency check failed,
+// or reading it panicked). Restore it from a backup or move it aside.
+var ErrCorrupt = errors.New("database file is damaged")
+
+// ErrGone: the database file was deleted or replaced while open, so what
+// would be written now would be lost at the next start. Nothing is written
+// after it; restart to open the file at the path again.
+var ErrGone = errors.New("database file was deleted or replaced while in use; restart captionbot")
+
 const (
 	bucketUsers = "user_settings"
 	bucketChats = "chat_settings"
@@ -44,26 +56,70 @@ const (
 
 // Store is an open bbolt database. It is safe for concurrent use.
 type Store struct {
-	db *bbolt.DB
+	db   *bbolt.DB
+	path string
+	// file identifies the open file (device and inode), to notice when
+	// the path names another file or none.
+	file os.FileInfo
+
+	mu  sync.Mutex
+	err error // sticky: set once the file is gone
 }
 
 var _ bot.Preferences = (*Store)(nil)
 
+// Options tune OpenWith.
+type Options struct {
+	// LockTimeout is how long to wait for another process's lock on the
+	// file; zero means one second.
+	LockTimeout time.Duration
+	// CheckTimeout bounds the consistency check on open; zero means
+	// DefaultCheckTimeout. A check that takes longer fails the open.
+	CheckTimeout time.Duration
+}
+
+// DefaultCheckTimeout bounds the consistency check on open. captionbot's
+// files are small (settings and a journal): a check takes milliseconds.
+const DefaultCheckTimeout = 30 * time.Second
+
 // Open opens (creating if needed) the database at path. If another process
 // holds it for longer than timeout (zero means one second), Open returns an
-// error wrapping ErrLocked.
+// error wrapping ErrLocked. See OpenWith.
 func Open(path string, timeout time.Duration) (*Store, error) {
-	if timeout <= 0 {
-		timeout = time.Second
+	return OpenWith(path, Options{LockTimeout: timeout})
+}
+
+// OpenWith opens (creating if needed) the database at path and checks its
+// consistency (bbolt's Tx.Check); a damaged file gives an error wrapping
+// ErrCorrupt, never a panic.
+func OpenWith(path string, o Options) (*Store, error) {
+	if o.LockTimeout <= 0 {
+		o.LockTimeout = time.Second
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout})
+	if o.CheckTimeout <= 0 {
+		o.CheckTimeout = DefaultCheckTimeout
+	}
+	db, err := openDB(path, o.LockTimeout)
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: %w", path, ErrLocked)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	err = db.Update(func(tx *bbolt.Tx) error {
+	if err := check(db, o.CheckTimeout); err != nil {
+		// A check still running holds a read transaction, and Close
+		// would wait for it: leave the handle to the exiting process.
+		if !errors.Is(err, errCheckTimeout) {
+			db.Close()
+		}
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path}
+	if s.file, err = os.Stat(path); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	err = s.update(func(tx *bbolt.Tx) error {
 		for _, b := range []string{bucketUsers, bucketChats, bucketState} {
 			if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
 				return err
@@ -75,7 +131,119 @@ func Open(path string, timeout time.Duration) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("init %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	return s, nil
+}
+
+// openDB is bbolt.Open, with a damaged file reported as ErrCorrupt.
+func openDB(path string, timeout time.Duration) (db *bbolt.DB, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			db, err = nil, fmt.Errorf("%w: %v", ErrCorrupt, p)
+		}
+	}()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	db, err = bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout})
+	for _, e := range []error{bolterrors.ErrInvalid, bolterrors.ErrChecksum, bolterrors.ErrVersionMismatch,
+		bolterrors.ErrInvalidMapping} {
+		if errors.Is(err, e) {
+			return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+		}
+	}
+	return db, err
+}
+
+var errCheckTimeout = errors.New("consistency check did not finish")
+
+// maxCheckErrors is how many problems a failed check reports.
+const maxCheckErrors = 3
+
+// check runs bbolt's consistency check, bounded by timeout.
+func check(db *bbolt.DB, timeout time.Duration) error {
+	done := make(chan []error, 1)
+	go func() {
+		var errs []error
+		defer func() {
+			if p := recover(); p != nil {
+				errs = append(errs, fmt.Errorf("reading it panicked: %v", p))
+			}
+			done <- errs
+		}()
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		_ = db.View(func(tx *bbolt.Tx) error {
+			// Drain every error: the checker blocks until each is read.
+			for err := range tx.Check() {
+				if len(errs) < maxCheckErrors {
+					errs = append(errs, err)
+				}
+			}
+			return nil
+		})
+	}()
+	select {
+	case errs := <-done:
+		if len(errs) > 0 {
+			return fmt.Errorf("%w: %w", ErrCorrupt, errors.Join(errs...))
+		}
+		return nil
+	case <-time.After(timeout):
+		return fmt.Errorf("%w: %w in %s", ErrCorrupt, errCheckTimeout, timeout)
+	}
+}
+
+// Err reports whether the store can still be written: nil, or an error
+// wrapping ErrGone once the file at the path was deleted or replaced. It is
+// for a readiness check; writes check it themselves.
+func (s *Store) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	fi, err := os.Stat(s.path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		s.err = fmt.Errorf("%s: %w (the file is gone)", s.path, ErrGone)
+	case err != nil:
+		return fmt.Errorf("%s: %w", s.path, err) // maybe passing: not sticky
+	case !os.SameFile(fi, s.file):
+		s.err = fmt.Errorf("%s: %w (another file is there now)", s.path, ErrGone)
+	}
+	return s.err
+}
+
+// view is db.View, with a panic while reading (a damaged page) returned as
+// ErrCorrupt.
+func (s *Store) view(fn func(*bbolt.Tx) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %v", ErrCorrupt, p)
+		}
+	}()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	return s.db.View(fn)
+}
+
+// update is db.Update, refused once the file is gone (Err), with a panic
+// returned as ErrCorrupt.
+func (s *Store) update(fn func(*bbolt.Tx) error) (err error) {
+	if err := s.Err(); err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %v", ErrCorrupt, p)
+		}
+	}()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	return s.db.Update(fn)
+}
+
+// batch is db.Batch, refused once the file is gone (Err).
+func (s *Store) batch(fn func(*bbolt.Tx) error) error {
+	if err := s.Err(); err != nil {
+		return err
+	}
+	return s.db.Batch(fn)
 }
 
 // Close closes the database.
@@ -103,7 +271,7 @@ func (s *Store) Get(_ context.Context, k bot.PrefKey) (bot.Settings, error) {
 		return bot.Settings{}, err
 	}
 	var out bot.Settings
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err := s.view(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(settingsBucket(k.Scope)).Get(settingsKey(k))
 		if v == nil {
 			return nil
@@ -141,7 +309,7 @@ func (s *Store) Set(_ context.Context, k bot.PrefKey, st bot.Settings) error {
 	if err != nil {
 		return err
 	}
-	err = s.db.Update(func(tx *bbolt.Tx) error {
+	err = s.update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(settingsBucket(k.Scope))
 		if st == (bot.Settings{}) {
 			return b.Delete(settingsKey(k))
@@ -156,7 +324,7 @@ func (s *Store) Set(_ context.Context, k bot.PrefKey, st bot.Settings) error {
 
 // Each calls fn for every stored settings record, users first.
 func (s *Store) Each(_ context.Context, fn func(bot.PrefKey, bot.Settings) error) error {
-	return s.db.View(func(tx *bbolt.Tx) error {
+	return s.view(func(tx *bbolt.Tx) error {
 		for _, scope := range []bot.Scope{bot.ScopeUser, bot.ScopeChat} {
 			err := tx.Bucket(settingsBucket(scope)).ForEach(func(k, v []byte) error {
 				platform, id, ok := strings.Cut(string(k), ":")
@@ -182,7 +350,6 @@ func (s *Store) Each(_ context.Context, fn func(bot.PrefKey, bot.Settings) error
 // that a redelivered update is recognised, see Claim). Get one with
 // Store.Journal.
 type Journal struct {
-	db     *bbolt.DB
 	store  *Store
 	bucket []byte
 	done   []byte
@@ -200,9 +367,9 @@ const DefaultRemember = 48 * time.Hour
 
 // Journal returns the journal named name (e.g. "telegram").
 func (s *Store) Journal(name string) (*Journal, error) {
-	j := &Journal{db: s.db, store: s, bucket: []byte(journalPrefix + name), done: []byte(donePrefix + name),
+	j := &Journal{store: s, bucket: []byte(journalPrefix + name), done: []byte(donePrefix + name),
 		offset: []byte(name + "_offset")}
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		if _, err := tx.CreateBucketIfNotExists(j.bucket); err != nil {
 			return err
 		}
@@ -231,7 +398,7 @@ func idKey(id int64) []byte {
 // Accept records updates (ID → raw JSON) as accepted but not yet handled,
 // and the offset to poll from next, in one transaction.
 func (j *Journal) Accept(_ context.Context, updates map[int64][]byte, nextOffset int64) error {
-	return j.db.Update(func(tx *bbolt.Tx) error {
+	return j.store.update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(j.bucket)
 		for id, raw := range updates {
 			if err := b.Put(idKey(id), raw); err != nil {
@@ -250,7 +417,7 @@ func (j *Journal) Accept(_ context.Context, updates map[int64][]byte, nextOffset
 // it is new; a redelivered update (a webhook retried after a lost answer)
 // is not, and must not be handled again.
 func (j *Journal) Claim(_ context.Context, id int64, raw []byte) (fresh bool, err error) {
-	err = j.db.Update(func(tx *bbolt.Tx) error {
+	err = j.store.update(func(tx *bbolt.Tx) error {
 		k := idKey(id)
 		if tx.Bucket(j.bucket).Get(k) != nil || tx.Bucket(j.done).Get(k) != nil {
 			return nil
@@ -273,7 +440,7 @@ func (j *Journal) Done(_ context.Context, id int64) error {
 	if keep <= 0 {
 		keep = DefaultRemember
 	}
-	return j.db.Batch(func(tx *bbolt.Tx) error {
+	return j.store.batch(func(tx *bbolt.Tx) error {
 		if err := tx.Bucket(j.bucket).Delete(idKey(id)); err != nil {
 			return err
 		}
@@ -305,7 +472,7 @@ func (j *Journal) Done(_ context.Context, id int64) error {
 // Handled reports whether update id was handled within Remember.
 func (j *Journal) Handled(_ context.Context, id int64) (bool, error) {
 	var ok bool
-	err := j.db.View(func(tx *bbolt.Tx) error {
+	err := j.store.view(func(tx *bbolt.Tx) error {
 		ok = tx.Bucket(j.done).Get(idKey(id)) != nil
 		return nil
 	})
@@ -315,7 +482,7 @@ func (j *Journal) Handled(_ context.Context, id int64) (bool, error) {
 // Pending returns the updates accepted but not handled, by ID.
 func (j *Journal) Pending(_ context.Context) (map[int64][]byte, error) {
 	out := map[int64][]byte{}
-	err := j.db.View(func(tx *bbolt.Tx) error {
+	err := j.store.view(func(tx *bbolt.Tx) error {
 		return tx.Bucket(j.bucket).ForEach(func(k, v []byte) error {
 			if len(k) != 8 {
 				return fmt.Errorf("%w: journal key %x", ErrBadRecord, k)
@@ -330,7 +497,7 @@ func (j *Journal) Pending(_ context.Context) (map[int64][]byte, error) {
 // Offset returns the stored next offset, 0 if none.
 func (j *Journal) Offset(_ context.Context) (int64, error) {
 	var off int64
-	err := j.db.View(func(tx *bbolt.Tx) error {
+	err := j.store.view(func(tx *bbolt.Tx) error {
 		v := tx.Bucket([]byte(bucketState)).Get(j.offset)
 		if v == nil {
 			return nil

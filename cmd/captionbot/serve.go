@@ -152,6 +152,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		return nil
 	})
+	g.Go(func() error { watchStore(gctx, store, log, storeCheckInterval); return nil })
 	status := &platformStatus{}
 	for _, p := range enabled {
 		g.Go(func() error {
@@ -174,6 +175,28 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	log.Info("stopped")
 	return exitOK
+}
+
+// storeCheckInterval is how often serve checks that the store's file is
+// still the one it opened (writes check it too).
+var storeCheckInterval = 30 * time.Second
+
+// watchStore logs, once, when the store's file was deleted or replaced:
+// settings changes fail from then on, and a restart is needed.
+func watchStore(ctx context.Context, store *bolt.Store, log *slog.Logger, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := store.Err(); errors.Is(err, bolt.ErrGone) {
+				log.Error("settings store lost: settings changes fail until captionbot is restarted", "err", err)
+				return
+			}
+		}
+	}
 }
 
 // platformStatus is each platform's connection state, for logs and a
