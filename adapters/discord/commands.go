@@ -139,6 +139,12 @@ func commandRequest(w who, name, args string) bot.CommandRequest {
 }
 
 func (b *Bot) onInteraction(i *discordgo.Interaction) {
+	if i.AppID != b.applicationID() {
+		// Meant for another application (a shared gateway, a forged
+		// event): not ours to answer.
+		b.log.Warn("interaction for another application ignored", "app", i.AppID)
+		return
+	}
 	switch i.Type {
 	case discordgo.InteractionApplicationCommand:
 		data, ok := i.Data.(discordgo.ApplicationCommandInteractionData)

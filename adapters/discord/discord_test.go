@@ -1090,3 +1090,19 @@ func TestApplicationIDFromReady(t *testing.T) {
 		t.Errorf("registration %s, want PUT %s with the application READY named", reg, want)
 	}
 }
+
+// An interaction that carries another application's ID is not answered.
+func TestForeignApplicationInteractionIgnored(t *testing.T) {
+	h := start(t)
+	foreign := h.slashSetting("settings", "", inDM)
+	foreign.AppID = "900000000000000999"
+	h.bot.onInteraction(foreign) // synchronous: an answer would be sent before it returns
+	own := h.slashSetting("settings", "", inDM)
+	h.dispatchInteraction(own)
+	h.waitRequest("own callback", isCallback(own))
+	for _, r := range h.srv.Requests() {
+		if strings.Contains(r.Path, foreign.ID) || strings.Contains(r.Path, foreign.Token) {
+			t.Errorf("answered a foreign interaction: %s %s", r.Method, r.Path)
+		}
+	}
+}
