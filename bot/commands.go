@@ -305,7 +305,8 @@ func (s *Service) setting(ctx context.Context, req CommandRequest) Reply {
 		}
 		l, err := ParseLanguage(arg)
 		if err != nil {
-			return Reply{Text: fmt.Sprintf("%s isn't a language code. Use a two-letter ISO 639-1 code such as en, de or es. See /help.", QuoteInput(arg))}
+			return Reply{Text: fmt.Sprintf("%s isn't a language code I know. Use a two-letter ISO 639-1 code, such as %s.",
+				QuoteInput(arg), strings.Join(prompts.CommonLanguages(), ", "))}
 		}
 		cur.Language, done = l, fmt.Sprintf("%s posts will be written in %q", owner, l)
 	case "hashtags":
