@@ -8,6 +8,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	tg "github.com/captionbot/captionbot/adapters/telegram/telegramtest"
 	"github.com/captionbot/captionbot/bot"
 )
 
@@ -123,17 +124,26 @@ func TestMentions(t *testing.T) {
 	}{
 		{"@CaptionTestBot sunset", true, "sunset"},
 		{"sunset @captiontestbot", true, "sunset"},
-		{"Ünïcödé İstanbul @CAPTIONTESTBOT!", true, "Ünïcödé İstanbul !"},
+		{"Ünïcödé 🌅 İstanbul @CAPTIONTESTBOT!", true, "Ünïcödé 🌅 İstanbul !"},
 		{"@CaptionTestBot_fan sunset", false, "@CaptionTestBot_fan sunset"},
 		{"@CaptionTestBot2 then @CaptionTestBot", true, "@CaptionTestBot2 then"},
 		{"mail me at x@CaptionTestBotX.org", false, "mail me at x@CaptionTestBotX.org"},
+		{"write to me@captiontestbot.com", false, "write to me@captiontestbot.com"},
 		{"no mention", false, "no mention"},
 		{"", false, ""},
 	} {
-		got, rest := mentions(tc.text, "CaptionTestBot")
+		var ents []tgbotapi.MessageEntity
+		for _, e := range tg.MentionEntities(tc.text) {
+			ents = append(ents, tgbotapi.MessageEntity{Type: "mention", Offset: e["offset"].(int), Length: e["length"].(int)})
+		}
+		got, rest := mentions(tc.text, ents, "CaptionTestBot")
 		if got != tc.want || rest != tc.wantRest {
 			t.Errorf("mentions(%q) = %v, %q; want %v, %q", tc.text, got, rest, tc.want, tc.wantRest)
 		}
+	}
+	// Only an entity counts: the same text without one is no mention.
+	if got, _ := mentions("@CaptionTestBot sunset", nil, "CaptionTestBot"); got {
+		t.Error("mention found without an entity")
 	}
 }
 

@@ -1,7 +1,6 @@
 package telegram
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf16"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -86,39 +86,28 @@ func userID(m *tgbotapi.Message) int64 {
 	return m.Chat.ID
 }
 
-// mentions reports whether text mentions @username (not a longer name that
-// starts with it, such as @username_fan), and returns text without the
-// mention.
-func mentions(text, username string) (bool, string) {
+// mentions reports whether Telegram marked a mention of @username in text
+// (an entity of type "mention"; an e-mail address such as
+// me@username.com is none), and returns text without it. Entity offsets
+// count UTF-16 units.
+func mentions(text string, entities []tgbotapi.MessageEntity, username string) (bool, string) {
 	if username == "" {
 		return false, text
 	}
-	at := "@" + strings.ToLower(username)
-	// Usernames are ASCII: lower-case only ASCII letters, so that byte
-	// offsets in lower are offsets in text.
-	lower := []byte(text)
-	for i, c := range lower {
-		if c >= 'A' && c <= 'Z' {
-			lower[i] = c + 'a' - 'A'
+	units := utf16.Encode([]rune(text))
+	for _, e := range entities {
+		if e.Type != "mention" || e.Offset < 0 || e.Length <= 0 || e.Offset+e.Length > len(units) {
+			continue
 		}
+		name := string(utf16.Decode(units[e.Offset : e.Offset+e.Length]))
+		if !strings.EqualFold(name, "@"+username) {
+			continue
+		}
+		before := string(utf16.Decode(units[:e.Offset]))
+		after := string(utf16.Decode(units[e.Offset+e.Length:]))
+		return true, strings.TrimSpace(strings.TrimSpace(before) + " " + strings.TrimSpace(after))
 	}
-	for from := 0; ; {
-		i := bytes.Index(lower[from:], []byte(at))
-		if i < 0 {
-			return false, text
-		}
-		i += from
-		end := i + len(at)
-		if end == len(lower) || !isNameByte(lower[end]) {
-			return true, strings.TrimSpace(text[:i] + text[end:])
-		}
-		from = end
-	}
-}
-
-// isNameByte reports whether c can be part of a Telegram username.
-func isNameByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+	return false, text
 }
 
 func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message, tr *tracker) {
@@ -133,24 +122,25 @@ func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message, tr *tracke
 		return
 	}
 	private := m.Chat.IsPrivate()
-	text := m.Text
+	text, entities := m.Text, m.Entities
 	if text == "" {
-		text = m.Caption
+		text, entities = m.Caption, m.CaptionEntities
 	}
 	cmd, isCmd := bot.ParseCommand(text, b.Username())
 
 	if ref, ok := photoOf(m); ok {
-		hint := strings.TrimSpace(text)
-		addressed := private
+		mentioned, rest := mentions(text, entities, b.Username())
+		hint := strings.TrimSpace(rest)
+		addressed := private || mentioned
 		if isCmd {
 			if cmd.Name != "caption" && !private {
 				tr.finish() // some other command as a photo caption: not for us in a group
 				return
 			}
 			addressed, hint = true, cmd.Args
-		}
-		if mentioned, rest := mentions(hint, b.Username()); mentioned {
-			addressed, hint = true, rest
+			if c, ok := bot.ParseCommand(rest, b.Username()); ok && mentioned {
+				hint = c.Args
+			}
 		}
 		if !addressed {
 			if !b.albumWait(m, ref, tr) {

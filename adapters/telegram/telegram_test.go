@@ -232,6 +232,15 @@ func TestGroupEtiquette(t *testing.T) {
 	if got := sent.Params.Get("text"); !strings.Contains(got, "/roll") || !strings.Contains(got, "/help") || sent.Params.Get("reply_to_message_id") != "8" {
 		t.Errorf("addressed unknown command: reply %q to %s", got, sent.Params.Get("reply_to_message_id"))
 	}
+
+	// The bot's name in an e-mail address is no mention: silence.
+	files := len(h.api.Calls("getFile"))
+	h.api.Push(tg.Message(tg.PhotoMessage(9, g, 7, "g1", "write to me@captiontestbot.com")))
+	syncGroup(h, -100, 7)
+	waitIdle(t, h.bot) // a (wrongly) submitted photo is in flight until answered
+	if n := len(h.api.Calls("sendMessage")); n != 7 || len(h.api.Calls("getFile")) != files {
+		t.Errorf("an e-mail address was taken as a mention: %d messages (want 7), %d getFile (want %d)", n, len(h.api.Calls("getFile")), files)
+	}
 }
 
 // A user over the rate limit is told once, not once per photo of the burst.
