@@ -207,11 +207,17 @@ type photoJob struct {
 func (b *Bot) submitPhoto(ctx context.Context, trigger, photoMsg *tgbotapi.Message, ref photoRef, pj photoJob, tr *tracker) {
 	chatID := trigger.Chat.ID
 	user := userID(trigger)
+	// A group hears one "busy" or "slow down" per burst, whoever sent the
+	// photos; a private chat is one user anyway.
+	noticeTo := user
+	if !trigger.Chat.IsPrivate() {
+		noticeTo = 0
+	}
 	refuse := func(err error) {
 		switch {
 		case pj.refuse != nil:
 			pj.refuse(err)
-		case b.slowDown.quiet(chatID, user, err, time.Now()):
+		case b.slowDown.quiet(chatID, noticeTo, err, time.Now()):
 			// Already told to slow down (the rest of a big album): one
 			// notice is enough.
 		default:
@@ -448,7 +454,7 @@ type notices struct {
 }
 
 type noticeKey struct {
-	chat, user int64
+	chat, user int64 // user is 0 for a group's notices
 	busy       bool // a full queue; else a rate limit
 }
 
