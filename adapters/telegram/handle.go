@@ -254,8 +254,8 @@ func (b *Bot) submitPhoto(ctx context.Context, trigger, photoMsg *tgbotapi.Messa
 			if errors.Is(res.Err, errUnreachable) && b.canKeep(pj) {
 				// Telegram was down for the whole photo deadline: the
 				// photo is not lost, it waits in the journal.
-				b.log().Error("photo could not be fetched; kept for the next start", "chat", chatID, "err", res.Err)
-				tr.keep()
+				b.log().Error("photo could not be fetched; kept in the journal", "chat", chatID, "err", res.Err)
+				tr.retryLater()
 				return nil
 			}
 			// Replies get as long as the photo had to ride out an outage
@@ -264,8 +264,8 @@ func (b *Bot) submitPhoto(ctx context.Context, trigger, photoMsg *tgbotapi.Messa
 			sent, err := b.deliver(ctx, chatID, photoMsg.MessageID, pj.editID, res)
 			switch {
 			case errors.Is(err, errUnreachable) && sent == 0 && b.canKeep(pj):
-				b.log().Error("reply could not be sent; kept for the next start", "chat", chatID, "err", err)
-				tr.keep()
+				b.log().Error("reply could not be sent; kept in the journal", "chat", chatID, "err", err)
+				tr.retryLater()
 				return nil
 			case errors.Is(err, ErrUnknownOutcome):
 				// It may have been posted: posting again could answer twice.

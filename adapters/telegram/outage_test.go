@@ -13,12 +13,10 @@ import (
 // waitIdle waits until every dispatched update was finished or kept.
 func waitIdle(t *testing.T, b *Bot) {
 	t.Helper()
-	done := make(chan struct{})
-	go func() { b.inflight.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		t.Fatal("updates still in flight")
+	for deadline := time.Now().Add(15 * time.Second); b.tracked.Load() != 0; time.Sleep(2 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d updates still in flight", b.tracked.Load())
+		}
 	}
 }
 
@@ -111,5 +109,31 @@ func TestPhotoKeptWhenOutageOutlastsDeadline(t *testing.T) {
 	sent := h2.wait("sendMessage", 1)[0]
 	if sent.Params.Get("reply_to_message_id") != "5" || !strings.Contains(sent.Params.Get("text"), "a dog") {
 		t.Errorf("reply after restart %v", sent.Params)
+	}
+}
+
+// A photo kept because of an outage is tried again while the bot runs, so
+// it is answered once Telegram is back, without a restart.
+func TestPhotoKeptByOutageIsRetriedWhileRunning(t *testing.T) {
+	h := newHarness(t, withStore(t.TempDir()))
+	h.bot.PhotoDeadline = 200 * time.Millisecond
+	h.bot.OutageRetry = time.Second // room to end the outage before the next try
+	h.start()
+	h.api.AddFile("p1", jpeg)
+	h.api.FailAll("getFile", http.StatusBadGateway)
+	h.api.Push(tg.Message(tg.PhotoMessage(5, tg.PrivateChat(42), 42, "p1", "")))
+	h.wait("getFile", 2)
+	waitIdle(t, h.bot) // the first try gave up and kept the update
+	if n := len(h.api.Calls("sendMessage")); n != 0 {
+		t.Fatalf("%d replies during the outage", n)
+	}
+	h.api.FailAll("getFile", 0)
+	sent := h.wait("sendMessage", 1)[0]
+	if !strings.Contains(sent.Params.Get("text"), "a dog") {
+		t.Errorf("reply %q", sent.Params.Get("text"))
+	}
+	waitIdle(t, h.bot)
+	if p, _ := h.bot.Journal.Pending(context.Background()); len(p) != 0 {
+		t.Errorf("journal after the reply: %v", p)
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -102,10 +103,15 @@ type Bot struct {
 	RetryMax   time.Duration
 	// PhotoDeadline is how long a photo request rides out a Bot API outage:
 	// getFile, the download and the reply are retried (with backoff) until
-	// it passes; then the update stays in the journal for the next start.
+	// it passes; then the update stays in the journal and is tried again
+	// (see OutageRetry).
 	// Zero means 90 s. The service's JobTimeout and DeliverTimeout also
 	// bound it.
 	PhotoDeadline time.Duration
+	// OutageRetry is how long an update that outlasted PhotoDeadline waits
+	// before it is tried again (twice, then it waits for the next start);
+	// zero means one minute.
+	OutageRetry time.Duration
 	// AlbumWait is how long an unaddressed photo of a group album waits for
 	// a sibling photo that mentions the bot (see album.go); zero means 3 s.
 	AlbumWait time.Duration
@@ -122,6 +128,7 @@ type Bot struct {
 	setup    sync.Once // applies defaults once options are set
 	sem      chan struct{}
 	inflight sync.WaitGroup
+	tracked  atomic.Int64 // updates in flight, for tests (inflight has no count)
 	admins   adminCache
 	albums   albums
 	typers   typers
@@ -130,6 +137,9 @@ type Bot struct {
 	migrations migrations
 	// seen: webhook update IDs taken in, when there is no Journal.
 	seen recentIDs
+	// stopping is set by drain: no update is dispatched again after it.
+	stopMu   sync.Mutex
+	stopping bool
 }
 
 // New connects to Telegram (getMe) and returns a Bot that serves svc.
@@ -193,6 +203,7 @@ func (b *Bot) applyDefaults() {
 	orDefault(&b.ShutdownTimeout, 2*time.Minute)
 	orDefault(&b.AlbumWait, 3*time.Second)
 	orDefault(&b.PhotoDeadline, 90*time.Second)
+	orDefault(&b.OutageRetry, time.Minute)
 	b.sem = make(chan struct{}, b.Concurrency)
 	b.admins.ttl = b.AdminCacheTTL
 }
@@ -266,6 +277,9 @@ func (b *Bot) Run(ctx context.Context) error {
 // drain waits for in-flight updates, then confirms offset to Telegram.
 func (b *Bot) drain(offset int64) error {
 	b.log().Info("stopping: waiting for in-flight updates")
+	b.stopMu.Lock()
+	b.stopping = true // updates waiting out an outage stay in the journal
+	b.stopMu.Unlock()
 	done := make(chan struct{})
 	go func() { b.inflight.Wait(); close(done) }()
 	var err error
@@ -386,7 +400,11 @@ func (b *Bot) replayJournal(ctx context.Context) (int64, error) {
 type tracker struct {
 	b    *Bot
 	id   int64
+	u    tgbotapi.Update
 	once sync.Once
+	// round counts the dispatches of this update after outages
+	// (retryLater).
+	round int
 }
 
 // finish marks the update handled (its reply went out or failed for good):
@@ -395,13 +413,13 @@ func (t *tracker) finish() {
 	t.once.Do(func() {
 		b := t.b
 		if b.Journal == nil {
-			b.inflight.Done()
+			b.untrack()
 			return
 		}
 		// The journal batches concurrent removals into one fsync; that wait
 		// must not hold up the service's worker that delivered.
 		go func() {
-			defer b.inflight.Done()
+			defer b.untrack()
 			if err := b.Journal.Done(context.Background(), t.id); err != nil {
 				b.log().Error("journal done failed", "update", t.id, "err", err)
 			}
@@ -414,15 +432,56 @@ func (t *tracker) finish() {
 func (t *tracker) keep() {
 	t.once.Do(func() {
 		t.b.log().Info("update kept for the next start", "update", t.id)
-		t.b.inflight.Done()
+		t.b.untrack()
 	})
 }
 
+// outageRounds is how many times an update is dispatched while Telegram is
+// unreachable (each try rides out PhotoDeadline) before it waits in the
+// journal for the next start.
+const outageRounds = 3
+
+// retryLater leaves the update in the journal and, while the bot runs,
+// dispatches it again after OutageRetry, up to outageRounds times in all:
+// Telegram was unreachable for a whole photo deadline.
+func (t *tracker) retryLater() {
+	t.once.Do(func() {
+		b := t.b
+		if t.round+1 >= outageRounds {
+			b.log().Info("update kept for the next start", "update", t.id)
+		} else {
+			b.log().Info("update kept; trying again later", "update", t.id, "wait", b.OutageRetry)
+			time.AfterFunc(b.OutageRetry, func() { b.redispatch(t.id, t.u, t.round+1) })
+		}
+		b.untrack()
+	})
+}
+
+// untrack ends the tracking of one dispatched update.
+func (b *Bot) untrack() {
+	b.tracked.Add(-1)
+	b.inflight.Done()
+}
+
+// redispatch dispatches an update again, unless the bot is stopping (it
+// then stays in the journal for the next start).
+func (b *Bot) redispatch(id int64, u tgbotapi.Update, round int) {
+	b.stopMu.Lock()
+	defer b.stopMu.Unlock()
+	if b.stopping {
+		return
+	}
+	b.dispatchRound(id, u, round)
+}
+
 // dispatch handles one update on a bounded goroutine; the handler calls
-// the tracker's finish (or keep) exactly once.
-func (b *Bot) dispatch(id int64, u tgbotapi.Update) {
+// the tracker's finish (or keep, or retryLater) exactly once.
+func (b *Bot) dispatch(id int64, u tgbotapi.Update) { b.dispatchRound(id, u, 0) }
+
+func (b *Bot) dispatchRound(id int64, u tgbotapi.Update, round int) {
+	b.tracked.Add(1)
 	b.inflight.Add(1)
-	tr := &tracker{b: b, id: id}
+	tr := &tracker{b: b, id: id, u: u, round: round}
 	b.sem <- struct{}{}
 	go func() {
 		defer func() { <-b.sem }()
@@ -436,6 +495,8 @@ func (b *Bot) dispatch(id int64, u tgbotapi.Update) {
 		// even while the process shuts down.
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
+		// Its replies ride out an outage as a photo's do.
+		ctx = withPatience(ctx, time.Now().Add(b.PhotoDeadline))
 		b.handle(ctx, u, tr)
 	}()
 }
