@@ -75,10 +75,12 @@ type Bot struct {
 	log  *slog.Logger
 	http *http.Client
 
-	dg     *discordgo.Session
-	botID  atomic.Value // string: the bot user's ID, from READY
-	appID  atomic.Value // string
-	photos *photoStore
+	dg    *discordgo.Session
+	botID atomic.Value // string: the bot user's ID, from READY
+	appID atomic.Value // string
+	// notices keeps a burst of refused photos to one notice per kind.
+	notices bot.Notices
+	photos  *photoStore
 	// events queues gateway events for eventWorkers handlers; discordgo
 	// calls its handlers synchronously (SyncEvents), so a full queue slows
 	// the gateway reader instead of piling up goroutines.

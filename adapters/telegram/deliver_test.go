@@ -3,7 +3,6 @@ package telegram
 import (
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -144,38 +143,5 @@ func TestMentions(t *testing.T) {
 	// Only an entity counts: the same text without one is no mention.
 	if got, _ := mentions("@CaptionTestBot sunset", nil, "CaptionTestBot"); got {
 		t.Error("mention found without an entity")
-	}
-}
-
-// A refused burst gets one notice per kind; a photo sent after the burst
-// window is answered again, so a user who retries never meets silence.
-func TestNoticesQuietWithinBurst(t *testing.T) {
-	var n notices
-	t0 := time.Unix(1000, 0)
-	rl := &bot.RateLimitError{Scope: "user", RetryAfter: time.Minute}
-	for _, tc := range []struct {
-		chat, user int64
-		err        error
-		at         time.Duration
-		wantQuiet  bool
-	}{
-		{1, 7, rl, 0, false},
-		{1, 7, rl, 500 * time.Millisecond, true},
-		{1, 7, bot.ErrBusy, 600 * time.Millisecond, false}, // another kind of notice
-		{1, 7, bot.ErrBusy, time.Second, true},
-		{1, 8, rl, time.Second, false},              // another user
-		{2, 7, rl, time.Second, false},              // another chat
-		{1, 7, bot.ErrNotImage, time.Second, false}, // never quiet
-		{1, 7, bot.ErrNotImage, time.Second, false},
-		{1, 7, rl, burstWindow + time.Millisecond, false}, // tried again later
-		{1, 7, rl, burstWindow + time.Second, true},
-		// A wait shorter than the window ends it early.
-		{3, 9, &bot.RateLimitError{RetryAfter: 500 * time.Millisecond}, 0, false},
-		{3, 9, &bot.RateLimitError{RetryAfter: 500 * time.Millisecond}, 400 * time.Millisecond, true},
-		{3, 9, &bot.RateLimitError{RetryAfter: 500 * time.Millisecond}, 600 * time.Millisecond, false},
-	} {
-		if got := n.quiet(tc.chat, tc.user, tc.err, t0.Add(tc.at)); got != tc.wantQuiet {
-			t.Errorf("%v for %d/%d at +%s: quiet %v, want %v", tc.err, tc.chat, tc.user, tc.at, got, tc.wantQuiet)
-		}
 	}
 }

@@ -209,15 +209,15 @@ func (b *Bot) submitPhoto(ctx context.Context, trigger, photoMsg *tgbotapi.Messa
 	user := userID(trigger)
 	// A group hears one "busy" or "slow down" per burst, whoever sent the
 	// photos; a private chat is one user anyway.
-	noticeTo := user
+	noticeTo := strconv.FormatInt(user, 10)
 	if !trigger.Chat.IsPrivate() {
-		noticeTo = 0
+		noticeTo = ""
 	}
 	refuse := func(err error) {
 		switch {
 		case pj.refuse != nil:
 			pj.refuse(err)
-		case b.slowDown.quiet(chatID, noticeTo, err, time.Now()):
+		case b.slowDown.Quiet(chatIDString(chatID), noticeTo, err, time.Now()):
 			// Already told to slow down (the rest of a big album): one
 			// notice is enough.
 		default:
@@ -442,58 +442,4 @@ func (b *Bot) isAdmin(ctx context.Context, chatID, user int64) bool {
 	b.admins.m[chatID] = e
 	b.admins.mu.Unlock()
 	return e.ids[user]
-}
-
-// notices remembers who was told to slow down or that the bot is busy, and
-// until when, so that a burst of photos that is refused (an album of twenty
-// over the rate limit or into a full queue) gets one reply of each kind
-// instead of one per photo.
-type notices struct {
-	mu    sync.Mutex
-	until map[noticeKey]time.Time
-}
-
-type noticeKey struct {
-	chat, user int64 // user is 0 for a group's notices
-	busy       bool // a full queue; else a rate limit
-}
-
-// burstWindow is how long after a "busy" or "please wait" reply more of the
-// same stay unsaid: long enough to cover one album (its photos arrive within
-// a second or so), short enough that a user who tries again later is
-// answered, never met with silence.
-const burstWindow = 2 * time.Second
-
-// quiet reports whether a notice for err would repeat one sent to user in
-// chat that is still in force; otherwise it records the notice about to be
-// sent. Only rate-limit and busy errors are ever quiet.
-func (n *notices) quiet(chat, user int64, err error, now time.Time) bool {
-	var rl *bot.RateLimitError
-	var wait time.Duration
-	k := noticeKey{chat: chat, user: user}
-	switch {
-	case errors.As(err, &rl):
-		wait = min(rl.RetryAfter, burstWindow)
-	case errors.Is(err, bot.ErrBusy):
-		k.busy, wait = true, burstWindow
-	default:
-		return false
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if now.Before(n.until[k]) {
-		return true
-	}
-	if n.until == nil {
-		n.until = map[noticeKey]time.Time{}
-	}
-	if len(n.until) >= 1024 {
-		for k, t := range n.until {
-			if !now.Before(t) {
-				delete(n.until, k)
-			}
-		}
-	}
-	n.until[k] = now.Add(wait)
-	return false
 }

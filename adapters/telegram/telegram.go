@@ -132,7 +132,7 @@ type Bot struct {
 	admins   adminCache
 	albums   albums
 	typers   typers
-	slowDown notices
+	slowDown bot.Notices
 	// migrations: groups that became supergroups (migrate.go).
 	migrations migrations
 	// seen: webhook update IDs taken in, when there is no Journal.
