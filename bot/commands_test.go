@@ -327,3 +327,15 @@ func FuzzCommandReply(f *testing.F) {
 		checkReply(t, r.Text)
 	})
 }
+
+// A language stored before /lang checked ISO 639-1 codes ("zz") gives way
+// to the default instead of failing every photo.
+func TestStoredUnknownLanguageFallsBack(t *testing.T) {
+	ctx := context.Background()
+	p := &bottest.Preferences{}
+	_ = p.Set(ctx, bot.PrefKey{Platform: "t", Scope: bot.ScopeUser, ID: "7"}, bot.Settings{Language: "zz", Tone: "witty"})
+	s := newService(&bottest.Describer{}, &bottest.Refiner{}, p)
+	if eff := s.Effective(ctx, "t", "7", "7", false); eff.Language != "en" || eff.Tone != "witty" {
+		t.Errorf("effective settings %+v, want language en and tone witty", eff)
+	}
+}
