@@ -137,3 +137,33 @@ func TestPhotoKeptByOutageIsRetriedWhileRunning(t *testing.T) {
 		t.Errorf("journal after the reply: %v", p)
 	}
 }
+
+// RunWebhook keeps trying setWebhook while the Bot API is down, instead of
+// failing (which would stop serve).
+func TestRunWebhookWaitsOutOutage(t *testing.T) {
+	h := newHarness(t)
+	if err := h.svc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	h.api.FailAll("setWebhook", http.StatusBadGateway)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- h.bot.RunWebhook(ctx, WebhookConfig{URL: "https://bot.example.com/hook", Listen: "127.0.0.1:0", SecretToken: "s3cret"})
+	}()
+	h.wait("setWebhook", 9) // more than MaxRetries (5) retries
+	h.api.FailAll("setWebhook", 0)
+	n := len(h.api.Calls("setWebhook"))
+	h.wait("setWebhook", n+1)
+	select {
+	case err := <-done:
+		t.Fatalf("RunWebhook returned %v during serving", err)
+	default:
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	_ = h.svc.Shutdown(context.Background())
+}

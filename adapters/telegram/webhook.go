@@ -105,7 +105,9 @@ func (b *Bot) RunWebhook(ctx context.Context, cfg WebhookConfig) error {
 		ln.Close()
 		return err
 	}
-	err = b.request(ctx, "setWebhook", tgbotapi.Params{
+	// Without the webhook nothing arrives: keep trying while Telegram is
+	// unreachable (until ctx ends) rather than give up.
+	err = b.request(withPatience(ctx, time.Now().Add(100*365*24*time.Hour)), "setWebhook", tgbotapi.Params{
 		"url":             cfg.URL,
 		"secret_token":    cfg.SecretToken,
 		"allowed_updates": `["message","callback_query"]`,
