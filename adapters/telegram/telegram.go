@@ -109,9 +109,11 @@ type Bot struct {
 	// bound it.
 	PhotoDeadline time.Duration
 	// OutageRetry is how long an update that outlasted PhotoDeadline waits
-	// before it is tried again (twice, then it waits for the next start);
-	// zero means one minute.
-	OutageRetry time.Duration
+	// before it is tried again; zero means one minute. OutageRounds is how
+	// many tries it gets in all before it waits in the journal for the next
+	// start; zero means 3.
+	OutageRetry  time.Duration
+	OutageRounds int
 	// AlbumWait is how long an unaddressed photo of a group album waits for
 	// a sibling photo that mentions the bot (see album.go); zero means 3 s.
 	AlbumWait time.Duration
@@ -204,6 +206,7 @@ func (b *Bot) applyDefaults() {
 	orDefault(&b.AlbumWait, 3*time.Second)
 	orDefault(&b.PhotoDeadline, 90*time.Second)
 	orDefault(&b.OutageRetry, time.Minute)
+	orDefault(&b.OutageRounds, 3)
 	b.sem = make(chan struct{}, b.Concurrency)
 	b.admins.ttl = b.AdminCacheTTL
 }
@@ -436,18 +439,14 @@ func (t *tracker) keep() {
 	})
 }
 
-// outageRounds is how many times an update is dispatched while Telegram is
-// unreachable (each try rides out PhotoDeadline) before it waits in the
-// journal for the next start.
-const outageRounds = 3
-
 // retryLater leaves the update in the journal and, while the bot runs,
-// dispatches it again after OutageRetry, up to outageRounds times in all:
-// Telegram was unreachable for a whole photo deadline.
+// dispatches it again after OutageRetry, up to OutageRounds tries in all
+// (each rides out PhotoDeadline): Telegram was unreachable for a whole photo
+// deadline.
 func (t *tracker) retryLater() {
 	t.once.Do(func() {
 		b := t.b
-		if t.round+1 >= outageRounds {
+		if t.round+1 >= b.OutageRounds {
 			b.log().Info("update kept for the next start", "update", t.id)
 		} else {
 			b.log().Info("update kept; trying again later", "update", t.id, "wait", b.OutageRetry)
