@@ -4,11 +4,16 @@
 // inline keyboards and friendly errors.
 //
 // Delivery rules: the long-polling loop never dies (429 waits retry_after,
-// 5xx and network errors back off); an update is journaled (when a Journal
-// is set) before Telegram is told it was received and removed only once its
-// reply was sent or failed for good; on shutdown, polling stops, in-flight
-// jobs finish, and the offset is confirmed to Telegram, so after a restart
-// no update is processed twice or lost.
+// 5xx and network errors back off); a photo's calls and every reply are
+// retried until PhotoDeadline, then the update is tried again later
+// (OutageRetry) and, failing that, waits in the journal for the next start;
+// an update is journaled (when a Journal is set) before Telegram is told it
+// was received and removed only once its reply was sent or failed for good;
+// a webhook update delivered again is ignored (Journal.Claim); a new message
+// whose request went out without an answer is not sent again
+// (ErrUnknownOutcome); on shutdown, polling stops, in-flight jobs finish,
+// and the offset is confirmed to Telegram, so after a restart no update is
+// processed twice or lost.
 //
 // Albums: each photo of an album (media_group_id) is its own message and gets
 // its own reply, with its own buttons. In groups, a mention or /caption on
