@@ -5,7 +5,10 @@
 //
 // Values are JSON with a version field; one bucket per record kind. The file
 // is opened with a lock timeout, so a second instance on the same file fails
-// fast with ErrLocked instead of hanging.
+// fast with ErrLocked instead of hanging, and checked (bbolt's Tx.Check), so
+// a damaged file fails with ErrCorrupt instead of a panic later. Once the
+// file at the path is deleted or replaced, writes fail with ErrGone rather
+// than go into a file no one will open again.
 package bolt
 
 import (
