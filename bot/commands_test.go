@@ -339,3 +339,18 @@ func TestStoredUnknownLanguageFallsBack(t *testing.T) {
 		t.Errorf("effective settings %+v, want language en and tone witty", eff)
 	}
 }
+
+// An old backup with a language that is no longer accepted still imports;
+// that language goes back to the default.
+func TestImportOldBackupWithUnknownLanguage(t *testing.T) {
+	ctx := context.Background()
+	dst := &bottest.Preferences{}
+	old := `{"version":1,"records":[{"platform":"t","scope":"user","id":"1","settings":{"language":"zz","tone":"fun"}}]}`
+	if n, err := bot.ImportPreferences(ctx, dst, strings.NewReader(old)); err != nil || n != 1 {
+		t.Fatalf("import: %d, %v", n, err)
+	}
+	got, _ := dst.Get(ctx, bot.PrefKey{Platform: "t", Scope: bot.ScopeUser, ID: "1"})
+	if got != (bot.Settings{Tone: "fun"}) {
+		t.Errorf("imported %+v, want tone fun and no language", got)
+	}
+}

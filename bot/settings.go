@@ -174,6 +174,10 @@ func ImportPreferences(ctx context.Context, p Preferences, r io.Reader) (int, er
 		return 0, fmt.Errorf("%w: version %d, want %d", ErrBadBackup, b.Version, prefBackupVersion)
 	}
 	for i, rec := range b.Records {
+		// A backup made before /lang checked ISO 639-1 codes may hold one
+		// that is no longer accepted: it goes back to the default.
+		rec.Settings = rec.Settings.usable()
+		b.Records[i] = rec
 		if err := rec.PrefKey.Validate(); err != nil {
 			return 0, fmt.Errorf("%w: record %d: %v", ErrBadBackup, i, err)
 		}
