@@ -2,11 +2,13 @@ package bot
 
 import (
 	"context"
-	"github.com/captionbot/captionbot/prompts"
-
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/captionbot/captionbot/prompts"
 )
 
 // CommandInfo describes one command for a platform's command menu
@@ -129,9 +131,57 @@ func NetworkTitle(name string) string {
 // resetWord clears a setting: "/tone reset".
 const resetWord = "reset"
 
+// MaxReply is the most characters (runes) a command reply has: Discord's
+// message limit of 2000, which also fits Telegram's 4096 UTF-16 units.
+const MaxReply = 2000
+
+// maxEcho is the most characters of user input a reply repeats.
+const maxEcho = 40
+
+// QuoteInput is user input made safe to repeat in a reply, in quotes:
+// control and format characters (bidi overrides and marks, zero-width
+// characters) removed, line breaks and tabs made spaces, and cut to maxEcho
+// characters. Replies never repeat input any other way.
+func QuoteInput(s string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			r = ' '
+		case r == utf8.RuneError, unicode.IsControl(r), unicode.Is(unicode.Cf, r),
+			unicode.Is(unicode.Co, r), unicode.Is(unicode.Cs, r):
+			continue
+		}
+		if n == maxEcho {
+			b.WriteString("…")
+			break
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return "\"" + strings.TrimSpace(b.String()) + "\""
+}
+
+// FitReply cuts text to MaxReply characters, ending with "…" when cut.
+func FitReply(text string) string {
+	if utf8.RuneCountInString(text) <= MaxReply {
+		return text
+	}
+	r := []rune(text)
+	return string(r[:MaxReply-1]) + "…"
+}
+
 // HandleCommand answers a platform-neutral command. Errors never escape: a
-// store failure is logged and becomes an apology.
+// store failure is logged and becomes an apology. A reply repeats user input
+// only through QuoteInput and is at most MaxReply characters.
 func (s *Service) HandleCommand(ctx context.Context, req CommandRequest) Reply {
+	r := s.handleCommand(ctx, req)
+	r.Text = FitReply(r.Text)
+	return r
+}
+
+func (s *Service) handleCommand(ctx context.Context, req CommandRequest) Reply {
 	switch req.Name {
 	case "start":
 		return Reply{Text: s.startText()}
@@ -146,7 +196,7 @@ func (s *Service) HandleCommand(ctx context.Context, req CommandRequest) Reply {
 	case "network", "tone", "lang", "hashtags":
 		return s.setting(ctx, req)
 	}
-	return Reply{Text: fmt.Sprintf("I don't know /%s. See /help for what I can do.", req.Name)}
+	return Reply{Text: fmt.Sprintf("I don't know /%s. See /help for what I can do.", strings.Trim(QuoteInput(req.Name), `"`))}
 }
 
 func (s *Service) startText() string {
@@ -235,7 +285,7 @@ func (s *Service) setting(ctx context.Context, req CommandRequest) Reply {
 		}
 		n, err := ParseNetwork(arg)
 		if err != nil {
-			return Reply{Text: fmt.Sprintf("I don't know the network %q. Choose one of: %s. See /help.", arg, strings.Join(Networks, ", "))}
+			return Reply{Text: fmt.Sprintf("I don't know the network %s. Choose one of: %s. See /help.", QuoteInput(arg), strings.Join(Networks, ", "))}
 		}
 		cur.Network, done = n, fmt.Sprintf("%s posts will be written for %s", owner, NetworkTitle(n))
 	case "tone":
@@ -245,7 +295,7 @@ func (s *Service) setting(ctx context.Context, req CommandRequest) Reply {
 		}
 		t, err := ParseTone(arg)
 		if err != nil {
-			return Reply{Text: fmt.Sprintf("I don't know the tone %q. Choose one of: %s. See /help.", arg, strings.Join(Tones, ", "))}
+			return Reply{Text: fmt.Sprintf("I don't know the tone %s. Choose one of: %s. See /help.", QuoteInput(arg), strings.Join(Tones, ", "))}
 		}
 		cur.Tone, done = t, fmt.Sprintf("%s posts will sound %s", owner, t)
 	case "lang":
@@ -255,7 +305,8 @@ func (s *Service) setting(ctx context.Context, req CommandRequest) Reply {
 		}
 		l, err := ParseLanguage(arg)
 		if err != nil {
-			return Reply{Text: fmt.Sprintf("%q isn't a language code. Use a two-letter ISO 639-1 code such as en, de or es. See /help.", arg)}
+			return Reply{Text: fmt.Sprintf("%s isn't a language code I know. Use a two-letter ISO 639-1 code, such as %s.",
+				QuoteInput(arg), strings.Join(prompts.CommonLanguages(), ", "))}
 		}
 		cur.Language, done = l, fmt.Sprintf("%s posts will be written in %q", owner, l)
 	case "hashtags":

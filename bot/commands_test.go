@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/captionbot/captionbot/bot"
 	"github.com/captionbot/captionbot/bot/bottest"
@@ -85,7 +88,8 @@ func TestHandleCommand(t *testing.T) {
 		{"set tone", priv("tone", "witty"), "sound witty", false},
 		{"bad tone", priv("tone", "angry"), "/help", false},
 		{"set lang", priv("lang", "pt-BR"), `"pt"`, false},
-		{"bad lang", priv("lang", "klingon"), "/help", false},
+		{"bad lang", priv("lang", "klingon"), "such as ar, bn", false},
+		{"unknown two-letter lang", priv("lang", "zz"), `"zz" isn't a language code I know`, false},
 		{"set hashtags", priv("hashtags", "0"), "up to 0 hashtags", false},
 		{"too many hashtags", priv("hashtags", "31"), "0 to 30", false},
 		{"settings", priv("settings", ""), "Network: X (Twitter)\nTone: witty\nLanguage: pt\nHashtags: 0", false},
@@ -246,5 +250,107 @@ func TestMoveChatSettings(t *testing.T) {
 	p.GetErr = errors.New("disk on fire")
 	if err := s.MoveChatSettings(ctx, "t", "-1005", "-2005"); err == nil {
 		t.Error("a store failure was not reported")
+	}
+}
+
+// hostileArgs are command arguments an attacker sends: long, right-to-left
+// marks and overrides, control characters, zero-width characters.
+var hostileArgs = []string{
+	strings.Repeat("a", 10_000),
+	strings.Repeat("\u200f", 6_000),
+	strings.Repeat("\u202e\U0001F600", 3_000),
+	"x\x00\x1b[31m\u2066evil\u2069\u200b\ufeff",
+	strings.Repeat("𝔸", 5_000),
+}
+
+// checkReply fails when a reply would be refused by a platform (Telegram:
+// 4096 UTF-16 units, Discord: 2000 characters) or carries control, bidi or
+// zero-width characters.
+func checkReply(t *testing.T, text string) {
+	t.Helper()
+	if n := utf8.RuneCountInString(text); n > bot.MaxReply {
+		t.Errorf("reply of %d characters, over %d", n, bot.MaxReply)
+	}
+	if n := len(utf16.Encode([]rune(text))); n > 4096 {
+		t.Errorf("reply of %d UTF-16 units, over Telegram's 4096", n)
+	}
+	for _, r := range text {
+		if r != '\n' && (unicode.IsControl(r) || unicode.Is(unicode.Cf, r)) {
+			t.Errorf("reply carries %U: %.80q", r, text)
+			return
+		}
+	}
+}
+
+// Every command reply fits both platforms' limits and repeats no unsafe
+// input, whatever the argument.
+func TestCommandRepliesFitAndAreSafe(t *testing.T) {
+	ctx := context.Background()
+	s := newService(&bottest.Describer{}, &bottest.Refiner{}, &bottest.Preferences{})
+	for _, c := range append(bot.Commands, bot.CommandInfo{Name: "frobnicate"}) {
+		for _, arg := range hostileArgs {
+			for _, group := range []bool{false, true} {
+				r := s.HandleCommand(ctx, bot.CommandRequest{Platform: "t", ChatID: "7", UserID: "7", Group: group, Admin: true,
+					Command: bot.Command{Name: c.Name, Args: arg}})
+				checkReply(t, r.Text)
+			}
+		}
+	}
+	r := s.HandleCommand(ctx, bot.CommandRequest{Platform: "t", ChatID: "7", UserID: "7", Command: bot.Command{Name: "network", Args: strings.Repeat("a", 10_000)}})
+	if !strings.Contains(r.Text, `"aaaa`) || !strings.Contains(r.Text, `…"`) || utf8.RuneCountInString(r.Text) > 300 {
+		t.Errorf("long argument quoted as %q", r.Text)
+	}
+}
+
+func TestQuoteInput(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"myspace", `"myspace"`},
+		{"a\u202eb\u200fc\x00d\ne", `"abcd e"`},
+		{strings.Repeat("é", 50), `"` + strings.Repeat("é", 40) + `…"`},
+	}
+	for _, tt := range tests {
+		if got := bot.QuoteInput(tt.in); got != tt.want {
+			t.Errorf("QuoteInput(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func FuzzCommandReply(f *testing.F) {
+	for _, a := range hostileArgs {
+		f.Add("network", a)
+	}
+	f.Add("lang", "zz")
+	s := newService(&bottest.Describer{}, &bottest.Refiner{}, &bottest.Preferences{})
+	f.Fuzz(func(t *testing.T, name, args string) {
+		r := s.HandleCommand(context.Background(), bot.CommandRequest{Platform: "t", ChatID: "7", UserID: "7",
+			Command: bot.Command{Name: name, Args: args}})
+		checkReply(t, r.Text)
+	})
+}
+
+// A language stored before /lang checked ISO 639-1 codes ("zz") gives way
+// to the default instead of failing every photo.
+func TestStoredUnknownLanguageFallsBack(t *testing.T) {
+	ctx := context.Background()
+	p := &bottest.Preferences{}
+	_ = p.Set(ctx, bot.PrefKey{Platform: "t", Scope: bot.ScopeUser, ID: "7"}, bot.Settings{Language: "zz", Tone: "witty"})
+	s := newService(&bottest.Describer{}, &bottest.Refiner{}, p)
+	if eff := s.Effective(ctx, "t", "7", "7", false); eff.Language != "en" || eff.Tone != "witty" {
+		t.Errorf("effective settings %+v, want language en and tone witty", eff)
+	}
+}
+
+// An old backup with a language that is no longer accepted still imports;
+// that language goes back to the default.
+func TestImportOldBackupWithUnknownLanguage(t *testing.T) {
+	ctx := context.Background()
+	dst := &bottest.Preferences{}
+	old := `{"version":1,"records":[{"platform":"t","scope":"user","id":"1","settings":{"language":"zz","tone":"fun"}}]}`
+	if n, err := bot.ImportPreferences(ctx, dst, strings.NewReader(old)); err != nil || n != 1 {
+		t.Fatalf("import: %d, %v", n, err)
+	}
+	got, _ := dst.Get(ctx, bot.PrefKey{Platform: "t", Scope: bot.ScopeUser, ID: "1"})
+	if got != (bot.Settings{Tone: "fun"}) {
+		t.Errorf("imported %+v, want tone fun and no language", got)
 	}
 }

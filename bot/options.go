@@ -61,13 +61,14 @@ func ParseTone(s string) (string, error) {
 	return t, nil
 }
 
-// ParseLanguage accepts an ISO 639-1 code ("de", "PT", "pt-BR" → "pt").
+// ParseLanguage accepts an ISO 639-1 code ("de", "PT", "pt-BR" → "pt"); it
+// is package prompts' NormalizeLanguage, without its default for "".
 func ParseLanguage(s string) (string, error) {
-	l := strings.ToLower(strings.TrimSpace(s))
-	if i := strings.IndexAny(l, "-_"); i >= 0 {
-		l = l[:i]
+	if strings.TrimSpace(s) == "" {
+		return "", fmt.Errorf("%w: %q", ErrBadLanguage, s)
 	}
-	if len(l) != 2 || l[0] < 'a' || l[0] > 'z' || l[1] < 'a' || l[1] > 'z' {
+	l, err := prompts.NormalizeLanguage(s)
+	if err != nil {
 		return "", fmt.Errorf("%w: %q", ErrBadLanguage, s)
 	}
 	return l, nil

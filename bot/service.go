@@ -417,5 +417,5 @@ func (s *Service) getPrefs(ctx context.Context, k PrefKey) Settings {
 		s.log().Error("read settings", "key", k.String(), "err", err)
 		return Settings{}
 	}
-	return st
+	return st.usable()
 }

@@ -103,6 +103,18 @@ func (s Settings) Merge(fallback Settings) Settings {
 	return s
 }
 
+// usable drops a stored language that is no longer accepted (saved before
+// /lang checked ISO 639-1 codes, such as "zz"), so that the default applies
+// instead of every photo failing.
+func (s Settings) usable() Settings {
+	if s.Language != "" {
+		if l, err := ParseLanguage(s.Language); err != nil || l != s.Language {
+			s.Language = ""
+		}
+	}
+	return s
+}
+
 // HashtagCount is the wanted hashtag count for a RefineRequest: the set
 // value, or -1 (the network's default) when unset.
 func (s Settings) HashtagCount() int {
@@ -162,6 +174,10 @@ func ImportPreferences(ctx context.Context, p Preferences, r io.Reader) (int, er
 		return 0, fmt.Errorf("%w: version %d, want %d", ErrBadBackup, b.Version, prefBackupVersion)
 	}
 	for i, rec := range b.Records {
+		// A backup made before /lang checked ISO 639-1 codes may hold one
+		// that is no longer accepted: it goes back to the default.
+		rec.Settings = rec.Settings.usable()
+		b.Records[i] = rec
 		if err := rec.PrefKey.Validate(); err != nil {
 			return 0, fmt.Errorf("%w: record %d: %v", ErrBadBackup, i, err)
 		}

@@ -21,7 +21,7 @@ var (
 	ErrUnknownNetwork = errors.New("unknown network")
 	// ErrUnknownTone: the tone is not one of Tones.
 	ErrUnknownTone = errors.New("unknown tone")
-	// ErrBadLanguage: the language is not a two-letter ISO 639-1 code.
+	// ErrBadLanguage: the language is not an ISO 639-1 code.
 	ErrBadLanguage = errors.New("language must be a two-letter ISO 639-1 code")
 )
 
@@ -204,7 +204,8 @@ func NormalizeTone(n Network, tone string) (string, error) {
 }
 
 // NormalizeLanguage returns the lowercased ISO 639-1 code, "en" for an empty
-// one, or an error wrapping ErrBadLanguage. Region suffixes ("pt-BR") are
+// one, or an error wrapping ErrBadLanguage (also for two letters that are no
+// ISO 639-1 code, such as "zz"). Region suffixes ("pt-BR") are
 // cut to the language.
 func NormalizeLanguage(code string) (string, error) {
 	c := strings.ToLower(strings.TrimSpace(code))
@@ -214,7 +215,7 @@ func NormalizeLanguage(code string) (string, error) {
 	if i := strings.IndexAny(c, "-_"); i > 0 {
 		c = c[:i]
 	}
-	if len(c) != 2 || c[0] < 'a' || c[0] > 'z' || c[1] < 'a' || c[1] > 'z' {
+	if !KnownLanguage(c) {
 		return "", fmt.Errorf("%w: %q", ErrBadLanguage, code)
 	}
 	return c, nil

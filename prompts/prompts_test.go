@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -240,4 +241,23 @@ func FuzzRenderHint(f *testing.F) {
 			t.Fatalf("hint %q: %d lines, want %d", hint, got, want)
 		}
 	})
+}
+
+func TestKnownLanguages(t *testing.T) {
+	if n := len(isoLanguages); n != 183 {
+		t.Errorf("%d ISO 639-1 codes, want 183", n)
+	}
+	if !slices.IsSorted(isoLanguages) {
+		t.Error("isoLanguages not sorted")
+	}
+	for _, c := range CommonLanguages() {
+		if !KnownLanguage(c) {
+			t.Errorf("named language %q is no ISO 639-1 code", c)
+		}
+	}
+	for _, in := range []string{"zz", "xx", "qq", "iw"} {
+		if _, err := NormalizeLanguage(in); !errors.Is(err, ErrBadLanguage) {
+			t.Errorf("NormalizeLanguage(%q) error = %v, want ErrBadLanguage", in, err)
+		}
+	}
 }

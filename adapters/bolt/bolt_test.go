@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -171,5 +174,178 @@ func TestJournal(t *testing.T) {
 	other, _ := s.Journal("discord")
 	if p, _ := other.Pending(ctx); len(p) != 0 {
 		t.Errorf("journals share entries: %v", p)
+	}
+}
+
+// Claim takes an update in once: not while it is pending, not while its ID
+// is remembered as handled; handled IDs are forgotten after Remember.
+func TestJournalClaimRemembersHandledUpdates(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	s := open(t, path)
+	now := time.Unix(1_700_000_000, 0)
+	j, err := s.Journal("telegram")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Now = func() time.Time { return now }
+	j.Remember = time.Hour
+	claim := func(id int64) bool {
+		t.Helper()
+		fresh, err := j.Claim(ctx, id, []byte(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fresh
+	}
+	if !claim(1) || claim(1) {
+		t.Fatal("first Claim must be fresh, the second not")
+	}
+	if err := j.Done(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if claim(1) {
+		t.Error("a handled update was claimed again")
+	}
+	s.Close()
+
+	s = open(t, path)
+	defer s.Close()
+	j, _ = s.Journal("telegram")
+	j.Now = func() time.Time { return now }
+	j.Remember = time.Hour
+	if fresh, _ := j.Claim(ctx, 1, nil); fresh {
+		t.Error("a handled update was claimed again after reopening")
+	}
+	if p, _ := j.Pending(ctx); len(p) != 0 {
+		t.Errorf("pending %v", p)
+	}
+	now = now.Add(2 * time.Hour) // update 1 is forgotten at the next Done
+	if !claimFresh(t, j, 2) {
+		t.Fatal("claim 2")
+	}
+	if err := j.Done(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := j.Handled(ctx, 1); ok {
+		t.Error("update 1 still remembered after Remember")
+	}
+	if ok, _ := j.Handled(ctx, 2); !ok {
+		t.Error("update 2 forgotten")
+	}
+}
+
+func claimFresh(t *testing.T, j *bolt.Journal, id int64) bool {
+	t.Helper()
+	fresh, err := j.Claim(context.Background(), id, []byte(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fresh
+}
+
+// filledStore writes enough settings that the file has many pages, and
+// closes it.
+func filledStore(t *testing.T, path string) {
+	t.Helper()
+	s := open(t, path)
+	ctx := context.Background()
+	for i := range 300 {
+		k := bot.PrefKey{Platform: "telegram", Scope: bot.ScopeUser, ID: strconv.Itoa(i)}
+		if err := s.Set(ctx, k, bot.Settings{Network: "linkedin", Tone: "witty", Language: "de"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Journal("telegram"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A file with random bytes after its meta pages (from page 2, 3 or 4 to the
+// end, or in that one page) is refused with ErrCorrupt, never
+// a panic, whatever the bytes.
+func TestOpenDamagedFile(t *testing.T) {
+	for seed := range uint64(6) {
+		t.Run(strconv.FormatUint(seed, 10), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "state.db")
+			filledStore(t, path)
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			page := os.Getpagesize()
+			if len(data) < 4*page {
+				t.Fatalf("file of %d bytes: too few pages", len(data))
+			}
+			rng := rand.New(rand.NewPCG(seed, 1))
+			from, to := []int{2 * page, 3 * page, 4 * page}[seed%3], len(data)
+			if seed%2 == 1 {
+				to = from + page // one page only
+			}
+			for i := from; i < to; i++ {
+				data[i] = byte(rng.Uint32())
+			}
+			if err := os.WriteFile(path, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s, err := bolt.OpenWith(path, bolt.Options{LockTimeout: 100 * time.Millisecond, CheckTimeout: 10 * time.Second})
+			if err == nil {
+				s.Close()
+				t.Fatal("damaged file opened")
+			}
+			if !errors.Is(err, bolt.ErrCorrupt) {
+				t.Errorf("error %v, want ErrCorrupt", err)
+			}
+		})
+	}
+}
+
+// A store whose file is deleted or replaced while open refuses writes (they
+// would be lost) and says so in Err.
+func TestStoreNoticesFileGone(t *testing.T) {
+	ctx := context.Background()
+	k := bot.PrefKey{Platform: "telegram", Scope: bot.ScopeUser, ID: "42"}
+	for _, how := range []string{"deleted", "replaced"} {
+		t.Run(how, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "state.db")
+			s := open(t, path)
+			defer s.Close()
+			j, err := s.Journal("telegram")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Set(ctx, k, bot.Settings{Network: "x"}); err != nil || s.Err() != nil {
+				t.Fatalf("healthy store: %v, %v", err, s.Err())
+			}
+			switch how {
+			case "deleted":
+				if err := os.Remove(path); err != nil {
+					t.Fatal(err)
+				}
+			case "replaced":
+				if err := os.WriteFile(path+".new", []byte("other"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Rename(path+".new", path); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.Set(ctx, k, bot.Settings{Network: "linkedin"}); !errors.Is(err, bolt.ErrGone) {
+				t.Errorf("Set after the file was %s: %v, want ErrGone", how, err)
+			}
+			if err := j.Accept(ctx, map[int64][]byte{1: []byte(`{}`)}, 2); !errors.Is(err, bolt.ErrGone) {
+				t.Errorf("journal Accept: %v, want ErrGone", err)
+			}
+			if err := j.Done(ctx, 1); !errors.Is(err, bolt.ErrGone) {
+				t.Errorf("journal Done: %v, want ErrGone", err)
+			}
+			if err := s.Err(); !errors.Is(err, bolt.ErrGone) {
+				t.Errorf("Err() = %v, want ErrGone", err)
+			}
+		})
 	}
 }

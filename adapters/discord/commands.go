@@ -139,6 +139,12 @@ func commandRequest(w who, name, args string) bot.CommandRequest {
 }
 
 func (b *Bot) onInteraction(i *discordgo.Interaction) {
+	if i.AppID != b.applicationID() {
+		// Meant for another application (a shared gateway, a forged
+		// event): not ours to answer.
+		b.log.Warn("interaction for another application ignored", "app", i.AppID)
+		return
+	}
 	switch i.Type {
 	case discordgo.InteractionApplicationCommand:
 		data, ok := i.Data.(discordgo.ApplicationCommandInteractionData)
@@ -247,7 +253,7 @@ func (b *Bot) onCaptionCommand(i *discordgo.Interaction, data discordgo.Applicat
 		}
 		canon, err := o.parse(v)
 		if err != nil {
-			b.respondText(i, fmt.Sprintf("%q isn't a %s I know. %s", v, o.name, o.help()), true)
+			b.respondText(i, fmt.Sprintf("%s isn't a %s I know. %s", bot.QuoteInput(v), o.name, o.help()), true)
 			return
 		}
 		o.set(&over, canon)

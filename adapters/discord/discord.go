@@ -75,10 +75,12 @@ type Bot struct {
 	log  *slog.Logger
 	http *http.Client
 
-	dg     *discordgo.Session
-	botID  atomic.Value // string: the bot user's ID, from READY
-	appID  atomic.Value // string
-	photos *photoStore
+	dg    *discordgo.Session
+	botID atomic.Value // string: the bot user's ID, from READY
+	appID atomic.Value // string
+	// notices keeps a burst of refused photos to one notice per kind.
+	notices bot.Notices
+	photos  *photoStore
 	// events queues gateway events for eventWorkers handlers; discordgo
 	// calls its handlers synchronously (SyncEvents), so a full queue slows
 	// the gateway reader instead of piling up goroutines.
@@ -270,6 +272,14 @@ var closeHints = map[int]string{
 	4013: "Discord refused the intents",
 	4014: "message_content is on, but the Message Content Intent is not switched on for this bot: " +
 		"switch it on in the Developer Portal (Bot → Privileged Gateway Intents), or set [discord] message_content = false",
+}
+
+// IsPermanent reports whether a Connect error cannot pass by retrying: a bad
+// configuration, or a gateway close that names a cause (a refused token,
+// shard or intents). Other errors (Discord unreachable) may.
+func IsPermanent(err error) bool {
+	var ge *gatewayCloseError
+	return errors.Is(err, ErrConfig) || errors.As(err, &ge)
 }
 
 // gatewayCloseError is a gateway close with a known cause; errors.As still

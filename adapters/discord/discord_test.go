@@ -1090,3 +1090,44 @@ func TestApplicationIDFromReady(t *testing.T) {
 		t.Errorf("registration %s, want PUT %s with the application READY named", reg, want)
 	}
 }
+
+// An interaction that carries another application's ID is not answered.
+func TestForeignApplicationInteractionIgnored(t *testing.T) {
+	h := start(t)
+	foreign := h.slashSetting("settings", "", inDM)
+	foreign.AppID = "900000000000000999"
+	h.bot.onInteraction(foreign) // synchronous: an answer would be sent before it returns
+	own := h.slashSetting("settings", "", inDM)
+	h.dispatchInteraction(own)
+	h.waitRequest("own callback", isCallback(own))
+	for _, r := range h.srv.Requests() {
+		if strings.Contains(r.Path, foreign.ID) || strings.Contains(r.Path, foreign.Token) {
+			t.Errorf("answered a foreign interaction: %s %s", r.Method, r.Path)
+		}
+	}
+}
+
+// A burst of photos refused in a server channel gets one notice, not one
+// per message or per sender.
+func TestGuildRefusalNoticeOncePerBurst(t *testing.T) {
+	h := start(t, func(_ *Config, s *bot.Service, _ *bottest.Describer, _ *bottest.Refiner) {
+		s.ChatRate, s.ChatBurst = 0.001, 2
+	})
+	for k := range 5 {
+		m := h.guildMessage("", true, h.srv.Attachment(fmt.Sprintf("%d.png", k), "image/png", photo(t)))
+		m.Author.ID = fmt.Sprint(800000000000000000 + k%3)
+		h.bot.onMessage(m) // synchronous: a refusal is answered before it returns
+	}
+	h.waitNthRequest("second post", 1, func(r discordtest.Request) bool {
+		return isChannelMessage(channelID)(r) && strings.Contains(string(r.Body), "a dog runs")
+	})
+	notices := 0
+	for _, r := range h.srv.Requests() {
+		if isChannelMessage(channelID)(r) && strings.Contains(string(r.Body), "faster than I can keep up") {
+			notices++
+		}
+	}
+	if notices != 1 {
+		t.Errorf("%d rate-limit notices for 3 refused photos in one burst, want 1", notices)
+	}
+}

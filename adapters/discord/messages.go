@@ -68,8 +68,11 @@ func (b *Bot) onMessage(m *discordgo.Message) {
 	}
 	hint := b.hintOf(m.Content)
 	chat, user := m.ChannelID, m.Author.ID
+	// A channel hears one "busy" or "slow down" per burst, whoever sent
+	// the photos.
+	noticeTo := user
 	if !dm {
-		chat = m.GuildID
+		chat, noticeTo = m.GuildID, ""
 	}
 	for _, a := range images {
 		b.photos.put(a.ID, a.URL)
@@ -82,7 +85,12 @@ func (b *Bot) onMessage(m *discordgo.Message) {
 				return b.sendToChannel(ctx, m.ChannelID, m.ID, res, a.ID)
 			},
 		}
-		if !b.submit(job, func(err error) { b.reply(m, bot.UserMessage(err)) }) {
+		refused := func(err error) {
+			if !b.notices.Quiet(m.ChannelID, noticeTo, err, time.Now()) {
+				b.reply(m, bot.UserMessage(err))
+			}
+		}
+		if !b.submit(job, refused) {
 			return // the rest would be refused for the same reason
 		}
 		typing.start()

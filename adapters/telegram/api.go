@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -15,14 +17,46 @@ import (
 
 // ctxClient binds one request's context to the library's HTTP calls: the
 // library builds requests without a context, so this is how a long poll or
-// a send is cancelled.
+// a send is cancelled. When trace is set, it records what became of the
+// request.
 type ctxClient struct {
-	ctx context.Context
-	c   *http.Client
+	ctx   context.Context
+	c     *http.Client
+	trace *reqTrace
+}
+
+// reqTrace is what became of one request: whether it was written out in
+// full (the server may have acted on it) and the HTTP status that came back
+// (0: none).
+type reqTrace struct {
+	wrote  atomic.Bool
+	status atomic.Int32
+}
+
+// unknownOutcome reports whether the server may have acted on the request
+// although no Bot API answer says so: it was written, and then either no
+// response came, or a 200 whose body was lost.
+func (t *reqTrace) unknownOutcome() bool {
+	s := t.status.Load()
+	return t.wrote.Load() && (s == 0 || s == http.StatusOK)
 }
 
 func (c ctxClient) Do(req *http.Request) (*http.Response, error) {
-	return c.c.Do(req.WithContext(c.ctx))
+	ctx := c.ctx
+	if c.trace != nil {
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+			WroteRequest: func(i httptrace.WroteRequestInfo) {
+				if i.Err == nil {
+					c.trace.wrote.Store(true)
+				}
+			},
+		})
+	}
+	resp, err := c.c.Do(req.WithContext(ctx))
+	if c.trace != nil && resp != nil {
+		c.trace.status.Store(int32(resp.StatusCode))
+	}
+	return resp, err
 }
 
 // with returns a shallow copy of the API client whose requests use ctx.
@@ -30,6 +64,39 @@ func (b *Bot) with(ctx context.Context) *tgbotapi.BotAPI {
 	api := *b.api
 	api.Client = ctxClient{ctx: ctx, c: b.httpClient}
 	return &api
+}
+
+// withTrace is with, recording in tr what became of each request.
+func (b *Bot) withTrace(ctx context.Context, tr *reqTrace) *tgbotapi.BotAPI {
+	api := *b.api
+	api.Client = ctxClient{ctx: ctx, c: b.httpClient, trace: tr}
+	return &api
+}
+
+// ErrUnknownOutcome: a request that is not safe to repeat (sendMessage) was
+// sent, but no answer came back (the connection dropped, a timeout): the
+// message may or may not have been posted. It is not retried, so that no
+// reply is posted twice.
+var ErrUnknownOutcome = errors.New("request sent but no answer came back; not repeated")
+
+// errUnreachable marks a failure that outlasted the retries: Telegram (or
+// the network to it) was down, not the request wrong.
+var errUnreachable = errors.New("telegram unreachable")
+
+// patienceKey is the context key of a retry deadline (withPatience).
+type patienceKey struct{}
+
+// withPatience makes calls under ctx retry transient failures until until
+// (or until ctx ends), however many attempts that takes, instead of
+// MaxRetries times: photo jobs use it to ride out an outage.
+func withPatience(ctx context.Context, until time.Time) context.Context {
+	return context.WithValue(ctx, patienceKey{}, until)
+}
+
+// patience returns the retry deadline set by withPatience, if any.
+func patience(ctx context.Context) (time.Time, bool) {
+	t, ok := ctx.Value(patienceKey{}).(time.Time)
+	return t, ok
 }
 
 // retryable classifies an API error: 429 says how long to wait; 5xx,
@@ -60,30 +127,58 @@ func (b *Bot) backoff(n int) time.Duration {
 }
 
 // call runs fn against the API, retrying per retryable up to MaxRetries
-// times. It stops when ctx ends. The returned error never contains the
-// token (the library's errors quote the URL).
+// times, or until the deadline of withPatience. It stops when ctx ends. The
+// returned error never contains the token (the library's errors quote the
+// URL); a transient failure that outlasted the retries wraps errUnreachable.
 func (b *Bot) call(ctx context.Context, what string, fn func(api *tgbotapi.BotAPI) error) error {
+	return b.callTraced(ctx, what, false, func(api *tgbotapi.BotAPI) error { return fn(api) })
+}
+
+// callTraced is call; when once is true (a request not safe to repeat), a
+// failure after the request was written out without a Bot API answer (see
+// reqTrace.unknownOutcome) is not retried but returned as
+// ErrUnknownOutcome. An HTTP error status (a proxy's 502 page) counts as an
+// answer: the request was not carried out.
+func (b *Bot) callTraced(ctx context.Context, what string, once bool, fn func(api *tgbotapi.BotAPI) error) error {
+	until, patient := patience(ctx)
 	var err error
 	for attempt := 0; ; attempt++ {
-		err = fn(b.with(ctx))
+		var tr reqTrace
+		err = fn(b.withTrace(ctx, &tr))
 		if err == nil {
 			return nil
 		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("%s: %w", what, ctx.Err())
+		var apiErr *tgbotapi.Error
+		if once && tr.unknownOutcome() && !errors.As(err, &apiErr) {
+			return fmt.Errorf("%s: %w (%w)", what, ErrUnknownOutcome, redactedError{err, b.api.Token})
 		}
 		wait, ok := retryable(err)
-		if !ok || attempt >= b.MaxRetries {
+		if ctx.Err() != nil {
+			if ok {
+				return fmt.Errorf("%s: %w: %w (last error: %w)", what, errUnreachable, ctx.Err(), redactedError{err, b.api.Token})
+			}
+			return fmt.Errorf("%s: %w", what, ctx.Err())
+		}
+		if !ok {
 			break
 		}
 		if wait == 0 {
 			wait = b.backoff(attempt)
 		}
+		if patient {
+			left := time.Until(until)
+			if left <= 0 {
+				return fmt.Errorf("%s: %w: %w", what, errUnreachable, redactedError{err, b.api.Token})
+			}
+			wait = min(wait, left)
+		} else if attempt >= b.MaxRetries {
+			return fmt.Errorf("%s: %w: %w", what, errUnreachable, redactedError{err, b.api.Token})
+		}
 		b.log().Warn("telegram call failed, retrying", "method", what, "err", b.redact(err), "wait", wait)
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
-			return fmt.Errorf("%s: %w", what, ctx.Err())
+			return fmt.Errorf("%s: %w: %w (last error: %w)", what, errUnreachable, ctx.Err(), redactedError{err, b.api.Token})
 		}
 	}
 	return fmt.Errorf("%s: %w", what, redactedError{err, b.api.Token})
@@ -121,7 +216,10 @@ func (b *Bot) send(ctx context.Context, c tgbotapi.Chattable) (tgbotapi.Message,
 
 func (b *Bot) sendOnce(ctx context.Context, c tgbotapi.Chattable) (tgbotapi.Message, error) {
 	var msg tgbotapi.Message
-	err := b.call(ctx, "send", func(api *tgbotapi.BotAPI) error {
+	// A new message posted twice is a duplicate; an edit, a chat action or
+	// a callback answer repeated is harmless.
+	_, once := c.(tgbotapi.MessageConfig)
+	err := b.callTraced(ctx, "send", once, func(api *tgbotapi.BotAPI) error {
 		resp, err := api.Request(c)
 		if err != nil {
 			return err

@@ -19,8 +19,9 @@ const MaxMessage = 4096
 
 // deliver sends a job's result: the post as a reply to the photo (split to
 // fit MaxMessage, buttons under the last part), or, for a button press
-// (editID != 0), an edit of the message that carried the buttons.
-func (b *Bot) deliver(ctx context.Context, chatID int64, replyTo, editID int, res bot.Result) error {
+// (editID != 0), an edit of the message that carried the buttons. sent is
+// how many messages went out before an error.
+func (b *Bot) deliver(ctx context.Context, chatID int64, replyTo, editID int, res bot.Result) (sent int, err error) {
 	text := strings.TrimSpace(res.Post.Text)
 	if res.Err == nil && text == "" {
 		res.Err = fmt.Errorf("refiner returned an empty post")
@@ -30,14 +31,14 @@ func (b *Bot) deliver(ctx context.Context, chatID int64, replyTo, editID int, re
 		msg.ReplyToMessageID = replyTo
 		msg.AllowSendingWithoutReply = true
 		_, err := b.send(ctx, msg)
-		return err
+		return 0, err
 	}
 	kb := postKeyboard(postState{network: res.Settings.Network, tone: res.Settings.Tone, variant: res.Variant})
 	parts := splitText(text, MaxMessage)
 	if editID != 0 && len(parts) == 1 {
 		_, err := b.send(ctx, tgbotapi.NewEditMessageTextAndMarkup(chatID, editID, parts[0], kb))
 		if err == nil || strings.Contains(apiMessage(err), "message is not modified") {
-			return nil
+			return 1, nil
 		}
 		b.log().Warn("edit failed, sending a new message", "err", err)
 	}
@@ -49,10 +50,10 @@ func (b *Bot) deliver(ctx context.Context, chatID int64, replyTo, editID int, re
 			msg.ReplyMarkup = kb
 		}
 		if _, err := b.send(ctx, msg); err != nil {
-			return err
+			return i, err
 		}
 	}
-	return nil
+	return len(parts), nil
 }
 
 // postState is what a post's buttons re-render from. It travels in

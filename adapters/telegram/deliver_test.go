@@ -3,11 +3,11 @@ package telegram
 import (
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	tg "github.com/captionbot/captionbot/adapters/telegram/telegramtest"
 	"github.com/captionbot/captionbot/bot"
 )
 
@@ -123,49 +123,25 @@ func TestMentions(t *testing.T) {
 	}{
 		{"@CaptionTestBot sunset", true, "sunset"},
 		{"sunset @captiontestbot", true, "sunset"},
-		{"Ünïcödé İstanbul @CAPTIONTESTBOT!", true, "Ünïcödé İstanbul !"},
+		{"Ünïcödé 🌅 İstanbul @CAPTIONTESTBOT!", true, "Ünïcödé 🌅 İstanbul !"},
 		{"@CaptionTestBot_fan sunset", false, "@CaptionTestBot_fan sunset"},
 		{"@CaptionTestBot2 then @CaptionTestBot", true, "@CaptionTestBot2 then"},
 		{"mail me at x@CaptionTestBotX.org", false, "mail me at x@CaptionTestBotX.org"},
+		{"write to me@captiontestbot.com", false, "write to me@captiontestbot.com"},
 		{"no mention", false, "no mention"},
 		{"", false, ""},
 	} {
-		got, rest := mentions(tc.text, "CaptionTestBot")
+		var ents []tgbotapi.MessageEntity
+		for _, e := range tg.MentionEntities(tc.text) {
+			ents = append(ents, tgbotapi.MessageEntity{Type: "mention", Offset: e["offset"].(int), Length: e["length"].(int)})
+		}
+		got, rest := mentions(tc.text, ents, "CaptionTestBot")
 		if got != tc.want || rest != tc.wantRest {
 			t.Errorf("mentions(%q) = %v, %q; want %v, %q", tc.text, got, rest, tc.want, tc.wantRest)
 		}
 	}
-}
-
-// A refused burst gets one notice per kind; a photo sent after the burst
-// window is answered again, so a user who retries never meets silence.
-func TestNoticesQuietWithinBurst(t *testing.T) {
-	var n notices
-	t0 := time.Unix(1000, 0)
-	rl := &bot.RateLimitError{Scope: "user", RetryAfter: time.Minute}
-	for _, tc := range []struct {
-		chat, user int64
-		err        error
-		at         time.Duration
-		wantQuiet  bool
-	}{
-		{1, 7, rl, 0, false},
-		{1, 7, rl, 500 * time.Millisecond, true},
-		{1, 7, bot.ErrBusy, 600 * time.Millisecond, false}, // another kind of notice
-		{1, 7, bot.ErrBusy, time.Second, true},
-		{1, 8, rl, time.Second, false},              // another user
-		{2, 7, rl, time.Second, false},              // another chat
-		{1, 7, bot.ErrNotImage, time.Second, false}, // never quiet
-		{1, 7, bot.ErrNotImage, time.Second, false},
-		{1, 7, rl, burstWindow + time.Millisecond, false}, // tried again later
-		{1, 7, rl, burstWindow + time.Second, true},
-		// A wait shorter than the window ends it early.
-		{3, 9, &bot.RateLimitError{RetryAfter: 500 * time.Millisecond}, 0, false},
-		{3, 9, &bot.RateLimitError{RetryAfter: 500 * time.Millisecond}, 400 * time.Millisecond, true},
-		{3, 9, &bot.RateLimitError{RetryAfter: 500 * time.Millisecond}, 600 * time.Millisecond, false},
-	} {
-		if got := n.quiet(tc.chat, tc.user, tc.err, t0.Add(tc.at)); got != tc.wantQuiet {
-			t.Errorf("%v for %d/%d at +%s: quiet %v, want %v", tc.err, tc.chat, tc.user, tc.at, got, tc.wantQuiet)
-		}
+	// Only an entity counts: the same text without one is no mention.
+	if got, _ := mentions("@CaptionTestBot sunset", nil, "CaptionTestBot"); got {
+		t.Error("mention found without an entity")
 	}
 }

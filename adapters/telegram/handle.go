@@ -1,7 +1,6 @@
 package telegram
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf16"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -86,39 +86,28 @@ func userID(m *tgbotapi.Message) int64 {
 	return m.Chat.ID
 }
 
-// mentions reports whether text mentions @username (not a longer name that
-// starts with it, such as @username_fan), and returns text without the
-// mention.
-func mentions(text, username string) (bool, string) {
+// mentions reports whether Telegram marked a mention of @username in text
+// (an entity of type "mention"; an e-mail address such as
+// me@username.com is none), and returns text without it. Entity offsets
+// count UTF-16 units.
+func mentions(text string, entities []tgbotapi.MessageEntity, username string) (bool, string) {
 	if username == "" {
 		return false, text
 	}
-	at := "@" + strings.ToLower(username)
-	// Usernames are ASCII: lower-case only ASCII letters, so that byte
-	// offsets in lower are offsets in text.
-	lower := []byte(text)
-	for i, c := range lower {
-		if c >= 'A' && c <= 'Z' {
-			lower[i] = c + 'a' - 'A'
+	units := utf16.Encode([]rune(text))
+	for _, e := range entities {
+		if e.Type != "mention" || e.Offset < 0 || e.Length <= 0 || e.Offset+e.Length > len(units) {
+			continue
 		}
+		name := string(utf16.Decode(units[e.Offset : e.Offset+e.Length]))
+		if !strings.EqualFold(name, "@"+username) {
+			continue
+		}
+		before := string(utf16.Decode(units[:e.Offset]))
+		after := string(utf16.Decode(units[e.Offset+e.Length:]))
+		return true, strings.TrimSpace(strings.TrimSpace(before) + " " + strings.TrimSpace(after))
 	}
-	for from := 0; ; {
-		i := bytes.Index(lower[from:], []byte(at))
-		if i < 0 {
-			return false, text
-		}
-		i += from
-		end := i + len(at)
-		if end == len(lower) || !isNameByte(lower[end]) {
-			return true, strings.TrimSpace(text[:i] + text[end:])
-		}
-		from = end
-	}
-}
-
-// isNameByte reports whether c can be part of a Telegram username.
-func isNameByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+	return false, text
 }
 
 func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message, tr *tracker) {
@@ -133,24 +122,25 @@ func (b *Bot) handleMessage(ctx context.Context, m *tgbotapi.Message, tr *tracke
 		return
 	}
 	private := m.Chat.IsPrivate()
-	text := m.Text
+	text, entities := m.Text, m.Entities
 	if text == "" {
-		text = m.Caption
+		text, entities = m.Caption, m.CaptionEntities
 	}
 	cmd, isCmd := bot.ParseCommand(text, b.Username())
 
 	if ref, ok := photoOf(m); ok {
-		hint := strings.TrimSpace(text)
-		addressed := private
+		mentioned, rest := mentions(text, entities, b.Username())
+		hint := strings.TrimSpace(rest)
+		addressed := private || mentioned
 		if isCmd {
 			if cmd.Name != "caption" && !private {
 				tr.finish() // some other command as a photo caption: not for us in a group
 				return
 			}
 			addressed, hint = true, cmd.Args
-		}
-		if mentioned, rest := mentions(hint, b.Username()); mentioned {
-			addressed, hint = true, rest
+			if c, ok := bot.ParseCommand(rest, b.Username()); ok && mentioned {
+				hint = c.Args
+			}
 		}
 		if !addressed {
 			if !b.albumWait(m, ref, tr) {
@@ -217,11 +207,17 @@ type photoJob struct {
 func (b *Bot) submitPhoto(ctx context.Context, trigger, photoMsg *tgbotapi.Message, ref photoRef, pj photoJob, tr *tracker) {
 	chatID := trigger.Chat.ID
 	user := userID(trigger)
+	// A group hears one "busy" or "slow down" per burst, whoever sent the
+	// photos; a private chat is one user anyway.
+	noticeTo := strconv.FormatInt(user, 10)
+	if !trigger.Chat.IsPrivate() {
+		noticeTo = ""
+	}
 	refuse := func(err error) {
 		switch {
 		case pj.refuse != nil:
 			pj.refuse(err)
-		case b.slowDown.quiet(chatID, user, err, time.Now()):
+		case b.slowDown.Quiet(chatIDString(chatID), noticeTo, err, time.Now()):
 			// Already told to slow down (the rest of a big album): one
 			// notice is enough.
 		default:
@@ -238,13 +234,14 @@ func (b *Bot) submitPhoto(ctx context.Context, trigger, photoMsg *tgbotapi.Messa
 		return
 	}
 	stopTyping := b.startTyping(ctx, chatID)
+	deadline := time.Now().Add(b.PhotoDeadline)
 	job := bot.Job{
 		Platform: Platform,
 		ChatID:   chatIDString(chatID),
 		UserID:   strconv.FormatInt(user, 10),
 		Group:    !trigger.Chat.IsPrivate(),
 		PhotoKey: ref.uniqueID,
-		Fetch:    b.fetcher(ref),
+		Fetch:    b.fetcher(ref, deadline),
 		Override: pj.override,
 		Hint:     pj.hint,
 		Variant:  pj.variant,
@@ -254,8 +251,29 @@ func (b *Bot) submitPhoto(ctx context.Context, trigger, photoMsg *tgbotapi.Messa
 				tr.keep() // cut off by shutdown: replayed at the next start
 				return nil
 			}
-			defer tr.finish()
-			return b.deliver(ctx, chatID, photoMsg.MessageID, pj.editID, res)
+			if errors.Is(res.Err, errUnreachable) && b.canKeep(pj) {
+				// Telegram was down for the whole photo deadline: the
+				// photo is not lost, it waits in the journal.
+				b.log().Error("photo could not be fetched; kept in the journal", "chat", chatID, "err", res.Err)
+				tr.retryLater()
+				return nil
+			}
+			// Replies get as long as the photo had to ride out an outage
+			// (within the service's deliver timeout).
+			ctx = withPatience(ctx, time.Now().Add(b.PhotoDeadline))
+			sent, err := b.deliver(ctx, chatID, photoMsg.MessageID, pj.editID, res)
+			switch {
+			case errors.Is(err, errUnreachable) && sent == 0 && b.canKeep(pj):
+				b.log().Error("reply could not be sent; kept in the journal", "chat", chatID, "err", err)
+				tr.retryLater()
+				return nil
+			case errors.Is(err, ErrUnknownOutcome):
+				// It may have been posted: posting again could answer twice.
+				b.log().Warn("reply may not have been delivered; not sent again", "chat", chatID, "err", err)
+				err = nil
+			}
+			tr.finish()
+			return err
 		},
 	}
 	if err := b.svc.Submit(job); err != nil {
@@ -274,9 +292,11 @@ func (b *Bot) submitPhoto(ctx context.Context, trigger, photoMsg *tgbotapi.Messa
 // Button presses cannot: their callback query expires.
 func (b *Bot) canKeep(pj photoJob) bool { return b.Journal != nil && pj.editID == 0 }
 
-// fetcher downloads ref through getFile and file_endpoint.
-func (b *Bot) fetcher(ref photoRef) func(ctx context.Context) ([]byte, error) {
+// fetcher downloads ref through getFile and file_endpoint, retrying
+// transient failures (5xx, network errors) until deadline.
+func (b *Bot) fetcher(ref photoRef, deadline time.Time) func(ctx context.Context) ([]byte, error) {
 	return func(ctx context.Context) ([]byte, error) {
+		ctx = withPatience(ctx, deadline)
 		var f tgbotapi.File
 		err := b.request(ctx, "getFile", tgbotapi.Params{"file_id": ref.fileID}, &f)
 		if err != nil {
@@ -422,58 +442,4 @@ func (b *Bot) isAdmin(ctx context.Context, chatID, user int64) bool {
 	b.admins.m[chatID] = e
 	b.admins.mu.Unlock()
 	return e.ids[user]
-}
-
-// notices remembers who was told to slow down or that the bot is busy, and
-// until when, so that a burst of photos that is refused (an album of twenty
-// over the rate limit or into a full queue) gets one reply of each kind
-// instead of one per photo.
-type notices struct {
-	mu    sync.Mutex
-	until map[noticeKey]time.Time
-}
-
-type noticeKey struct {
-	chat, user int64
-	busy       bool // a full queue; else a rate limit
-}
-
-// burstWindow is how long after a "busy" or "please wait" reply more of the
-// same stay unsaid: long enough to cover one album (its photos arrive within
-// a second or so), short enough that a user who tries again later is
-// answered, never met with silence.
-const burstWindow = 2 * time.Second
-
-// quiet reports whether a notice for err would repeat one sent to user in
-// chat that is still in force; otherwise it records the notice about to be
-// sent. Only rate-limit and busy errors are ever quiet.
-func (n *notices) quiet(chat, user int64, err error, now time.Time) bool {
-	var rl *bot.RateLimitError
-	var wait time.Duration
-	k := noticeKey{chat: chat, user: user}
-	switch {
-	case errors.As(err, &rl):
-		wait = min(rl.RetryAfter, burstWindow)
-	case errors.Is(err, bot.ErrBusy):
-		k.busy, wait = true, burstWindow
-	default:
-		return false
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if now.Before(n.until[k]) {
-		return true
-	}
-	if n.until == nil {
-		n.until = map[noticeKey]time.Time{}
-	}
-	if len(n.until) >= 1024 {
-		for k, t := range n.until {
-			if !now.Before(t) {
-				delete(n.until, k)
-			}
-		}
-	}
-	n.until[k] = now.Add(wait)
-	return false
 }

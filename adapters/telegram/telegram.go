@@ -4,11 +4,16 @@
 // inline keyboards and friendly errors.
 //
 // Delivery rules: the long-polling loop never dies (429 waits retry_after,
-// 5xx and network errors back off); an update is journaled (when a Journal
-// is set) before Telegram is told it was received and removed only once its
-// reply was sent or failed for good; on shutdown, polling stops, in-flight
-// jobs finish, and the offset is confirmed to Telegram, so after a restart
-// no update is processed twice or lost.
+// 5xx and network errors back off); a photo's calls and every reply are
+// retried until PhotoDeadline, then the update is tried again later
+// (OutageRetry) and, failing that, waits in the journal for the next start;
+// an update is journaled (when a Journal is set) before Telegram is told it
+// was received and removed only once its reply was sent or failed for good;
+// a webhook update delivered again is ignored (Journal.Claim); a new message
+// whose request went out without an answer is not sent again
+// (ErrUnknownOutcome); on shutdown, polling stops, in-flight jobs finish,
+// and the offset is confirmed to Telegram, so after a restart no update is
+// processed twice or lost.
 //
 // Albums: each photo of an album (media_group_id) is its own message and gets
 // its own reply, with its own buttons. In groups, a mention or /caption on
@@ -27,6 +32,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -46,10 +52,17 @@ const (
 // MaxDownload is Telegram's getFile limit for bots on the public server.
 const MaxDownload = 20 << 20
 
+// ErrUnauthorized: Telegram refused the bot token (getMe answered 401 or
+// 404). Retrying cannot help.
+var ErrUnauthorized = errors.New("telegram refused the bot token: copy it again from @BotFather into [telegram] token or $CAPTIONBOT_TELEGRAM_TOKEN")
+
 // Journal keeps accepted updates until they are handled, and the next
 // offset to poll from (adapters/bolt's Journal implements it).
 type Journal interface {
 	Accept(ctx context.Context, updates map[int64][]byte, nextOffset int64) error
+	// Claim accepts one update unless it is pending or was handled
+	// recently; fresh is false for a redelivered update (webhook mode).
+	Claim(ctx context.Context, id int64, raw []byte) (fresh bool, err error)
 	Done(ctx context.Context, id int64) error
 	Pending(ctx context.Context) (map[int64][]byte, error)
 	Offset(ctx context.Context) (int64, error)
@@ -93,6 +106,19 @@ type Bot struct {
 	MaxRetries int
 	RetryBase  time.Duration
 	RetryMax   time.Duration
+	// PhotoDeadline is how long a photo request rides out a Bot API outage:
+	// getFile, the download and the reply are retried (with backoff) until
+	// it passes; then the update stays in the journal and is tried again
+	// (see OutageRetry).
+	// Zero means 90 s. The service's JobTimeout and DeliverTimeout also
+	// bound it.
+	PhotoDeadline time.Duration
+	// OutageRetry is how long an update that outlasted PhotoDeadline waits
+	// before it is tried again; zero means one minute. OutageRounds is how
+	// many tries it gets in all before it waits in the journal for the next
+	// start; zero means 3.
+	OutageRetry  time.Duration
+	OutageRounds int
 	// AlbumWait is how long an unaddressed photo of a group album waits for
 	// a sibling photo that mentions the bot (see album.go); zero means 3 s.
 	AlbumWait time.Duration
@@ -109,12 +135,18 @@ type Bot struct {
 	setup    sync.Once // applies defaults once options are set
 	sem      chan struct{}
 	inflight sync.WaitGroup
+	tracked  atomic.Int64 // updates in flight, for tests (inflight has no count)
 	admins   adminCache
 	albums   albums
 	typers   typers
-	slowDown notices
+	slowDown bot.Notices
 	// migrations: groups that became supergroups (migrate.go).
 	migrations migrations
+	// seen: webhook update IDs taken in, when there is no Journal.
+	seen recentIDs
+	// stopping is set by drain: no update is dispatched again after it.
+	stopMu   sync.Mutex
+	stopping bool
 }
 
 // New connects to Telegram (getMe) and returns a Bot that serves svc.
@@ -133,6 +165,9 @@ func New(ctx context.Context, cfg Config, svc *bot.Service) (*Bot, error) {
 		hc = &http.Client{}
 	}
 	api, err := tgbotapi.NewBotAPIWithClient(cfg.Token, cfg.APIEndpoint, ctxClient{ctx: ctx, c: hc})
+	if c := apiCode(err); c == http.StatusUnauthorized || c == http.StatusNotFound {
+		return nil, fmt.Errorf("telegram: getMe: %w (%w)", ErrUnauthorized, redactedError{err, cfg.Token})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("telegram: getMe: %w", redactedError{err, cfg.Token})
 	}
@@ -174,6 +209,9 @@ func (b *Bot) applyDefaults() {
 	orDefault(&b.RetryMax, 30*time.Second)
 	orDefault(&b.ShutdownTimeout, 2*time.Minute)
 	orDefault(&b.AlbumWait, 3*time.Second)
+	orDefault(&b.PhotoDeadline, 90*time.Second)
+	orDefault(&b.OutageRetry, time.Minute)
+	orDefault(&b.OutageRounds, 3)
 	b.sem = make(chan struct{}, b.Concurrency)
 	b.admins.ttl = b.AdminCacheTTL
 }
@@ -247,6 +285,9 @@ func (b *Bot) Run(ctx context.Context) error {
 // drain waits for in-flight updates, then confirms offset to Telegram.
 func (b *Bot) drain(offset int64) error {
 	b.log().Info("stopping: waiting for in-flight updates")
+	b.stopMu.Lock()
+	b.stopping = true // updates waiting out an outage stay in the journal
+	b.stopMu.Unlock()
 	done := make(chan struct{})
 	go func() { b.inflight.Wait(); close(done) }()
 	var err error
@@ -367,7 +408,11 @@ func (b *Bot) replayJournal(ctx context.Context) (int64, error) {
 type tracker struct {
 	b    *Bot
 	id   int64
+	u    tgbotapi.Update
 	once sync.Once
+	// round counts the dispatches of this update after outages
+	// (retryLater).
+	round int
 }
 
 // finish marks the update handled (its reply went out or failed for good):
@@ -376,13 +421,13 @@ func (t *tracker) finish() {
 	t.once.Do(func() {
 		b := t.b
 		if b.Journal == nil {
-			b.inflight.Done()
+			b.untrack()
 			return
 		}
 		// The journal batches concurrent removals into one fsync; that wait
 		// must not hold up the service's worker that delivered.
 		go func() {
-			defer b.inflight.Done()
+			defer b.untrack()
 			if err := b.Journal.Done(context.Background(), t.id); err != nil {
 				b.log().Error("journal done failed", "update", t.id, "err", err)
 			}
@@ -395,15 +440,52 @@ func (t *tracker) finish() {
 func (t *tracker) keep() {
 	t.once.Do(func() {
 		t.b.log().Info("update kept for the next start", "update", t.id)
-		t.b.inflight.Done()
+		t.b.untrack()
 	})
 }
 
+// retryLater leaves the update in the journal and, while the bot runs,
+// dispatches it again after OutageRetry, up to OutageRounds tries in all
+// (each rides out PhotoDeadline): Telegram was unreachable for a whole photo
+// deadline.
+func (t *tracker) retryLater() {
+	t.once.Do(func() {
+		b := t.b
+		if t.round+1 >= b.OutageRounds {
+			b.log().Info("update kept for the next start", "update", t.id)
+		} else {
+			b.log().Info("update kept; trying again later", "update", t.id, "wait", b.OutageRetry)
+			time.AfterFunc(b.OutageRetry, func() { b.redispatch(t.id, t.u, t.round+1) })
+		}
+		b.untrack()
+	})
+}
+
+// untrack ends the tracking of one dispatched update.
+func (b *Bot) untrack() {
+	b.tracked.Add(-1)
+	b.inflight.Done()
+}
+
+// redispatch dispatches an update again, unless the bot is stopping (it
+// then stays in the journal for the next start).
+func (b *Bot) redispatch(id int64, u tgbotapi.Update, round int) {
+	b.stopMu.Lock()
+	defer b.stopMu.Unlock()
+	if b.stopping {
+		return
+	}
+	b.dispatchRound(id, u, round)
+}
+
 // dispatch handles one update on a bounded goroutine; the handler calls
-// the tracker's finish (or keep) exactly once.
-func (b *Bot) dispatch(id int64, u tgbotapi.Update) {
+// the tracker's finish (or keep, or retryLater) exactly once.
+func (b *Bot) dispatch(id int64, u tgbotapi.Update) { b.dispatchRound(id, u, 0) }
+
+func (b *Bot) dispatchRound(id int64, u tgbotapi.Update, round int) {
+	b.tracked.Add(1)
 	b.inflight.Add(1)
-	tr := &tracker{b: b, id: id}
+	tr := &tracker{b: b, id: id, u: u, round: round}
 	b.sem <- struct{}{}
 	go func() {
 		defer func() { <-b.sem }()
@@ -417,6 +499,8 @@ func (b *Bot) dispatch(id int64, u tgbotapi.Update) {
 		// even while the process shuts down.
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
+		// Its replies ride out an outage as a photo's do.
+		ctx = withPatience(ctx, time.Now().Add(b.PhotoDeadline))
 		b.handle(ctx, u, tr)
 	}()
 }

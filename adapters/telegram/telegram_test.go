@@ -232,6 +232,15 @@ func TestGroupEtiquette(t *testing.T) {
 	if got := sent.Params.Get("text"); !strings.Contains(got, "/roll") || !strings.Contains(got, "/help") || sent.Params.Get("reply_to_message_id") != "8" {
 		t.Errorf("addressed unknown command: reply %q to %s", got, sent.Params.Get("reply_to_message_id"))
 	}
+
+	// The bot's name in an e-mail address is no mention: silence.
+	files := len(h.api.Calls("getFile"))
+	h.api.Push(tg.Message(tg.PhotoMessage(9, g, 7, "g1", "write to me@captiontestbot.com")))
+	syncGroup(h, -100, 7)
+	waitIdle(t, h.bot) // a (wrongly) submitted photo is in flight until answered
+	if n := len(h.api.Calls("sendMessage")); n != 7 || len(h.api.Calls("getFile")) != files {
+		t.Errorf("an e-mail address was taken as a mention: %d messages (want 7), %d getFile (want %d)", n, len(h.api.Calls("getFile")), files)
+	}
 }
 
 // A user over the rate limit is told once, not once per photo of the burst.
@@ -751,4 +760,31 @@ func TestOneTypingLoopPerChat(t *testing.T) {
 	}
 	close(release)
 	h.wait("sendMessage", 5)
+}
+
+// A burst of photos refused in a group gets one notice for the chat, not
+// one per photo or per sender.
+func TestGroupRefusalNoticeOncePerBurst(t *testing.T) {
+	h := newHarness(t)
+	h.svc.ChatRate, h.svc.ChatBurst = 0.001, 2 // no refill during the test
+	h.start()
+	g := tg.GroupChat(-100)
+	h.api.AddFile("g1", jpeg)
+	for i := range 6 {
+		h.api.Push(tg.Message(tg.PhotoMessage(i+1, g, int64(7+i%3), "g1", "@CaptionTestBot")))
+	}
+	h.wait("sendMessage", 3)
+	waitIdle(t, h.bot)
+	posts, notices := 0, 0
+	for _, c := range h.api.Calls("sendMessage") {
+		switch text := c.Params.Get("text"); {
+		case strings.Contains(text, "a dog"):
+			posts++
+		default:
+			notices++
+		}
+	}
+	if posts != 2 || notices != 1 {
+		t.Errorf("%d posts and %d notices for 6 photos in a group with a burst of 2; want 2 and 1", posts, notices)
+	}
 }

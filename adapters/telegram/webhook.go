@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -58,13 +59,24 @@ func (b *Bot) WebhookHandler(secret string) http.Handler {
 			return
 		}
 		id := int64(u.UpdateID)
+		fresh := true
 		if b.Journal != nil {
-			if err := b.Journal.Accept(r.Context(), map[int64][]byte{id: raw}, 0); err != nil {
+			fresh, err = b.Journal.Claim(r.Context(), id, raw)
+			if err != nil {
 				// Not journaled: let Telegram redeliver it later.
 				b.log().Error("journal accept failed", "err", err)
 				http.Error(w, "unavailable", http.StatusServiceUnavailable)
 				return
 			}
+		} else {
+			fresh = b.seen.add(id)
+		}
+		if !fresh {
+			// Telegram redelivers an update whose answer it did not get:
+			// taken in (or answered) already, so only say so.
+			b.log().Info("redelivered update ignored", "update", id)
+			w.WriteHeader(http.StatusOK)
+			return
 		}
 		b.dispatch(id, u)
 		w.WriteHeader(http.StatusOK)
@@ -93,7 +105,9 @@ func (b *Bot) RunWebhook(ctx context.Context, cfg WebhookConfig) error {
 		ln.Close()
 		return err
 	}
-	err = b.request(ctx, "setWebhook", tgbotapi.Params{
+	// Without the webhook nothing arrives: keep trying while Telegram is
+	// unreachable (until ctx ends) rather than give up.
+	err = b.request(withPatience(ctx, time.Now().Add(100*365*24*time.Hour)), "setWebhook", tgbotapi.Params{
 		"url":             cfg.URL,
 		"secret_token":    cfg.SecretToken,
 		"allowed_updates": `["message","callback_query"]`,
@@ -129,4 +143,37 @@ func (b *Bot) RunWebhook(ctx context.Context, cfg WebhookConfig) error {
 		err = derr
 	}
 	return err
+}
+
+// recentIDs remembers the last maxRecentIDs update IDs taken in, for
+// webhook mode without a journal (a journal remembers them durably).
+type recentIDs struct {
+	mu   sync.Mutex
+	set  map[int64]struct{}
+	ring []int64
+	next int
+}
+
+const maxRecentIDs = 10000
+
+// add records id and reports whether it is new.
+func (r *recentIDs) add(id int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.set[id]; ok {
+		return false
+	}
+	if r.set == nil {
+		r.set = map[int64]struct{}{}
+		r.ring = make([]int64, 0, maxRecentIDs)
+	}
+	if len(r.ring) < maxRecentIDs {
+		r.ring = append(r.ring, id)
+	} else {
+		delete(r.set, r.ring[r.next])
+		r.ring[r.next] = id
+		r.next = (r.next + 1) % maxRecentIDs
+	}
+	r.set[id] = struct{}{}
+	return true
 }

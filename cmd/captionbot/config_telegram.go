@@ -26,6 +26,10 @@ type telegramConfig struct {
 	// MaxFileMB is the largest file downloaded (20 on Telegram's servers;
 	// a local Bot API server allows more).
 	MaxFileMB int `toml:"max_file_mb"`
+	// PhotoDeadline is how long a photo request rides out a Bot API outage
+	// (getFile, download and reply retried with backoff) before it is kept
+	// in the journal for the next start.
+	PhotoDeadline duration `toml:"photo_deadline"`
 	// WebhookURL is the public HTTPS URL Telegram posts to (webhook mode);
 	// WebhookListen the local address served (TLS ends at a proxy);
 	// WebhookSecret the secret_token checked on every request
@@ -52,6 +56,7 @@ func init() {
 			Mode:          "polling",
 			PollTimeout:   duration{30 * time.Second},
 			MaxFileMB:     20,
+			PhotoDeadline: duration{90 * time.Second},
 			WebhookListen: ":8443",
 		}
 	})
@@ -81,6 +86,9 @@ func init() {
 		}
 		if tc.PollTimeout.Duration < time.Second || tc.PollTimeout.Duration > 50*time.Second {
 			return fmt.Errorf("telegram.poll_timeout is %s; use 1s to 50s", tc.PollTimeout.Duration)
+		}
+		if tc.PhotoDeadline.Duration < time.Second || tc.PhotoDeadline.Duration > time.Hour {
+			return fmt.Errorf("telegram.photo_deadline is %s; use 1s to 1h", tc.PhotoDeadline.Duration)
 		}
 		if tc.MaxFileMB < 1 || tc.MaxFileMB > 2000 {
 			return fmt.Errorf("telegram.max_file_mb is %d; use 1 to 2000", tc.MaxFileMB)

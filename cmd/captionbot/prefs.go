@@ -24,8 +24,14 @@ func init() {
 // captionbot holds it.
 func openStore(cfg *config) (*bolt.Store, error) {
 	st, err := bolt.Open(cfg.Store.Path, time.Second)
-	if errors.Is(err, bolt.ErrLocked) {
+	switch {
+	case errors.Is(err, bolt.ErrLocked):
 		return nil, fmt.Errorf("%s is in use by another captionbot process; stop it first (or use another [store] path)", cfg.Store.Path)
+	case errors.Is(err, bolt.ErrCorrupt):
+		return nil, fmt.Errorf("%w\n"+
+			"The settings store is damaged. Move %s aside (captionbot then starts with an empty store), "+
+			"and restore the settings from a backup made with 'captionbot prefs export': "+
+			"'captionbot prefs import --config FILE BACKUP.json'", err, cfg.Store.Path)
 	}
 	return st, err
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -27,6 +28,7 @@ func init() {
 		tokenHint: "[telegram] token or $" + envTelegramToken,
 		enabled:   func(cfg *config) bool { return cfg.Telegram.Token != "" },
 		connect:   connectTelegram,
+		permanent: func(err error) bool { return errors.Is(err, telegram.ErrUnauthorized) },
 	})
 }
 
@@ -43,6 +45,9 @@ type platformStarter struct {
 	// connect logs in and returns the function that runs the platform until
 	// ctx ends; run returns once the platform's in-flight jobs are delivered.
 	connect func(ctx context.Context, cfg *config, env platformEnv) (run func(context.Context) error, err error)
+	// permanent reports a connect error that retrying cannot fix (a refused
+	// token); others are retried with backoff while the rest serve.
+	permanent func(error) bool
 }
 
 // platformEnv is what serve shares with every platform.
@@ -132,23 +137,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	env := platformEnv{Service: svc, Store: store, Log: log}
 
-	runs := make([]func(context.Context) error, 0, len(enabled))
-	for _, p := range enabled {
-		connectCtx, cancel := context.WithTimeout(ctx, time.Minute)
-		run, err := p.connect(connectCtx, cfg, env)
-		cancel()
-		if err != nil {
-			fmt.Fprintf(stderr, "captionbot: %s: %v\n", p.name, err)
-			_ = svc.Shutdown(context.Background())
-			return exitFailure
-		}
-		log.Info("platform connected", "platform", p.name)
-		runs = append(runs, run)
-	}
-
 	// The service and every platform run until a signal (or a platform's
 	// fatal error) ends ctx; the service then drains accepted jobs within
 	// shutdown_grace, and the platforms return once their replies are out.
+	// Platforms start independently: one that cannot be reached is retried
+	// in the background while the others serve.
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		if err := svc.Run(gctx); err != nil {
@@ -159,8 +152,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		return nil
 	})
-	for _, run := range runs {
-		g.Go(func() error { return run(gctx) })
+	g.Go(func() error { watchStore(gctx, store, log, storeCheckInterval); return nil })
+	status := &platformStatus{}
+	for _, p := range enabled {
+		g.Go(func() error {
+			run, err := connectRetrying(gctx, p, cfg, env, status)
+			if err != nil {
+				fmt.Fprintf(stderr, "captionbot: %s: %v\n", p.name, err)
+				return err
+			}
+			if run == nil {
+				return nil // stopped before it connected
+			}
+			defer status.set(p.name, false)
+			return run(gctx)
+		})
 	}
 	err = g.Wait()
 	if err != nil {
@@ -169,6 +175,87 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	log.Info("stopped")
 	return exitOK
+}
+
+// storeCheckInterval is how often serve checks that the store's file is
+// still the one it opened (writes check it too).
+var storeCheckInterval = 30 * time.Second
+
+// watchStore logs, once, when the store's file was deleted or replaced:
+// settings changes fail from then on, and a restart is needed.
+func watchStore(ctx context.Context, store *bolt.Store, log *slog.Logger, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := store.Err(); errors.Is(err, bolt.ErrGone) {
+				log.Error("settings store lost: settings changes fail until captionbot is restarted", "err", err)
+				return
+			}
+		}
+	}
+}
+
+// platformStatus is each platform's connection state, for logs and a
+// readiness check.
+type platformStatus struct {
+	mu        sync.Mutex
+	connected map[string]bool
+}
+
+func (s *platformStatus) set(name string, up bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.connected == nil {
+		s.connected = map[string]bool{}
+	}
+	s.connected[name] = up
+}
+
+// Connected reports whether platform name is connected and serving.
+func (s *platformStatus) Connected(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.connected[name]
+}
+
+// Connect retry backoff: from connectRetryBase doubling to connectRetryMax.
+var (
+	connectRetryBase = time.Second
+	connectRetryMax  = time.Minute
+)
+
+// connectRetrying connects p, retrying with backoff while the failure may
+// pass (the platform is down or unreachable) until ctx ends, which returns
+// a nil run. A permanent failure (a refused token) is returned.
+func connectRetrying(ctx context.Context, p platformStarter, cfg *config, env platformEnv, status *platformStatus) (func(context.Context) error, error) {
+	wait := connectRetryBase
+	for attempt := 1; ; attempt++ {
+		connectCtx, cancel := context.WithTimeout(ctx, time.Minute)
+		run, err := p.connect(connectCtx, cfg, env)
+		cancel()
+		if err == nil {
+			env.Log.Info("platform connected", "platform", p.name)
+			status.set(p.name, true)
+			return run, nil
+		}
+		if ctx.Err() != nil {
+			return nil, nil
+		}
+		if p.permanent != nil && p.permanent(err) {
+			return nil, err
+		}
+		env.Log.Error("platform unreachable; retrying", "platform", p.name, "attempt", attempt, "err", err, "wait", wait)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil, nil
+		}
+		wait = min(2*wait, connectRetryMax)
+	}
 }
 
 // connectTelegram starts the Telegram adapter: getMe, then long polling or
@@ -182,6 +269,7 @@ func connectTelegram(ctx context.Context, cfg *config, env platformEnv) (func(co
 	tb.Log = env.Log
 	tb.PollTimeout = tc.PollTimeout.Duration
 	tb.MaxFileSize = int64(tc.MaxFileMB) << 20
+	tb.PhotoDeadline = tc.PhotoDeadline.Duration
 	tb.ShutdownTimeout = cfg.Bot.ShutdownGrace.Duration + time.Minute
 	j, err := env.Store.Journal(telegram.Platform)
 	if err != nil {

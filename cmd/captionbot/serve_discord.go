@@ -13,6 +13,7 @@ func init() {
 		tokenHint: "[discord] token or $" + envDiscordToken,
 		enabled:   func(cfg *config) bool { return cfg.Discord.Token != "" },
 		connect:   connectDiscord,
+		permanent: discord.IsPermanent,
 	})
 }
 

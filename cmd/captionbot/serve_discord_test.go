@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -209,5 +210,44 @@ func TestServeDiscordSIGTERMMidJob(t *testing.T) {
 	}
 	if strings.Contains(out.String(), srv.Token) {
 		t.Error("token in logs")
+	}
+}
+
+// An unreachable Bot API at start-up neither stops serve nor Discord:
+// Telegram is retried in the background and serves once it is back.
+func TestServeTelegramDownAtStartDoesNotStopDiscord(t *testing.T) {
+	useDescriber(t, &bottest.Describer{})
+	base := connectRetryBase
+	connectRetryBase = 10 * time.Millisecond
+	t.Cleanup(func() { connectRetryBase = base })
+	api := tg.NewServer()
+	defer api.Close()
+	api.Down(http.StatusBadGateway)
+	srv := newFakeDiscord(t)
+	db := filepath.Join(t.TempDir(), "captionbot.db")
+	cfg := serveConfig(t, api, db)
+	t.Setenv(envDiscordToken, srv.Token)
+	cfg = writeConfig(t, readFile(t, cfg)+strings.Replace(discordSection(srv), fmt.Sprintf("token = %q\n", srv.Token), "", 1))
+
+	stop, stderr := startServe(t, cfg)
+	waitCalls(t, api, "getMe", 3) // failing, and retried
+	waitDiscord(t, srv, "command registration", func(r discordtest.Request) bool { return r.Method == "PUT" })
+	srv.Dispatch("MESSAGE_CREATE", &discordgo.Message{ID: srv.NewID(), ChannelID: "55", Author: &discordgo.User{ID: "42"},
+		Attachments: []*discordgo.MessageAttachment{srv.Attachment("dog.png", "image/png", []byte("png"))}})
+	waitDiscord(t, srv, "discord post", func(r discordtest.Request) bool {
+		return r.Path == "/api/v9/channels/55/messages" && strings.Contains(string(r.Body), "Regenerate")
+	})
+
+	api.Down(0)
+	api.AddFile("p1", []byte("jpeg"))
+	api.Push(tg.Message(tg.PhotoMessage(1, tg.PrivateChat(42), 42, "p1", "")))
+	if got := waitCalls(t, api, "sendMessage", 1)[0].Params.Get("text"); !strings.Contains(strings.ToLower(got), "dog") {
+		t.Errorf("telegram reply %q", got)
+	}
+	if code := stop(); code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "platform unreachable; retrying") {
+		t.Errorf("no log of the retries:\n%s", stderr.String())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -165,5 +166,69 @@ func TestServeBadTokenFails(t *testing.T) {
 	if code := run(context.Background(), []string{"serve", "--config", cfg}, io.Discard, &stderr); code != exitFailure ||
 		strings.Contains(stderr.String(), "wrong-token") || !strings.Contains(stderr.String(), "telegram") {
 		t.Errorf("code %d, stderr %q", code, stderr.String())
+	}
+}
+
+// A damaged store file stops serve with exit status 2 and a message that
+// says what to do, not a panic.
+func TestServeDamagedStoreExits2(t *testing.T) {
+	useDescriber(t, &bottest.Describer{})
+	api := tg.NewServer()
+	defer api.Close()
+	db := filepath.Join(t.TempDir(), "captionbot.db")
+	st, err := bolt.Open(db, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100 {
+		_ = st.Set(context.Background(), bot.PrefKey{Platform: "telegram", Scope: bot.ScopeUser, ID: fmt.Sprint(i)}, bot.Settings{Network: "x"})
+	}
+	st.Close()
+	data, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 2 * os.Getpagesize(); i < len(data); i++ {
+		data[i] = byte(i*7919 + i>>8)
+	}
+	if err := os.WriteFile(db, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	code := run(context.Background(), []string{"serve", "--config", serveConfig(t, api, db)}, io.Discard, &stderr)
+	msg := stderr.String()
+	if code != exitUsage || !strings.Contains(msg, "damaged") || !strings.Contains(msg, "prefs import") ||
+		!strings.Contains(msg, "aside") || strings.Contains(msg, "goroutine") {
+		t.Errorf("code %d, stderr %q", code, msg)
+	}
+}
+
+// A store file deleted while serve runs is noticed: the settings command
+// answers an error instead of "Done", and the log says why.
+func TestServeNoticesDeletedStore(t *testing.T) {
+	useDescriber(t, &bottest.Describer{})
+	interval := storeCheckInterval
+	storeCheckInterval = 20 * time.Millisecond
+	t.Cleanup(func() { storeCheckInterval = interval })
+	api := tg.NewServer()
+	defer api.Close()
+	db := filepath.Join(t.TempDir(), "captionbot.db")
+	stop, stderr := startServe(t, serveConfig(t, api, db))
+	api.Push(tg.Message(tg.TextMessage(1, tg.PrivateChat(42), 42, "/network linkedin", nil)))
+	waitCalls(t, api, "sendMessage", 1)
+	if err := os.Remove(db); err != nil {
+		t.Fatal(err)
+	}
+	api.Push(tg.Message(tg.TextMessage(2, tg.PrivateChat(42), 42, "/network x", nil)))
+	if got := waitCalls(t, api, "sendMessage", 2)[1].Params.Get("text"); strings.HasPrefix(got, "Done") || !strings.Contains(got, "couldn't") {
+		t.Errorf("reply after the store was deleted: %q", got)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(stderr.String(), "settings store lost") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop()
+	if !strings.Contains(stderr.String(), "settings store lost") {
+		t.Errorf("no log of the lost store:\n%s", stderr.String())
 	}
 }

@@ -4,8 +4,9 @@
 // and long-poll timeout, getFile and file downloads, sendMessage,
 // editMessageText, sendChatAction, answerCallbackQuery, setMyCommands,
 // getChatAdministrators, setWebhook, deleteWebhook), records every call, and
-// can be told to fail the next calls of a method (429 with retry_after, 5xx)
-// or to answer for a group upgraded to a supergroup (Migrate).
+// can be told to fail the next calls of a method (429 with retry_after, 5xx),
+// to lose the answers of the next calls (DropNext), to be down for a while
+// (Down), or to answer for a group upgraded to a supergroup (Migrate).
 package telegramtest
 
 import (
@@ -52,7 +53,10 @@ type Server struct {
 	files     map[string][]byte
 	admins    map[int64][]int64
 	fail      map[string][]failure
+	drop      map[string]int  // method → calls whose answer is lost
+	failAll   map[string]int  // method → status of every answer (FailAll)
 	migrated  map[int64]int64 // basic group → supergroup
+	down      int             // Down: HTTP status of every answer
 }
 
 // failure is a scripted error answer.
@@ -65,7 +69,7 @@ type failure struct {
 func NewServer() *Server {
 	s := &Server{changed: make(chan struct{}), nextID: 1, nextMsg: 10000,
 		files: map[string][]byte{}, admins: map[int64][]int64{}, fail: map[string][]failure{},
-		migrated: map[int64]int64{}}
+		drop: map[string]int{}, failAll: map[string]int{}, migrated: map[int64]int64{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -109,6 +113,30 @@ func (s *Server) FailNextWith(method string, code int, description string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.fail[method] = append(s.fail[method], failure{code: code, description: description})
+}
+
+// FailAll makes every call of method fail with code until FailAll(method, 0).
+func (s *Server) FailAll(method string, code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failAll[method] = code
+}
+
+// DropNext makes the next n calls of method do their work (a sendMessage
+// posts its message) and then drop the connection without an answer, as
+// when the response is lost on the way back.
+func (s *Server) DropNext(method string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.drop[method] += n
+}
+
+// Down makes every call and download answer code (an outage behind a proxy:
+// 502) until Down(0). Calls are still recorded.
+func (s *Server) Down(code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = code
 }
 
 // Migrate upgrades the basic group oldID to the supergroup newID: from
@@ -178,6 +206,23 @@ func (s *Server) WaitCalls(ctx context.Context, method string, n int) ([]Call, e
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	down := s.down
+	s.mu.Unlock()
+	if down != 0 {
+		method := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
+		if strings.HasPrefix(r.URL.Path, "/file/") {
+			method = "download"
+		}
+		s.mu.Lock()
+		s.calls = append(s.calls, Call{Method: method, Params: url.Values{}, At: time.Now()})
+		s.notifyLocked()
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(down)
+		_, _ = w.Write([]byte("<html><body><h1>" + http.StatusText(down) + "</h1></body></html>"))
+		return
+	}
 	if strings.HasPrefix(r.URL.Path, "/file/bot"+Token+"/") {
 		s.serveFile(w, strings.TrimPrefix(r.URL.Path, "/file/bot"+Token+"/"))
 		return
@@ -196,6 +241,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	var fail failure
 	if f := s.fail[method]; len(f) > 0 {
 		fail, s.fail[method] = f[0], f[1:]
+	} else if c := s.failAll[method]; c != 0 {
+		fail = failure{code: c, description: http.StatusText(c)}
+	}
+	drop := s.drop[method] > 0
+	if drop {
+		s.drop[method]--
 	}
 	chatID, _ := strconv.ParseInt(r.PostForm.Get("chat_id"), 10, 64)
 	migratedTo := s.migrated[chatID]
@@ -216,6 +267,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if drop {
+		// Do the work, then lose the answer.
+		s.answer(httptest.NewRecorder(), r, method)
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+			}
+		}
+		return
+	}
+	s.answer(w, r, method)
+}
+
+// answer carries out method and writes its answer.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, method string) {
 	p := r.PostForm
 	switch method {
 	case "getMe":

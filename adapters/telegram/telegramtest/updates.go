@@ -1,5 +1,7 @@
 package telegramtest
 
+import "unicode/utf16"
+
 // Builders of update bodies for Server.Push. IDs: users are positive, groups
 // negative, as on Telegram.
 
@@ -50,8 +52,36 @@ func PhotoMessage(msgID int, chat map[string]any, from int64, fileID, caption st
 	m := map[string]any{"message_id": msgID, "date": 1700000000, "chat": chat, "from": User(from), "photo": PhotoSizes(fileID)}
 	if caption != "" {
 		m["caption"] = caption
+		if e := MentionEntities(caption); len(e) > 0 {
+			m["caption_entities"] = e
+		}
 	}
 	return m
+}
+
+// MentionEntities marks the @username mentions in text as Telegram does:
+// "@" at the start or after a character that cannot end an e-mail address's
+// local part, then 5 to 32 of A-Z a-z 0-9 _. Offsets and lengths count
+// UTF-16 units.
+func MentionEntities(text string) []map[string]any {
+	units := utf16.Encode([]rune(text))
+	isName := func(u uint16) bool {
+		return u >= 'a' && u <= 'z' || u >= 'A' && u <= 'Z' || u >= '0' && u <= '9' || u == '_'
+	}
+	var out []map[string]any
+	for i, u := range units {
+		if u != '@' || i > 0 && (isName(units[i-1]) || units[i-1] == '.' || units[i-1] == '-') {
+			continue
+		}
+		end := i + 1
+		for end < len(units) && isName(units[end]) {
+			end++
+		}
+		if n := end - i - 1; n >= 5 && n <= 32 {
+			out = append(out, map[string]any{"type": "mention", "offset": i, "length": end - i})
+		}
+	}
+	return out
 }
 
 // DocumentMessage is a message with a file.
@@ -71,7 +101,11 @@ func TextMessage(msgID int, chat map[string]any, from int64, text string, replyT
 				break
 			}
 		}
-		m["entities"] = []map[string]any{{"type": "bot_command", "offset": 0, "length": end}}
+		m["entities"] = []map[string]any{{"type": "bot_command", "offset": 0, "length": len(utf16.Encode([]rune(text[:end])))}}
+	}
+	if e := MentionEntities(text); len(e) > 0 {
+		ents, _ := m["entities"].([]map[string]any)
+		m["entities"] = append(ents, e...)
 	}
 	if replyTo != nil {
 		m["reply_to_message"] = replyTo
