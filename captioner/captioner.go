@@ -263,7 +263,7 @@ func topLabels(scores []float32, names []string, k int) []bot.Label {
 // wrapping bot's sentinels (bot.ErrNotImage and friends).
 func (c *Captioner) Describe(ctx context.Context, data []byte) (bot.Description, error) {
 	start := time.Now()
-	img, err := DecodeImage(data)
+	img, release, err := DecodeImageContext(ctx, data)
 	if err != nil {
 		return bot.Description{}, err
 	}
@@ -274,6 +274,7 @@ func (c *Captioner) Describe(ctx context.Context, data []byte) (bot.Description,
 		bufp = &buf
 	}
 	Preprocess(img, *bufp)
+	release() // the decoded image is no longer needed
 	prepTime := time.Since(prepStart)
 	encs, runTime, err := c.encode(ctx, *bufp, 1)
 	c.inputs.Put(bufp)
