@@ -125,7 +125,13 @@ func (r *Refiner) draft(ctx context.Context, n prompts.Network, req bot.RefineRe
 	if res.post.Refiner == "" || res.post.Refiner == OfflineName {
 		return bot.Post{}, errUnnamedDraft
 	}
-	post := Enforce(n, res.post, req.Hashtags)
+	// Checked before Enforce too: it turns "@handle" hashtags into
+	// "#handle" and may cut a link in half.
+	draft := cleanDraft(res.post)
+	if err := checkPublishable(draft); err != nil {
+		return bot.Post{}, err
+	}
+	post := Enforce(n, draft, req.Hashtags)
 	if strings.TrimSpace(post.Caption) == "" {
 		return bot.Post{}, errEmptyDraft
 	}
@@ -133,6 +139,9 @@ func (r *Refiner) draft(ctx context.Context, n prompts.Network, req bot.RefineRe
 		post.AltText = offline.AltText
 	}
 	if err := CheckSafety(post, source(req)); err != nil {
+		return bot.Post{}, err
+	}
+	if err := checkPublishable(post); err != nil {
 		return bot.Post{}, err
 	}
 	return post, nil
