@@ -1,9 +1,12 @@
 // Package refiner turns a captioner's raw sentence into a post for a social
 // network. Refiner is captionbot's bot.Refiner: it asks a Writer (an LLM
-// client such as adapters/openai) for a draft within a deadline, enforces the
-// network's limits on it (Enforce), checks its safety (CheckSafety) and, when
-// anything fails — no writer, timeout, server error, malformed or empty
-// answer, unsafe text — returns the Offline refiner's post instead, marked
+// client such as adapters/openai) for a draft within a deadline, strips
+// assistant talk from it ("Sure! Here is a caption:", wrapping quotes),
+// enforces the network's limits on it (Enforce), checks its safety
+// (CheckSafety) and that it holds no link, domain, e-mail address, phone
+// number or @handle (ErrNotPublishable) and, when anything fails — no writer,
+// timeout, server error, malformed or empty answer, unsafe or unpublishable
+// text — returns the Offline refiner's post instead, marked
 // Refiner "offline". A user never gets an error because an LLM is down.
 package refiner
 
