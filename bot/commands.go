@@ -219,7 +219,9 @@ func helpText() string {
 	}
 	b.WriteString("\nNetworks: " + strings.Join(Networks, ", ") + ".\n")
 	b.WriteString("Tones: " + strings.Join(Tones, ", ") + ".\n")
-	b.WriteString("Use \"reset\" as the argument to go back to the default, e.g. /tone reset.")
+	b.WriteString("Use \"reset\" as the argument to go back to the default, e.g. /tone reset.\n\n")
+	b.WriteString("Posts never contain links, e-mail addresses, phone numbers or @handles, even if you ask for them: " +
+		"add your own when you post.")
 	return b.String()
 }
 

@@ -354,3 +354,15 @@ func TestImportOldBackupWithUnknownLanguage(t *testing.T) {
 		t.Errorf("imported %+v, want tone fun and no language", got)
 	}
 }
+
+// /help tells users that posts carry no links or contact details, so they
+// know to add their own (the refiner removes them from LLM drafts).
+func TestHelpSaysNoLinks(t *testing.T) {
+	s := newService(&bottest.Describer{}, &bottest.Refiner{}, &bottest.Preferences{})
+	r := s.HandleCommand(context.Background(), bot.CommandRequest{Platform: "t", ChatID: "1", UserID: "1", Command: bot.Command{Name: "help"}})
+	for _, w := range []string{"links", "phone numbers", "@handles", "add your own"} {
+		if !strings.Contains(r.Text, w) {
+			t.Errorf("/help does not mention %q:\n%s", w, r.Text)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/semaphore"
 	"golang.org/x/time/rate"
 )
 
@@ -64,13 +65,30 @@ type Result struct {
 	Elapsed time.Duration
 }
 
-// Service runs jobs on a bounded worker pool with a bounded queue, per-user
-// and per-chat rate limits and a raw-caption cache, and answers the
-// platform-neutral commands. Set the option fields before Start; they must not
+// Service runs jobs in two stages: captioning (fetch and Describe, CPU
+// work) on a pool of Workers fed by a bounded queue, then refining (Refine,
+// mostly waiting on an LLM) with RefineWorkers at once, so a slow LLM never
+// holds a captioning worker. MaxQueueWait bounds how long a photo waits for
+// either stage. It applies per-user and per-chat rate limits, keeps a
+// raw-caption cache, and answers the platform-neutral commands. Set the option fields before Start; they must not
 // change afterwards.
 type Service struct {
-	// Workers is the number of jobs run at once; zero means runtime.NumCPU().
+	// Workers is the number of photos captioned (fetched and described) at
+	// once; zero means runtime.NumCPU().
 	Workers int
+	// RefineWorkers is the number of posts refined at once, i.e. of LLM
+	// calls in flight; zero means DefaultRefineWorkers. Refining does not
+	// hold a captioning worker.
+	RefineWorkers int
+	// MaxQueueWait bounds the wait of a photo, counted from Submit: one
+	// still waiting for a captioning worker after it is answered ErrBusy
+	// (try again), and one captioned but still waiting for a refine slot
+	// after it gets Fallback's post. Zero means DefaultMaxQueueWait.
+	MaxQueueWait time.Duration
+	// Fallback writes the post of a photo that waited MaxQueueWait for a
+	// refine slot: captionbot's offline refiner (fast, no network). Nil
+	// means such photos keep waiting, within JobTimeout.
+	Fallback Refiner
 	// QueueSize bounds the jobs waiting for a worker; when it is full, Submit
 	// returns ErrBusy. A queued job holds no photo (Fetch runs in the
 	// worker), so the queue is cheap. Zero means 16 per worker, at least 256.
@@ -106,21 +124,30 @@ type Service struct {
 	refiner   Refiner
 	prefs     Preferences
 
-	mu       sync.Mutex
-	started  bool
-	stopping bool
-	queue    chan *queued
-	wg       sync.WaitGroup
-	jobCtx   context.Context
-	cancel   context.CancelFunc
-	limits   *limiter
-	cache    *descCache
+	mu          sync.Mutex
+	started     bool
+	stopping    bool
+	inflight    int // accepted jobs not yet delivered
+	maxInflight int
+	refineSlots *semaphore.Weighted
+	queue       chan *queued
+	wg          sync.WaitGroup
+	jobCtx      context.Context
+	cancel      context.CancelFunc
+	limits      *limiter
+	cache       *descCache
 }
 
 type queued struct {
 	job      Job
-	accepted time.Time
+	accepted time.Time // by Service.Now
 }
+
+// Defaults of the stage options.
+const (
+	DefaultRefineWorkers = 8
+	DefaultMaxQueueWait  = 30 * time.Second
+)
 
 // NewService returns a Service that captions with d, writes posts with r and
 // reads settings from p. Set options, then Start (or Run) it.
@@ -178,8 +205,16 @@ func (s *Service) Start() error {
 	if size <= 0 {
 		size = max(16*workers, 256)
 	}
+	refiners := s.RefineWorkers
+	if refiners <= 0 {
+		refiners = DefaultRefineWorkers
+	}
 	s.started = true
 	s.queue = make(chan *queued, size)
+	s.refineSlots = semaphore.NewWeighted(int64(refiners))
+	// Every accepted job is queued, captioning or refining (or waiting
+	// for a refine slot, one goroutine each): this bounds them all.
+	s.maxInflight = size + workers + refiners
 	s.jobCtx, s.cancel = context.WithCancel(context.Background())
 	s.limits = newLimiter(s.UserRate, s.UserBurst, s.ChatRate, s.ChatBurst)
 	s.cache = newDescCache(orDuration(s.CacheTTL, time.Hour), s.CacheSize)
@@ -255,15 +290,20 @@ func (s *Service) Submit(job Job) error {
 	}
 	// Only Submit sends, under s.mu, so a free slot seen here stays free;
 	// checking it first means a busy reply costs the user no rate token.
-	if len(s.queue) == cap(s.queue) {
+	if len(s.queue) == cap(s.queue) || s.inflight >= s.maxInflight {
 		return ErrBusy
 	}
 	now := s.now()
 	if err := s.limits.allow(now, job); err != nil {
 		return err
 	}
+	s.inflight++
 	s.queue <- &queued{job: job, accepted: now}
 	return nil
+}
+
+func (s *Service) maxQueueWait() time.Duration {
+	return orDuration(s.MaxQueueWait, DefaultMaxQueueWait)
 }
 
 func (s *Service) worker() {
@@ -273,24 +313,56 @@ func (s *Service) worker() {
 	}
 }
 
+// process is a captioning worker's part of a job: it captions the photo,
+// then hands the job to a goroutine that waits for a refine slot, so the
+// worker is free for the next photo at once.
 func (s *Service) process(q *queued) {
 	job := q.job
-	var res Result
 	if s.jobCtx.Err() != nil {
-		res = Result{Variant: job.Variant, Err: ErrStopped}
-	} else {
-		ctx, cancel := context.WithTimeout(s.jobCtx, orDuration(s.JobTimeout, 2*time.Minute))
-		res = s.compute(ctx, job)
-		cancel()
-		if res.Err != nil && s.jobCtx.Err() != nil {
-			res.Err = fmt.Errorf("%w: %w", ErrStopped, res.Err)
-		}
+		s.finish(q, Result{Variant: job.Variant, Err: ErrStopped}, "")
+		return
 	}
+	if wait := s.now().Sub(q.accepted); wait > s.maxQueueWait() {
+		s.finish(q, Result{Variant: job.Variant,
+			Err: fmt.Errorf("%w: waited %s for a captioning worker", ErrBusy, wait.Round(time.Millisecond))}, "")
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.jobCtx, orDuration(s.JobTimeout, 2*time.Minute))
+	res, req := s.describe(ctx, job)
+	if res.Err != nil {
+		cancel()
+		s.finish(q, s.stoppedErr(res), "")
+		return
+	}
+	s.wg.Add(1) // bounded: at most maxInflight jobs exist
+	go func() {
+		defer s.wg.Done()
+		defer cancel()
+		res, fellBack := s.refine(ctx, q, res, req)
+		s.finish(q, s.stoppedErr(res), fellBack)
+	}()
+}
+
+// stoppedErr marks an error that a shutdown caused.
+func (s *Service) stoppedErr(res Result) Result {
+	if res.Err != nil && s.jobCtx.Err() != nil && !errors.Is(res.Err, ErrStopped) {
+		res.Err = fmt.Errorf("%w: %w", ErrStopped, res.Err)
+	}
+	return res
+}
+
+// finish delivers a job's result and logs its outcome; fellBack says why
+// the Fallback refiner wrote the post, if it did.
+func (s *Service) finish(q *queued, res Result, fellBack string) {
+	job := q.job
 	res.Elapsed = s.now().Sub(q.accepted)
 
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(s.jobCtx), orDuration(s.DeliverTimeout, time.Minute))
 	derr := safeDeliver(dctx, job, res)
 	cancel()
+	s.mu.Lock()
+	s.inflight--
+	s.mu.Unlock()
 
 	log := s.log().With("platform", job.Platform, "chat", job.ChatID, "network", res.Settings.Network,
 		"variant", job.Variant, "cached", res.Cached, "dur", res.Elapsed)
@@ -299,8 +371,12 @@ func (s *Service) process(q *queued) {
 		log.Error("reply not delivered", "err", derr)
 	case res.Err != nil && isUserError(res.Err):
 		log.Info("photo refused", "reason", res.Err)
+	case errors.Is(res.Err, ErrBusy):
+		log.Warn("photo waited too long, asked to try again", "reason", res.Err)
 	case res.Err != nil:
 		log.Error("job failed", "err", res.Err)
+	case fellBack != "":
+		log.Warn("caption sent", "refiner", res.Post.Refiner, "fallback", fellBack)
 	default:
 		log.Info("caption sent", "refiner", res.Post.Refiner)
 	}
@@ -326,9 +402,11 @@ func safeDeliver(ctx context.Context, job Job, res Result) (err error) {
 	return job.Deliver(ctx, res)
 }
 
-// compute resolves settings, gets the description (cache or fetch +
-// describe) and refines it. A panic in a dependency becomes an error.
-func (s *Service) compute(ctx context.Context, job Job) (res Result) {
+// describe resolves settings and gets the description (cache, or fetch +
+// Describe): the captioning stage. It returns the result so far (Err set
+// on failure) and the refine request. A panic in a dependency becomes an
+// error.
+func (s *Service) describe(ctx context.Context, job Job) (res Result, req RefineRequest) {
 	res.Variant = job.Variant
 	defer func() {
 		if p := recover(); p != nil {
@@ -349,21 +427,21 @@ func (s *Service) compute(ctx context.Context, job Job) (res Result) {
 		img, err = job.Fetch(ctx)
 		if err != nil {
 			res.Err = fmt.Errorf("fetch photo: %w", err)
-			return res
+			return res, req
 		}
 		if len(img) == 0 {
 			res.Err = fmt.Errorf("fetch photo: %w", ErrEmptyImage)
-			return res
+			return res, req
 		}
 		desc, err = s.describer.Describe(ctx, img)
 		if err != nil {
 			res.Err = fmt.Errorf("describe photo: %w", err)
-			return res
+			return res, req
 		}
 		s.cache.put(key, desc, s.now())
 	}
 	res.Description = desc
-	post, err := s.refiner.Refine(ctx, RefineRequest{
+	return res, RefineRequest{
 		Description: desc,
 		Network:     res.Settings.Network,
 		Tone:        res.Settings.Tone,
@@ -372,13 +450,44 @@ func (s *Service) compute(ctx context.Context, job Job) (res Result) {
 		Hint:        job.Hint,
 		Image:       img,
 		Variant:     job.Variant,
-	})
+	}
+}
+
+// refine writes the post once a refine slot is free: the refining stage.
+// A photo that waited MaxQueueWait (since Submit) for a slot gets the
+// Fallback refiner's post instead; fellBack then says so.
+func (s *Service) refine(ctx context.Context, q *queued, in Result, req RefineRequest) (res Result, fellBack string) {
+	res = in
+	defer func() {
+		if p := recover(); p != nil {
+			s.log().Error("job panicked", "platform", q.job.Platform, "panic", p, "stack", string(debug.Stack()))
+			res.Err = errors.New("internal error")
+		}
+	}()
+	r := s.refiner
+	waitCtx, cancel := ctx, context.CancelFunc(func() {})
+	if s.Fallback != nil {
+		left := s.maxQueueWait() - s.now().Sub(q.accepted)
+		waitCtx, cancel = context.WithTimeout(ctx, max(left, 0))
+	}
+	err := s.refineSlots.Acquire(waitCtx, 1)
+	cancel()
+	switch {
+	case err == nil:
+		defer s.refineSlots.Release(1)
+	case ctx.Err() != nil:
+		res.Err = fmt.Errorf("refine: %w", ctx.Err())
+		return res, ""
+	default:
+		r, fellBack = s.Fallback, "waited too long for a refine slot"
+	}
+	post, err := r.Refine(ctx, req)
 	if err != nil {
 		res.Err = fmt.Errorf("refine: %w", err)
-		return res
+		return res, fellBack
 	}
 	res.Post = post
-	return res
+	return res, fellBack
 }
 
 // Defaults are the settings of a user or chat that chose nothing.

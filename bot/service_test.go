@@ -423,3 +423,150 @@ func TestRunShutsDownOnCancel(t *testing.T) {
 		t.Errorf("delivered %d, want 1", len(r.got))
 	}
 }
+
+// blockingRefiner holds every Refine until release is closed (or the job's
+// context ends), and reports each call on started.
+type blockingRefiner struct {
+	started chan bot.RefineRequest
+	release chan struct{}
+}
+
+func newBlockingRefiner() *blockingRefiner {
+	return &blockingRefiner{started: make(chan bot.RefineRequest, 100), release: make(chan struct{})}
+}
+
+func (b *blockingRefiner) Refine(ctx context.Context, req bot.RefineRequest) (bot.Post, error) {
+	b.started <- req
+	select {
+	case <-b.release:
+		return bottest.Render(req), nil
+	case <-ctx.Done():
+		return bot.Post{}, ctx.Err()
+	}
+}
+
+// waitN receives n values from ch, failing the test if they do not come
+// (a hang, not a speed assumption: nothing else can send them).
+func waitN[T any](t *testing.T, ch <-chan T, n int, what string) {
+	t.Helper()
+	for i := range n {
+		select {
+		case <-ch:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("only %d of %d %s", i, n, what)
+		}
+	}
+}
+
+// A slow LLM does not hold the captioning workers: with one worker and
+// every refine blocked, all photos are still captioned, and as many refine
+// at once as RefineWorkers allows.
+func TestSlowRefinerDoesNotStallCaptioning(t *testing.T) {
+	described := make(chan struct{}, 100)
+	d := &bottest.Describer{DescribeFunc: func(context.Context, []byte) (bot.Description, error) {
+		described <- struct{}{}
+		return bottest.DefaultDescription, nil
+	}}
+	rf := newBlockingRefiner()
+	s := newService(d, rf, &bottest.Preferences{})
+	s.Workers, s.RefineWorkers = 1, 3
+	s.MaxQueueWait = time.Hour
+	startService(t, s)
+	r := newResults()
+	for i := range 5 {
+		if err := s.Submit(photoJob(r, fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitN(t, described, 5, "photos captioned while the refiner is blocked")
+	waitN(t, rf.started, 3, "refines started")
+	select {
+	case <-rf.started:
+		t.Fatal("a fourth refine started with RefineWorkers = 3")
+	default:
+	}
+	close(rf.release)
+	for range 5 {
+		if res := r.next(t); res.Err != nil || res.Post.Caption == "" {
+			t.Errorf("result %+v", res)
+		}
+	}
+}
+
+// A photo that waited MaxQueueWait for a refine slot gets the fallback
+// post at once, while the slow refine is still running.
+func TestQueueWaitFallsBack(t *testing.T) {
+	rf := newBlockingRefiner()
+	defer close(rf.release)
+	fallback := &bottest.Refiner{RefineFunc: func(_ context.Context, req bot.RefineRequest) (bot.Post, error) {
+		p := bottest.Render(req)
+		p.Refiner = "offline"
+		return p, nil
+	}}
+	now := time.Unix(1000, 0) // frozen: the captioning wait is zero
+	s := newService(&bottest.Describer{}, rf, &bottest.Preferences{})
+	s.Workers, s.RefineWorkers = 2, 1
+	s.MaxQueueWait = time.Millisecond // the refine-slot wait runs on real time
+	s.Fallback = fallback
+	s.Now = func() time.Time { return now }
+	startService(t, s)
+	r := newResults()
+	if err := s.Submit(photoJob(r, "1")); err != nil {
+		t.Fatal(err)
+	}
+	waitN(t, rf.started, 1, "refines started")
+	if err := s.Submit(photoJob(r, "2")); err != nil {
+		t.Fatal(err)
+	}
+	res := r.next(t) // photo 1's refine holds the only slot until the test ends
+	if res.Err != nil || res.Post.Refiner != "offline" || len(fallback.Requests()) != 1 {
+		t.Fatalf("result %+v, fallback calls %d: want the fallback post", res, len(fallback.Requests()))
+	}
+}
+
+// A photo still waiting for a captioning worker after MaxQueueWait is
+// answered ErrBusy without being captioned.
+func TestQueueWaitBusy(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Unix(1000, 0)
+	block := make(chan struct{})
+	entered := make(chan struct{}, 10)
+	d := &bottest.Describer{DescribeFunc: func(context.Context, []byte) (bot.Description, error) {
+		entered <- struct{}{}
+		<-block
+		return bottest.DefaultDescription, nil
+	}}
+	s := newService(d, &bottest.Refiner{}, &bottest.Preferences{})
+	s.Workers, s.MaxQueueWait = 1, 30*time.Second
+	s.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	startService(t, s)
+	r := newResults()
+	if err := s.Submit(photoJob(r, "1")); err != nil {
+		t.Fatal(err)
+	}
+	waitN(t, entered, 1, "photos captioning")
+	if err := s.Submit(photoJob(r, "2")); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(31 * time.Second)
+	mu.Unlock()
+	close(block)
+	got := map[string]error{}
+	for range 2 {
+		res := r.next(t)
+		got[res.Post.Caption] = res.Err
+	}
+	if d.Calls() != 1 {
+		t.Errorf("describe calls = %d, want 1 (the late photo is not captioned)", d.Calls())
+	}
+	busy := 0
+	for _, err := range got {
+		if errors.Is(err, bot.ErrBusy) {
+			busy++
+		}
+	}
+	if busy != 1 {
+		t.Errorf("results %v: want one ErrBusy", got)
+	}
+}

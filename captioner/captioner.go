@@ -297,7 +297,7 @@ func topLabels(scores []float32, names []string, k int) []bot.Label {
 // friends).
 func (c *Captioner) Describe(ctx context.Context, data []byte) (bot.Description, error) {
 	start := time.Now()
-	img, err := DecodeImage(data)
+	img, release, err := DecodeImageContext(ctx, data)
 	if err != nil {
 		return bot.Description{}, err
 	}
@@ -312,6 +312,7 @@ func (c *Captioner) Describe(ctx context.Context, data []byte) (bot.Description,
 	}
 	d, err := c.describeEncoded(ctx, img)
 	wg.Wait()
+	release() // both networks have their inputs: the decoded photo's budget is free
 	if err != nil {
 		return bot.Description{}, err
 	}

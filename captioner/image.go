@@ -2,6 +2,7 @@ package captioner
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -38,37 +39,71 @@ const (
 // DecodeImage decodes a JPEG, PNG, GIF (first frame) or WebP photo. A JPEG's
 // EXIF orientation is honoured: the result is the photo as a person sees it.
 //
-// The header is checked before the pixels are decoded. Errors wrap the
-// sentinels of package bot: bot.ErrEmptyImage, bot.ErrNotImage,
-// bot.ErrCorruptImage, bot.ErrImageTooLarge, bot.ErrImageTooSmall.
+// The header is checked before the pixels are decoded, and the decode
+// waits for its memory in the process-wide decode budget (see
+// DecodeImageContext, which also covers preprocessing and should be used
+// where a context is at hand). Errors wrap the sentinels of package bot:
+// bot.ErrEmptyImage, bot.ErrNotImage, bot.ErrCorruptImage,
+// bot.ErrImageTooLarge, bot.ErrImageTooSmall.
 func DecodeImage(data []byte) (image.Image, error) {
+	img, release, err := DecodeImageContext(context.Background(), data)
+	if err != nil {
+		return nil, err
+	}
+	release()
+	return img, nil
+}
+
+// imageHeader is what decodeHeader learnt before any pixel is decoded.
+type imageHeader struct {
+	cfg    image.Config
+	format string
+	// cost is decodeCost's estimate of the bytes decoding and
+	// preprocessing take.
+	cost int64
+}
+
+// decodeHeader checks the file's size and header.
+func decodeHeader(data []byte) (imageHeader, error) {
 	if len(data) == 0 {
-		return nil, fmt.Errorf("the file is empty: %w", bot.ErrEmptyImage)
+		return imageHeader{}, fmt.Errorf("the file is empty: %w", bot.ErrEmptyImage)
 	}
 	if len(data) > MaxImageBytes {
-		return nil, fmt.Errorf("the file is %d MB, more than the %d MB limit: %w",
+		return imageHeader{}, fmt.Errorf("the file is %d MB, more than the %d MB limit: %w",
 			len(data)>>20, MaxImageBytes>>20, bot.ErrImageTooLarge)
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if errors.Is(err, image.ErrFormat) {
-		return nil, fmt.Errorf("the file is not a JPEG, PNG, GIF or WebP image: %w", bot.ErrNotImage)
+		return imageHeader{}, fmt.Errorf("the file is not a JPEG, PNG, GIF or WebP image: %w", bot.ErrNotImage)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("the image header cannot be read (%v): %w", err, bot.ErrCorruptImage)
+		return imageHeader{}, fmt.Errorf("the image header cannot be read (%v): %w", err, bot.ErrCorruptImage)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, fmt.Errorf("the %s image is %dx%d pixels: %w", format, cfg.Width, cfg.Height, bot.ErrImageTooSmall)
+		return imageHeader{}, fmt.Errorf("the %s image is %dx%d pixels: %w", format, cfg.Width, cfg.Height, bot.ErrImageTooSmall)
 	}
 	if int64(cfg.Width)*int64(cfg.Height) > MaxImagePixels {
-		return nil, fmt.Errorf("the %s image is %dx%d pixels, more than %d megapixels: %w",
+		return imageHeader{}, fmt.Errorf("the %s image is %dx%d pixels, more than %d megapixels: %w",
 			format, cfg.Width, cfg.Height, MaxImagePixels/1_000_000, bot.ErrImageTooLarge)
 	}
+	return imageHeader{cfg: cfg, format: format, cost: decodeCost(data, cfg, format)}, nil
+}
+
+// decodePixels decodes a photo whose header decodeHeader accepted.
+func decodePixels(data []byte, h imageHeader) (image.Image, error) {
+	format := h.format
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("the %s image is damaged or truncated (%v): %w", format, err, bot.ErrCorruptImage)
 	}
 	if b := img.Bounds(); b.Dx() <= 0 || b.Dy() <= 0 {
 		return nil, fmt.Errorf("the %s image has no pixels: %w", format, bot.ErrImageTooSmall)
+	}
+	if b := img.Bounds(); b.Dx() > h.cfg.Width || b.Dy() > h.cfg.Height {
+		// The budget was sized from the header (a GIF's first frame may be
+		// smaller than its screen, never larger).
+		return nil, fmt.Errorf("the %s image is %v but its header says %dx%d: %w",
+			format, b.Size(), h.cfg.Width, h.cfg.Height, bot.ErrCorruptImage)
 	}
 	if format == "jpeg" {
 		if o := jpegOrientation(data); o != orientNormal {

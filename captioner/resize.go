@@ -61,37 +61,41 @@ func (p plane) shrink(k int) plane {
 	out := newPlane((p.w+k-1)/k, (p.h+k-1)/k, p.ch)
 	sums := make([]uint32, out.w*p.ch)
 	for oy := 0; oy < out.h; oy++ {
-		clear(sums)
-		y0, y1 := oy*k, min((oy+1)*k, p.h)
-		for y := y0; y < y1; y++ {
-			r := p.row(y)
-			for ox := 0; ox < out.w; ox++ {
-				x0, x1 := ox*k, min((ox+1)*k, p.w)
-				if p.ch == 1 {
-					var s uint32
-					for _, v := range r[x0:x1] {
-						s += uint32(v)
-					}
-					sums[ox] += s
-					continue
-				}
-				var s0, s1, s2 uint32
-				for x := x0; x < x1; x++ {
-					px := r[3*x : 3*x+3 : 3*x+3]
-					s0, s1, s2 = s0+uint32(px[0]), s1+uint32(px[1]), s2+uint32(px[2])
-				}
-				sums[3*ox], sums[3*ox+1], sums[3*ox+2] = sums[3*ox]+s0, sums[3*ox+1]+s1, sums[3*ox+2]+s2
-			}
-		}
-		dst := out.row(oy)
-		for ox := 0; ox < out.w; ox++ {
-			n := uint32((y1 - y0) * (min((ox+1)*k, p.w) - ox*k))
-			for c := 0; c < p.ch; c++ {
-				dst[ox*p.ch+c] = uint8((sums[ox*p.ch+c] + n/2) / n)
-			}
-		}
+		p.shrinkRows(k, oy*k, min((oy+1)*k, p.h), sums, out.row(oy))
 	}
 	return out
+}
+
+// shrinkRows box-averages rows y0..y1-1 (at most k) into one output row
+// dst of (p.w+k-1)/k pixels; sums is scratch of len(dst).
+func (p plane) shrinkRows(k, y0, y1 int, sums []uint32, dst []uint8) {
+	clear(sums)
+	for y := y0; y < y1; y++ {
+		r := p.row(y)
+		for ox := 0; ox < len(dst)/p.ch; ox++ {
+			x0, x1 := ox*k, min((ox+1)*k, p.w)
+			if p.ch == 1 {
+				var s uint32
+				for _, v := range r[x0:x1] {
+					s += uint32(v)
+				}
+				sums[ox] += s
+				continue
+			}
+			var s0, s1, s2 uint32
+			for x := x0; x < x1; x++ {
+				px := r[3*x : 3*x+3 : 3*x+3]
+				s0, s1, s2 = s0+uint32(px[0]), s1+uint32(px[1]), s2+uint32(px[2])
+			}
+			sums[3*ox], sums[3*ox+1], sums[3*ox+2] = sums[3*ox]+s0, sums[3*ox+1]+s1, sums[3*ox+2]+s2
+		}
+	}
+	for ox := 0; ox < len(dst)/p.ch; ox++ {
+		n := uint32((y1 - y0) * (min((ox+1)*k, p.w) - ox*k))
+		for c := 0; c < p.ch; c++ {
+			dst[ox*p.ch+c] = uint8((sums[ox*p.ch+c] + n/2) / n)
+		}
+	}
 }
 
 // tentWeights are the filter taps of one output sample: source indices
@@ -219,8 +223,7 @@ func resizeRGB(img image.Image, ow, oh int, dst []float32) {
 		return
 	}
 	b := img.Bounds()
-	rgb := toRGB(img)
-	rgb.shrink(boxFactor(b.Dx(), b.Dy(), ow, oh)).resize(dst, ow, oh)
+	shrinkRGB(img, boxFactor(b.Dx(), b.Dy(), ow, oh)).resize(dst, ow, oh)
 }
 
 // ycbcrPlanesToRGB resamples the Y, Cb and Cr planes separately and
@@ -275,22 +278,54 @@ func chromaShifts(src *image.YCbCr) *[2]uint {
 	return nil
 }
 
+// shrinkRGB converts img to packed RGB box-shrunk by k, k source rows at a
+// time, so a big photo never exists twice at full size (as RGBA and as
+// packed RGB): the scratch is the shrunk plane and one strip of k rows.
+// The result equals toRGB(img).shrink(k).
+func shrinkRGB(img image.Image, k int) plane {
+	if k <= 1 {
+		return toRGB(img)
+	}
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	out := newPlane((w+k-1)/k, (h+k-1)/k, 3)
+	strip := newPlane(w, k, 3)
+	sums := make([]uint32, out.w*3)
+	var rgba *image.RGBA
+	for oy := 0; oy < out.h; oy++ {
+		y0, y1 := oy*k, min((oy+1)*k, h)
+		rgba = rgbRows(img, y0, y1, strip, rgba)
+		strip.shrinkRows(k, 0, y1-y0, sums, out.row(oy))
+	}
+	return out
+}
+
 // toRGB converts img to packed RGB. Alpha is premultiplied, so transparent
 // pixels are black, as draw.Src would give.
 func toRGB(img image.Image) plane {
 	b := img.Bounds()
 	out := newPlane(b.Dx(), b.Dy(), 3)
+	rgbRows(img, 0, out.h, out, nil)
+	return out
+}
+
+// rgbRows converts rows y0..y1-1 (relative to img's bounds) into out's
+// rows 0..y1-y0-1. Types without a direct conversion are drawn into an
+// RGBA scratch of those rows first; rgbRows returns it for reuse (pass nil
+// the first time).
+func rgbRows(img image.Image, y0, y1 int, out plane, scratch *image.RGBA) *image.RGBA {
+	b := img.Bounds()
 	switch src := img.(type) {
 	case *image.RGBA:
-		for y := 0; y < out.h; y++ {
-			p, dst := src.Pix[src.PixOffset(b.Min.X, b.Min.Y+y):], out.row(y)
+		for y := y0; y < y1; y++ {
+			p, dst := src.Pix[src.PixOffset(b.Min.X, b.Min.Y+y):], out.row(y-y0)
 			for x := 0; x < out.w; x++ {
 				dst[3*x], dst[3*x+1], dst[3*x+2] = p[4*x], p[4*x+1], p[4*x+2]
 			}
 		}
 	case *image.NRGBA:
-		for y := 0; y < out.h; y++ {
-			p, dst := src.Pix[src.PixOffset(b.Min.X, b.Min.Y+y):], out.row(y)
+		for y := y0; y < y1; y++ {
+			p, dst := src.Pix[src.PixOffset(b.Min.X, b.Min.Y+y):], out.row(y-y0)
 			for x := 0; x < out.w; x++ {
 				a := uint32(p[4*x+3])
 				dst[3*x] = uint8((uint32(p[4*x])*a + 127) / 255)
@@ -299,8 +334,8 @@ func toRGB(img image.Image) plane {
 			}
 		}
 	case *image.YCbCr: // only the layouts ycbcrPlanesToTensor leaves
-		for y := 0; y < out.h; y++ {
-			dst := out.row(y)
+		for y := y0; y < y1; y++ {
+			dst := out.row(y - y0)
 			for x := 0; x < out.w; x++ {
 				yi, ci := src.YOffset(b.Min.X+x, b.Min.Y+y), src.COffset(b.Min.X+x, b.Min.Y+y)
 				dst[3*x], dst[3*x+1], dst[3*x+2] = color.YCbCrToRGB(src.Y[yi], src.Cb[ci], src.Cr[ci])
@@ -308,9 +343,13 @@ func toRGB(img image.Image) plane {
 		}
 	default:
 		// Paletted (GIF), grey, CMYK, 16-bit: draw converts them to RGBA.
-		m := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-		draw.Draw(m, m.Bounds(), img, b.Min, draw.Src)
-		return toRGB(m)
+		n := y1 - y0
+		if scratch == nil || scratch.Rect.Dy() < n {
+			scratch = image.NewRGBA(image.Rect(0, 0, b.Dx(), n))
+		}
+		m := scratch.SubImage(image.Rect(0, 0, b.Dx(), n)).(*image.RGBA)
+		draw.Draw(m, m.Bounds(), img, image.Pt(b.Min.X, b.Min.Y+y0), draw.Src)
+		rgbRows(m, 0, n, out, nil)
 	}
-	return out
+	return scratch
 }

@@ -146,9 +146,9 @@ func hashtagCandidates(d bot.Description, hint string, minScore float64) []strin
 	}
 	out = append(out, contentWords(fixPhrase(d.Caption))...)
 	out = append(out, rest...)
-	if !echoesInstructions(hint) {
+	if descriptiveHint(hint) {
 		// A hint that tries to instruct gives no hashtags (#ignore
-		// #instructions); one that says what the photo is about does.
+		// #rules); one that says what the photo is about does.
 		out = append(out, contentWords(hint)...)
 	}
 	return out

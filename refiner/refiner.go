@@ -1,9 +1,12 @@
 // Package refiner turns a captioner's raw sentence into a post for a social
 // network. Refiner is captionbot's bot.Refiner: it asks a Writer (an LLM
-// client such as adapters/openai) for a draft within a deadline, enforces the
-// network's limits on it (Enforce), checks its safety (CheckSafety) and, when
-// anything fails — no writer, timeout, server error, malformed or empty
-// answer, unsafe text — returns the Offline refiner's post instead, marked
+// client such as adapters/openai) for a draft within a deadline, strips
+// assistant talk from it ("Sure! Here is a caption:", wrapping quotes),
+// enforces the network's limits on it (Enforce), checks its safety
+// (CheckSafety) and that it holds no link, domain, e-mail address, phone
+// number or @handle (ErrNotPublishable) and, when anything fails — no writer,
+// timeout, server error, malformed or empty answer, unsafe or unpublishable
+// text — returns the Offline refiner's post instead, marked
 // Refiner "offline". A user never gets an error because an LLM is down.
 package refiner
 
@@ -125,7 +128,13 @@ func (r *Refiner) draft(ctx context.Context, n prompts.Network, req bot.RefineRe
 	if res.post.Refiner == "" || res.post.Refiner == OfflineName {
 		return bot.Post{}, errUnnamedDraft
 	}
-	post := Enforce(n, res.post, req.Hashtags)
+	// Checked before Enforce too: it turns "@handle" hashtags into
+	// "#handle" and may cut a link in half.
+	draft := cleanDraft(res.post)
+	if err := checkPublishable(draft); err != nil {
+		return bot.Post{}, err
+	}
+	post := Enforce(n, draft, req.Hashtags)
 	if strings.TrimSpace(post.Caption) == "" {
 		return bot.Post{}, errEmptyDraft
 	}
@@ -133,6 +142,9 @@ func (r *Refiner) draft(ctx context.Context, n prompts.Network, req bot.RefineRe
 		post.AltText = offline.AltText
 	}
 	if err := CheckSafety(post, source(req)); err != nil {
+		return bot.Post{}, err
+	}
+	if err := checkPublishable(post); err != nil {
 		return bot.Post{}, err
 	}
 	return post, nil

@@ -88,6 +88,7 @@ type Bot struct {
 	stopEvents chan struct{}
 	handlers   sync.WaitGroup
 	jobs       sync.WaitGroup
+	typing     typingThrottle
 }
 
 // ErrConfig reports an unusable Config.

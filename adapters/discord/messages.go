@@ -19,6 +19,10 @@ const MaxImagesPerMessage = 4
 // typingEvery repeats the typing indicator (Discord shows it for ~10 s).
 const typingEvery = 8 * time.Second
 
+// typingGap is the least time between two typing indicators in one channel,
+// however many of its photos are in work.
+const typingGap = 4 * time.Second
+
 // mentionPattern matches user mentions: <@ID> and the legacy <@!ID>.
 var mentionPattern = regexp.MustCompile(`<@!?(\d+)>`)
 
@@ -172,11 +176,13 @@ func (b *Bot) newTyping(channelID string) *typing {
 func (t *typing) start() {
 	go func() {
 		for range 10 {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			err := t.b.dg.ChannelTyping(t.channelID, discordgo.WithContext(ctx))
-			cancel()
-			if err != nil {
-				t.b.log.Debug("typing indicator", "chat", t.channelID, "err", err)
+			if t.b.typing.due(t.channelID, time.Now()) {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				err := t.b.dg.ChannelTyping(t.channelID, discordgo.WithContext(ctx))
+				cancel()
+				if err != nil {
+					t.b.log.Debug("typing indicator", "chat", t.channelID, "err", err)
+				}
 			}
 			select {
 			case <-t.done:
@@ -188,3 +194,33 @@ func (t *typing) start() {
 }
 
 func (t *typing) stop() { t.once.Do(func() { close(t.done) }) }
+
+// typingThrottle lets a channel have one typing indicator per typingGap:
+// each photo runs its own loop (typing), and ten photos in one channel
+// must not send ten indicators.
+type typingThrottle struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+// due reports whether channelID may get an indicator at now, and if so
+// records it as sent.
+func (t *typingThrottle) due(channelID string, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.last == nil {
+		t.last = map[string]time.Time{}
+	}
+	if last, ok := t.last[channelID]; ok && now.Sub(last) < typingGap {
+		return false
+	}
+	if len(t.last) >= 4096 {
+		for id, at := range t.last {
+			if now.Sub(at) >= typingGap {
+				delete(t.last, id)
+			}
+		}
+	}
+	t.last[channelID] = now
+	return true
+}

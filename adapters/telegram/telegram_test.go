@@ -788,3 +788,28 @@ func TestGroupRefusalNoticeOncePerBurst(t *testing.T) {
 		t.Errorf("%d posts and %d notices for 6 photos in a group with a burst of 2; want 2 and 1", posts, notices)
 	}
 }
+
+// Photos that come and go in one chat do not restart its typing action: at
+// most one per TypingInterval per chat (the slow-LLM load test sent 14 a
+// second for 20 chats).
+func TestTypingAtMostOncePerInterval(t *testing.T) {
+	h := newHarness(t)
+	h.bot.TypingInterval = time.Hour // nothing here waits for it
+	h.start()
+	for i := range 4 {
+		id := fmt.Sprintf("p%d", i)
+		h.api.AddFile(id, jpeg)
+		h.api.Push(tg.Message(tg.PhotoMessage(i+1, tg.PrivateChat(42), 42, id, "")))
+		h.wait("sendMessage", i+1) // one after the other: each starts a new loop
+	}
+	h.api.AddFile("other", jpeg)
+	h.api.Push(tg.Message(tg.PhotoMessage(9, tg.PrivateChat(43), 43, "other", "")))
+	h.wait("sendMessage", 5)
+	perChat := map[string]int{}
+	for _, c := range h.api.Calls("sendChatAction") {
+		perChat[c.Params.Get("chat_id")]++
+	}
+	if perChat["42"] != 1 || perChat["43"] != 1 {
+		t.Errorf("typing actions per chat %v, want one each", perChat)
+	}
+}

@@ -10,10 +10,12 @@ import (
 
 // typers runs one "typing" loop per chat, however many of its photos are
 // in work (an album of ten costs one chat action every TypingInterval, not
-// ten).
+// ten), and sends a chat at most one action per TypingInterval even as its
+// photos come and go (Telegram shows one for up to 5 s).
 type typers struct {
-	mu sync.Mutex
-	m  map[int64]*typer
+	mu   sync.Mutex
+	m    map[int64]*typer
+	last map[int64]time.Time // when each chat last got an action
 }
 
 type typer struct {
@@ -38,8 +40,9 @@ func (b *Bot) startTyping(ctx context.Context, chatID int64) (stop func()) {
 		go b.typing(loopCtx, chatID)
 	}
 	t.jobs++
+	due := !running && b.typingDue(chatID, time.Now())
 	b.typers.mu.Unlock()
-	if !running {
+	if due {
 		b.sendTyping(ctx, chatID)
 	}
 	var once sync.Once
@@ -56,16 +59,47 @@ func (b *Bot) startTyping(ctx context.Context, chatID int64) (stop func()) {
 	}
 }
 
-// typing re-sends the "typing" chat action every TypingInterval until ctx
-// ends.
+// typingDue reports whether chatID may get an action at now, and if so
+// records it as sent. The caller holds b.typers.mu.
+func (b *Bot) typingDue(chatID int64, now time.Time) bool {
+	if b.typers.last == nil {
+		b.typers.last = map[int64]time.Time{}
+	}
+	if last, ok := b.typers.last[chatID]; ok && now.Sub(last) < b.TypingInterval {
+		return false
+	}
+	if len(b.typers.last) >= 4096 {
+		for id, at := range b.typers.last {
+			if now.Sub(at) >= b.TypingInterval {
+				delete(b.typers.last, id) // nothing to throttle any more
+			}
+		}
+	}
+	b.typers.last[chatID] = now
+	return true
+}
+
+// typing re-sends the "typing" chat action each time TypingInterval has
+// passed since the chat's last one, until ctx ends.
 func (b *Bot) typing(ctx context.Context, chatID int64) {
-	t := time.NewTicker(b.TypingInterval)
-	defer t.Stop()
 	for {
+		b.typers.mu.Lock()
+		wait := b.TypingInterval
+		if last, ok := b.typers.last[chatID]; ok {
+			wait = max(b.TypingInterval-time.Since(last), 0)
+		}
+		b.typers.mu.Unlock()
+		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+			timer.Stop()
 			return
-		case <-t.C:
+		case <-timer.C:
+		}
+		b.typers.mu.Lock()
+		due := b.typingDue(chatID, time.Now())
+		b.typers.mu.Unlock()
+		if due {
 			b.sendTyping(ctx, chatID)
 		}
 	}

@@ -56,7 +56,7 @@ const (
 	DefaultMentionScore = 0.5
 	DefaultLabelScore   = 0.3
 	DefaultStateScore   = 0.5
-	DefaultHedgeScore   = 0.3
+	DefaultHedgeScore   = 0.4
 	DefaultWordScore    = 0.2
 	DefaultThumbWords   = 0.03
 	DefaultConceptScore = 0.3

@@ -52,13 +52,13 @@ func TestGround(t *testing.T) {
 			want: "a dog",
 		},
 		{
-			name: "partner dropped, verb agrees",
+			name: "partner dropped, verb agrees, gender neutral in a full-size photo",
 			raw:  "a man and a dog are sitting on a bench",
-			ev:   Evidence{Objects: []bot.Object{obj("person", 0.9), obj("bench", 0.65)}, Words: map[string]float64{"man": 0.4}},
-			want: "a man is sitting on a bench",
+			ev:   Evidence{Objects: []bot.Object{obj("person", 0.9), obj("bench", 0.65)}, Width: 640, Height: 480},
+			want: "a person is sitting on a bench",
 		},
 		{
-			name: "gender without the word detector's support is dropped",
+			name: "gender dropped outside thumbnails",
 			raw:  "a man in a blue shirt is standing in front of a building",
 			ev:   Evidence{Objects: []bot.Object{obj("person", 0.7)}, Words: map[string]float64{"building": 0.3, "man": 0.1}},
 			want: "a person in a blue shirt is standing in front of a building",
@@ -66,8 +66,8 @@ func TestGround(t *testing.T) {
 		{
 			name: "front of unsupported building",
 			raw:  "a man is standing in front of a building",
-			ev:   Evidence{Objects: []bot.Object{obj("person", 0.9)}, Words: map[string]float64{"man": 0.5}},
-			want: "a man is standing",
+			ev:   Evidence{Objects: []bot.Object{obj("person", 0.9)}},
+			want: "a person is standing",
 		},
 		{
 			name: "counts from the detector",
@@ -126,6 +126,53 @@ func TestGround(t *testing.T) {
 			rewritten: true,
 		},
 	}
+	thumb := func(ev Evidence) Evidence { ev.Width, ev.Height = 224, 224; return ev }
+	tests = append(tests, []struct {
+		name      string
+		raw       string
+		ev        Evidence
+		want      string
+		rewritten bool
+	}{
+		{
+			name: "thumbnail: the class concept supports an undetected person, gender kept",
+			raw:  "a man and a woman are sitting on a bench",
+			ev:   thumb(Evidence{Words: map[string]float64{"=person": 0.9, "=bench": 0.1}}),
+			want: "a man and a woman are sitting",
+		},
+		{
+			name: "full size: the concept alone is not enough",
+			raw:  "a man and a woman are sitting on a bench",
+			ev:   Evidence{Words: map[string]float64{"=person": 0.9}, Width: 640, Height: 480},
+			want: "a photo", rewritten: true,
+		},
+		{
+			name: "thumbnail: a sure animal nobody named contradicts the concept",
+			raw:  "a man is standing on a rock",
+			ev: thumb(Evidence{Objects: []bot.Object{obj("bird", 0.8)}, Labels: []bot.Label{{Label: "bald eagle", Score: 0.7}},
+				Words: map[string]float64{"=person": 0.6}}),
+			want: "a bird", rewritten: true,
+		},
+		{
+			name: "thumbnail: place words need only a little support",
+			raw:  "a dog runs through the grass",
+			ev:   thumb(Evidence{Words: map[string]float64{"=dog": 0.9, "grass": 0.05}}),
+			want: "a dog runs through the grass",
+		},
+		{
+			name: "a person in fur: the labels and the detector's own cat beat it",
+			raw:  "a little boy is playing with a toy",
+			ev: Evidence{Objects: []bot.Object{obj("person", 0.58, 0, 0, 440, 300), obj("cat", 0.45, 0, 0, 445, 298)},
+				Labels: []bot.Label{{Label: "Egyptian cat", Score: 0.86}, {Label: "tabby", Score: 0.06}}, Width: 450, Height: 300},
+			want: "a cat", rewritten: true,
+		},
+		{
+			name: "a second person needs a second detection",
+			raw:  "a man and a woman pose for a picture",
+			ev:   Evidence{Objects: []bot.Object{obj("person", 0.9)}, Width: 640, Height: 480},
+			want: "a person poses for a picture",
+		},
+	}...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := Ground(tt.raw, tt.ev, Options{})

@@ -273,8 +273,30 @@ func agree(toks []string, subj mention) []string {
 			}
 			return toks
 		}
+		if third, ok := thirdPerson[w]; ok && i > subj.head {
+			plural := false
+			for _, t := range toks[:i] {
+				if t == "and" || isPlural(t) && isNounish(t) {
+					plural = true
+				}
+			}
+			if !plural && !subj.plural {
+				toks[i] = third
+			}
+			return toks
+		}
 	}
 	return toks
+}
+
+// thirdPerson maps the plural present of the decoder's common verbs to the
+// singular ("pose" → "poses"), for a subject that lost its partner.
+var thirdPerson = map[string]string{
+	"pose": "poses", "sit": "sits", "stand": "stands", "walk": "walks", "play": "plays",
+	"run": "runs", "ride": "rides", "jump": "jumps", "look": "looks", "watch": "watches",
+	"hold": "holds", "wait": "waits", "swim": "swims", "climb": "climbs", "smile": "smiles",
+	"talk": "talks", "eat": "eats", "dance": "dances", "lie": "lies", "lay": "lays", "wear": "wears",
+	"race": "races", "carry": "carries", "chase": "chases", "pull": "pulls",
 }
 
 func isNounish(w string) bool {

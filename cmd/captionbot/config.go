@@ -57,12 +57,15 @@ type captionerConfig struct {
 	LengthAlpha float64 `toml:"length_alpha"`
 	// TopLabels is the number of ImageNet labels reported per photo.
 	TopLabels int `toml:"top_labels"`
+	// DecodeMemoryMB is the memory, in MB, that decoding photos may take
+	// at once, all photos together (captioner.SetDecodeBudget).
+	DecodeMemoryMB int `toml:"decode_memory_mb"`
 }
 
 func init() {
 	configDefaults = append(configDefaults, func(c *config) {
 		c.Captioner = captionerConfig{Sessions: 1, Beam: 3, MaxLen: 20, TopLabels: 5,
-			LengthAlpha: captioner.DefaultLengthAlpha}
+			LengthAlpha: captioner.DefaultLengthAlpha, DecodeMemoryMB: captioner.DefaultDecodeBudget >> 20}
 	})
 	configChecks = append(configChecks, func(c *config, dir string) error {
 		cc := &c.Captioner
@@ -75,6 +78,7 @@ func init() {
 			{"beam", cc.Beam, 1},
 			{"max_len", cc.MaxLen, 1},
 			{"top_labels", cc.TopLabels, 1},
+			{"decode_memory_mb", cc.DecodeMemoryMB, 16},
 		} {
 			if v.val < v.min {
 				return fmt.Errorf("captioner.%s is %d; it must be at least %d", v.key, v.val, v.min)
@@ -140,6 +144,7 @@ func loadConfig(path string) (*config, error) {
 // is incomplete (callers exit with exitUsage then).
 func openCaptioner(cfg *config) (*captioner.Captioner, error) {
 	cc := cfg.Captioner
+	captioner.SetDecodeBudget(int64(cc.DecodeMemoryMB) << 20)
 	return captioner.New(captioner.Options{
 		ModelDir:       cc.ModelDir,
 		RuntimeLibrary: cc.ONNXRuntimeLibrary,

@@ -33,6 +33,10 @@ type botConfig struct {
 	CacheTTL duration `toml:"cache_ttl"`
 	// JobTimeout bounds one photo (download, caption, refine).
 	JobTimeout duration `toml:"job_timeout"`
+	// MaxQueueWait bounds a photo's wait for a captioning worker (then the
+	// user is asked to try again) and for an LLM slot (then the offline
+	// post is sent).
+	MaxQueueWait duration `toml:"max_queue_wait"`
 	// ShutdownGrace is how long accepted photos may take to finish after
 	// SIGINT/SIGTERM.
 	ShutdownGrace duration `toml:"shutdown_grace"`
@@ -75,6 +79,7 @@ func init() {
 			ChatPerMinute: 30, ChatBurst: 20,
 			CacheTTL:      duration{time.Hour},
 			JobTimeout:    duration{2 * time.Minute},
+			MaxQueueWait:  duration{bot.DefaultMaxQueueWait},
 			ShutdownGrace: duration{30 * time.Second},
 		}
 		c.Store = storeConfig{Path: "captionbot.db"}
@@ -102,7 +107,8 @@ func init() {
 		for _, v := range []struct {
 			key string
 			d   time.Duration
-		}{{"cache_ttl", bc.CacheTTL.Duration}, {"job_timeout", bc.JobTimeout.Duration}, {"shutdown_grace", bc.ShutdownGrace.Duration}} {
+		}{{"cache_ttl", bc.CacheTTL.Duration}, {"job_timeout", bc.JobTimeout.Duration}, {"shutdown_grace", bc.ShutdownGrace.Duration},
+			{"max_queue_wait", bc.MaxQueueWait.Duration}} {
 			if v.d <= 0 {
 				return fmt.Errorf("bot.%s must be positive", v.key)
 			}
@@ -133,6 +139,7 @@ func applyBotConfig(svc *bot.Service, bc botConfig) {
 	svc.ChatRate, svc.ChatBurst = perMinute(bc.ChatPerMinute), bc.ChatBurst
 	svc.CacheTTL = bc.CacheTTL.Duration
 	svc.JobTimeout = bc.JobTimeout.Duration
+	svc.MaxQueueWait = bc.MaxQueueWait.Duration
 	svc.ShutdownGrace = bc.ShutdownGrace.Duration
 }
 

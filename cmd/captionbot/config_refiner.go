@@ -37,6 +37,9 @@ type refinerConfig struct {
 	Temperature float64 `toml:"temperature"`
 	// SendImage sends the photo, downscaled to 512 px, to vision models.
 	SendImage bool `toml:"send_image"`
+	// Concurrency is the number of posts refined at once (LLM calls in
+	// flight); captioning goes on meanwhile.
+	Concurrency int `toml:"concurrency"`
 }
 
 // envOpenAIKey wins over refiner.api_key, so the key can stay out of files.
@@ -51,15 +54,19 @@ const (
 func init() {
 	configDefaults = append(configDefaults, func(c *config) {
 		c.Refiner = refinerConfig{
-			Provider:   providerOffline,
-			Timeout:    duration{refiner.DefaultTimeout},
-			MaxRetries: 2,
+			Provider:    providerOffline,
+			Timeout:     duration{refiner.DefaultTimeout},
+			MaxRetries:  2,
+			Concurrency: bot.DefaultRefineWorkers,
 		}
 	})
 	configChecks = append(configChecks, func(c *config, _ string) error {
 		rc := &c.Refiner
 		if v := os.Getenv(envOpenAIKey); v != "" {
 			rc.APIKey = v
+		}
+		if rc.Concurrency < 1 || rc.Concurrency > 256 {
+			return fmt.Errorf("refiner.concurrency is %d; use 1 to 256", rc.Concurrency)
 		}
 		switch rc.Provider {
 		case providerOffline:
@@ -88,6 +95,14 @@ func init() {
 		}
 		return nil
 	})
+}
+
+// offlineRefiner is the service's Fallback: the offline refiner, for
+// photos that waited too long for an LLM slot.
+func offlineRefiner(log *slog.Logger) bot.Refiner {
+	r := refiner.New(nil)
+	r.Log = log
+	return r
 }
 
 // openRefiner builds the refiner the [refiner] section describes: the

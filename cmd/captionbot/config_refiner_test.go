@@ -22,7 +22,7 @@ func TestLoadConfigRefinerDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := refinerConfig{Provider: "offline", Timeout: duration{20 * time.Second}, MaxRetries: 2}
+	want := refinerConfig{Provider: "offline", Timeout: duration{20 * time.Second}, MaxRetries: 2, Concurrency: 8}
 	if diff := cmp.Diff(want, cfg.Refiner); diff != "" {
 		t.Errorf("default [refiner] (-want +got):\n%s", diff)
 	}
@@ -39,6 +39,7 @@ timeout = "15s"
 max_retries = 3
 temperature = 0.8
 send_image = true
+concurrency = 4
 `)
 	t.Setenv(envOpenAIKey, "")
 	cfg, err := loadConfig(p)
@@ -46,7 +47,7 @@ send_image = true
 		t.Fatal(err)
 	}
 	want := refinerConfig{Provider: "openai", BaseURL: "http://localhost:11434/v1", APIKey: "from-file", Model: "llama3.2",
-		Timeout: duration{15 * time.Second}, MaxRetries: 3, Temperature: 0.8, SendImage: true}
+		Timeout: duration{15 * time.Second}, MaxRetries: 3, Temperature: 0.8, SendImage: true, Concurrency: 4}
 	if diff := cmp.Diff(want, cfg.Refiner); diff != "" {
 		t.Errorf("[refiner] (-want +got):\n%s", diff)
 	}
@@ -67,6 +68,7 @@ func TestLoadConfigRefinerErrors(t *testing.T) {
 		"retries":     {"provider = \"openai\"\nmodel = \"m\"\nmax_retries = -1", "refiner.max_retries"},
 		"temperature": {"provider = \"openai\"\nmodel = \"m\"\ntemperature = 3.5", "refiner.temperature"},
 		"unknown key": {"provder = \"openai\"", "refiner.provder"},
+		"concurrency": {"concurrency = 0", "refiner.concurrency"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := loadConfig(writeConfig(t, "[refiner]\n"+tc.toml+"\n"))

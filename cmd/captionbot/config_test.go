@@ -23,7 +23,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := captionerConfig{Sessions: 1, Beam: 3, MaxLen: 20, LengthAlpha: 0.7, TopLabels: 5}
+	want := captionerConfig{Sessions: 1, Beam: 3, MaxLen: 20, LengthAlpha: 0.7, TopLabels: 5, DecodeMemoryMB: 192}
 	if diff := cmp.Diff(want, cfg.Captioner); diff != "" {
 		t.Errorf("default [captioner] (-want +got):\n%s", diff)
 	}
@@ -37,6 +37,7 @@ onnxruntime_library = "/opt/ort/libonnxruntime.so"
 sessions = 2
 intra_op_threads = 1
 top_labels = 3
+decode_memory_mb = 400
 `)
 	cfg, err := loadConfig(p)
 	if err != nil {
@@ -46,6 +47,7 @@ top_labels = 3
 		ModelDir:           filepath.Join(filepath.Dir(p), "models"), // relative to the file
 		ONNXRuntimeLibrary: "/opt/ort/libonnxruntime.so",
 		Sessions:           2, IntraOpThreads: 1, Beam: 3, MaxLen: 20, LengthAlpha: 0.7, TopLabels: 3,
+		DecodeMemoryMB: 400,
 	}
 	if diff := cmp.Diff(want, cfg.Captioner); diff != "" {
 		t.Errorf("[captioner] (-want +got):\n%s", diff)

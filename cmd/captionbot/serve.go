@@ -130,6 +130,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 	svc := newService(describer, refiner, store)
 	applyBotConfig(svc, cfg.Bot)
+	svc.RefineWorkers = cfg.Refiner.Concurrency
+	svc.Fallback = offlineRefiner(log)
 	svc.Log = log
 	if err := svc.Start(); err != nil {
 		fmt.Fprintf(stderr, "captionbot: %v\n", err)
