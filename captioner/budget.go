@@ -154,7 +154,11 @@ func preprocessCost(w, h int64) int64 {
 	cost := func(size int64) int64 {
 		k := int64(boxFactor(int(w), int(h), int(size), int(size)))
 		sw, sh := (w+k-1)/k, (h+k-1)/k
-		return 3*sw*sh + 7*w*k + 4*3*size*sw
+		rows := 7 * w * k // k source rows, as RGBA and packed RGB
+		if k == 1 {
+			rows = 4 * w * h // no shrink: the whole photo converts at once
+		}
+		return 3*sw*sh + rows + 4*3*size*sw
 	}
 	// The encoder's (224) and the detector's (416) run at the same time;
 	// the detector also resamples into a packed float square (pooled, but a

@@ -14,6 +14,8 @@ import (
 
 // label is an ImageNet label as a post uses it.
 type label struct {
+	// Label is the encoder's class name, as it came.
+	Label string
 	// Name is the class's first name, renamed where it misleads: "kite"
 	// becomes "bird of prey", "cock" "rooster".
 	Name string
@@ -72,7 +74,7 @@ func postLabels(labels []bot.Label, minScore float64) []label {
 		if r, ok := imagenet.Rename[name]; ok {
 			name = r
 		}
-		out = append(out, label{Name: name, Kind: kind, Score: l.Score})
+		out = append(out, label{Label: labelName(l.Label), Name: name, Kind: kind, Score: l.Score})
 	}
 	return out
 }

@@ -77,7 +77,8 @@ func (o *Offline) write(n prompts.Network, req bot.RefineRequest) bot.Post {
 		minScore = DefaultMinLabelScore
 	}
 	d := req.Description
-	if captionContradictsLabels(d.Caption, d.Labels, minScore) {
+	isGrounded := grounded(d)
+	if !isGrounded && captionContradictsLabels(d.Caption, d.Labels, minScore) {
 		d.Caption = "" // the labels speak instead, hedged
 	}
 	phrase := fixPhrase(d.Caption)
@@ -85,7 +86,7 @@ func (o *Offline) write(n prompts.Network, req bot.RefineRequest) bot.Post {
 	alt := sentenceText
 	switch lp := labelPhrase(d.Labels, minScore); {
 	case phrase != "":
-	case lp != "":
+	case !isGrounded && lp != "":
 		// No decoder: the labels speak, hedged.
 		phrase = "what looks like " + lp
 		sentenceText = sentence("this looks like " + lp)
@@ -101,12 +102,22 @@ func (o *Offline) write(n prompts.Network, req bot.RefineRequest) bot.Post {
 		// rephrase, whatever the tone.
 		fr = framings.Plain
 	}
-	caption := fr.render(req.Variant, frameData{Sentence: sentenceText, Phrase: phrase})
+	kind := "photo"
+	if isGrounded {
+		kind = postKind(d)
+	}
+	caption := fr.render(req.Variant, frameData{Sentence: sentenceText, Phrase: phrase,
+		Line: framings.line(kind, req.Variant)})
 	if e := o.emoji(n, tone, req.Variant, phrase); e != "" {
 		caption += " " + e
 	}
 
-	candidates := hashtagCandidates(d, req.Hint, minScore)
+	var candidates []string
+	if isGrounded {
+		candidates = groundedHashtags(d, req.Hint)
+	} else {
+		candidates = hashtagCandidates(d, req.Hint, minScore)
+	}
 	candidates = append(candidates, framings.Tones[tone].Fillers...)
 	post := bot.Post{
 		Caption:  caption,
@@ -148,6 +159,8 @@ type framing struct {
 type frameData struct {
 	Sentence string
 	Phrase   string
+	// Line is a line that fits what the photo shows (framing.json's kinds).
+	Line string
 }
 
 func (f *framing) render(variant int, d frameData) string {
@@ -169,7 +182,23 @@ type framingTable struct {
 	Comment      string              `json:"_comment"`
 	Tones        map[string]*framing `json:"tones"`
 	Plain        *framing            `json:"plain"`
+	Kinds        map[string][]string `json:"kinds"`
 	SubjectEmoji map[string]string   `json:"subject_emoji"`
+}
+
+// postKinds are the kinds framing.json must have lines for.
+var postKinds = []string{"people", "pet", "animal", "food", "vehicle", "city", "landscape", "object", "photo"}
+
+// line is kind's framing line for a variant: Regenerate walks through them,
+// shifted by one each round, so a variant that comes back to a tone's
+// first pattern gets another line.
+func (t framingTable) line(kind string, variant int) string {
+	lines := t.Kinds[kind]
+	if len(lines) == 0 {
+		lines = t.Kinds["photo"]
+	}
+	v := max(variant, 0)
+	return lines[(v+v/len(lines))%len(lines)]
 }
 
 var framings = mustFramings(framingJSON)
@@ -194,6 +223,11 @@ func parseFramings(b []byte) (framingTable, error) {
 	if err := t.Plain.compile("plain"); err != nil {
 		return t, err
 	}
+	for _, k := range postKinds {
+		if len(t.Kinds[k]) == 0 {
+			return t, fmt.Errorf("kind %s has no lines", k)
+		}
+	}
 	for _, tone := range prompts.Tones {
 		if err := t.Tones[tone].compile(tone); err != nil {
 			return t, err
@@ -212,7 +246,7 @@ func (f *framing) compile(name string) error {
 		if err != nil {
 			return err
 		}
-		if err := tmpl.Execute(io.Discard, frameData{"S.", "s"}); err != nil {
+		if err := tmpl.Execute(io.Discard, frameData{"S.", "s", "L."}); err != nil {
 			return err
 		}
 		f.compiled = append(f.compiled, tmpl)

@@ -16,7 +16,9 @@ import (
 )
 
 var dogOnGrass = bot.Description{
-	Caption: "a dog runs through the grass",
+	Caption:    "a dog runs through the grass",
+	RawCaption: "a dog runs through the grass",
+	Subjects:   []bot.Subject{{Name: "dog", Count: 1, Kind: "pet", Score: 0.8, Source: "detector"}},
 	Labels: []bot.Label{
 		{Label: "golden retriever", Score: 0.7},
 		{Label: "Labrador retriever", Score: 0.2},
@@ -33,8 +35,8 @@ func TestOfflineExamples(t *testing.T) {
 		{
 			req: bot.RefineRequest{Description: dogOnGrass, Network: "instagram", Hashtags: -1},
 			want: bot.Post{
-				Text:     "A dog runs through the grass. 🐶✨\n\n#goldenretriever #dog #grass #photooftheday #goodvibes",
-				Caption:  "A dog runs through the grass. 🐶✨",
+				Text:     "A dog runs through the grass. Best friend material. 🐶✨\n\n#goldenretriever #dog #grass #photooftheday #goodvibes",
+				Caption:  "A dog runs through the grass. Best friend material. 🐶✨",
 				Hashtags: []string{"#goldenretriever", "#dog", "#grass", "#photooftheday", "#goodvibes"},
 				AltText:  "A dog runs through the grass.",
 				Network:  "instagram", Refiner: "offline",
@@ -77,8 +79,8 @@ func TestOfflineExamples(t *testing.T) {
 				{Label: "Siberian husky", Score: 0.047},
 			}}, Network: "instagram", Hashtags: -1},
 			want: bot.Post{
-				Text:     "This looks like a dog, perhaps a German shepherd. 🐶✨\n\n#germanshepherd #dog #photooftheday #goodvibes #happy",
-				Caption:  "This looks like a dog, perhaps a German shepherd. 🐶✨",
+				Text:     "This looks like a dog, perhaps a German shepherd. A moment, captured. 🐶✨\n\n#germanshepherd #dog #photooftheday #goodvibes #happy",
+				Caption:  "This looks like a dog, perhaps a German shepherd. A moment, captured. 🐶✨",
 				Hashtags: []string{"#germanshepherd", "#dog", "#photooftheday", "#goodvibes", "#happy"},
 				AltText:  "A photo that may show a dog, perhaps a German shepherd.",
 				Network:  "instagram", Refiner: "offline",

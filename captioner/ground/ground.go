@@ -6,7 +6,6 @@
 package ground
 
 import (
-	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -451,7 +450,7 @@ func (s *support) write() string {
 			}
 		}
 		switch {
-		case s.label["plate"] >= s.opt.HedgeScore:
+		case s.label["plate"] >= s.opt.LabelScore:
 			return "a plate with " + joinAnd(foods)
 		case s.detScore["dining table"] >= s.opt.MentionScore || s.detScore["bowl"] >= s.opt.MentionScore:
 			return joinAnd(foods) + " on a table"
@@ -605,7 +604,7 @@ func (s *support) hedge() string {
 		} else if r, ok := hedgeNames[l.Label]; ok {
 			name = r
 		}
-		return fmt.Sprintf("a photo of what may be %s %s", article(name), name)
+		return hedgePrefix + article(name) + " " + name
 	}
 	return "a photo"
 }

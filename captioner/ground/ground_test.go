@@ -86,7 +86,7 @@ func TestGround(t *testing.T) {
 		{
 			name:      "nothing confident: hedge",
 			raw:       "a small child is playing with a red ball",
-			ev:        Evidence{Labels: []bot.Label{{Label: "teapot", Score: 0.3}, {Label: "cup", Score: 0.1}}},
+			ev:        Evidence{Labels: []bot.Label{{Label: "teapot", Score: 0.45}, {Label: "cup", Score: 0.1}}},
 			want:      "a photo of what may be a teapot",
 			rewritten: true,
 		},

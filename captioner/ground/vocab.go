@@ -371,3 +371,31 @@ func Classes(caption string) []string {
 	}
 	return out
 }
+
+// LabelThing returns the thing an ImageNet class (first name) shows: a
+// COCO class ("German shepherd" → "dog") or a coarse name ("alp" →
+// "mountain").
+func LabelThing(label string) (string, bool) {
+	t, ok := imagenetThing[label]
+	return t, ok
+}
+
+// Noun is a thing's noun in a sentence or hashtag: "sports ball" → "ball",
+// "dining table" → "table"; other names are their own noun.
+func Noun(thing string) string {
+	if c, ok := cocoByName[thing]; ok {
+		return c.one
+	}
+	return thing
+}
+
+// Kind is a thing's kind (KindPerson, KindPet, ...).
+func Kind(thing string) string { return thingKind(thing) }
+
+// Hedged reports whether a grounded caption only hedges ("a photo of what
+// may be a teapot") or says nothing ("a photo"): nothing in it is stated.
+func Hedged(caption string) bool {
+	return caption == "" || caption == "a photo" || strings.HasPrefix(caption, hedgePrefix)
+}
+
+const hedgePrefix = "a photo of what may be "

@@ -52,7 +52,7 @@ func TestEvalPredictionsJSON(t *testing.T) {
 	for k := range got {
 		keys = append(keys, k)
 	}
-	wantKeys := []string{"bleu1", "bleu2", "bleu3", "bleu4", "meteor", "rougeL", "ciderD", "distinct", "images"}
+	wantKeys := []string{"bleu1", "bleu2", "bleu3", "bleu4", "meteor", "rougeL", "ciderD", "distinct", "chair_s", "chair_i", "images"}
 	if diff := cmp.Diff(wantKeys, keys, cmpSorted); diff != "" {
 		t.Errorf("keys (-want +got):\n%s", diff)
 	}

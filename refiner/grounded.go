@@ -1,0 +1,87 @@
+package refiner
+
+import (
+	"strings"
+
+	"github.com/captionbot/captionbot/bot"
+	"github.com/captionbot/captionbot/captioner/ground"
+)
+
+// Hashtag thresholds for a grounded description, per source: a detected
+// subject is tagged as grounding supported it (a detection of 0.6, or 0.4
+// with the labels agreeing); a subject only the labels support needs
+// StateLabelScore, the score from which the caption states a label; an
+// ImageNet label itself ("#germanshepherd") needs BreedLabelScore and a
+// tagged subject of its kind.
+const (
+	StateLabelScore = ground.DefaultStateScore
+	BreedLabelScore = 0.3
+)
+
+// grounded reports whether the description went through grounding (package
+// ground): its caption is then checked, and its subjects are what the post
+// may name.
+func grounded(d bot.Description) bool {
+	return d.RawCaption != "" || d.Subjects != nil
+}
+
+// groundedHashtags lists the hashtags of a grounded description, best
+// first: its supported subjects (a hedged caption states none), the labels
+// of a tagged subject's kind, the caption's nouns, then the hint's words.
+// Nothing else: no hashtag names what the post does not.
+func groundedHashtags(d bot.Description, hint string) []string {
+	hedged := ground.Hedged(d.Caption)
+	labels := postLabels(d.Labels, BreedLabelScore)
+	var out []string
+	for _, s := range d.Subjects {
+		if hedged || (s.Source != "detector" && s.Score < StateLabelScore) {
+			continue
+		}
+		noun := ground.Noun(s.Name)
+		for _, l := range labels {
+			if thing, ok := ground.LabelThing(l.Label); ok && thing == s.Name && !strings.EqualFold(l.Name, noun) {
+				out = append(out, strings.ToLower(l.Name))
+			}
+		}
+		out = append(out, strings.ReplaceAll(noun, " ", ""))
+	}
+	if !hedged {
+		out = append(out, contentWords(fixPhrase(d.Caption))...)
+	}
+	if descriptiveHint(hint) {
+		out = append(out, contentWords(hint)...)
+	}
+	return out
+}
+
+// postKind is what a grounded photo shows, for the framing line: people,
+// pet, animal, food, vehicle, city, landscape or object; "photo" when
+// nothing is stated.
+func postKind(d bot.Description) string {
+	if ground.Hedged(d.Caption) || len(d.Subjects) == 0 {
+		return "photo"
+	}
+	main := d.Subjects[0]
+	switch main.Kind {
+	case ground.KindPerson:
+		return "people"
+	case ground.KindPet, ground.KindAnimal, ground.KindFood:
+		return main.Kind
+	case ground.KindVehicle:
+		if main.Name == "bus" || main.Name == "train" {
+			return "city"
+		}
+		return "vehicle"
+	case ground.KindScene:
+		switch main.Name {
+		case "building", "church", "bridge", "store", "restaurant", "monument", "library":
+			return "city"
+		}
+		return "landscape"
+	}
+	switch main.Name {
+	case "traffic light", "stop sign", "fire hydrant", "parking meter":
+		return "city"
+	}
+	return "object"
+}
