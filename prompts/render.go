@@ -23,8 +23,12 @@ const MaxHintRunes = 300
 
 // Input is what a prompt is rendered from.
 type Input struct {
-	// Caption is the captioner's raw sentence.
+	// Caption is the captioner's sentence, grounded: every thing it names
+	// was seen.
 	Caption string
+	// Objects are the things the captioner saw, most prominent first, with
+	// how many the object detector counted (0: not counted).
+	Objects []Object
 	// Labels are ImageNet class names, best first.
 	Labels []string
 	// Tone is one of Tones; empty means the network's default.
@@ -40,6 +44,12 @@ type Input struct {
 	Variant int
 }
 
+// Object is a thing the captioner saw in the photo.
+type Object struct {
+	Name  string
+	Count int
+}
+
 // Prompt is a rendered chat prompt.
 type Prompt struct {
 	System string
@@ -50,6 +60,7 @@ type Prompt struct {
 type templateData struct {
 	Network      Network
 	Caption      string
+	Objects      []Object
 	Labels       []string
 	ToneWords    string
 	LanguageName string
@@ -81,6 +92,11 @@ func Render(n Network, in Input) (Prompt, error) {
 	for _, l := range in.Labels {
 		if l = CleanText(l, 100); l != "" {
 			d.Labels = append(d.Labels, l)
+		}
+	}
+	for _, o := range in.Objects {
+		if o.Name = CleanText(o.Name, 100); o.Name != "" {
+			d.Objects = append(d.Objects, o)
 		}
 	}
 	var p Prompt

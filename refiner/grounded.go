@@ -33,10 +33,7 @@ func groundedHashtags(d bot.Description, hint string) []string {
 	hedged := ground.Hedged(d.Caption)
 	labels := postLabels(d.Labels, BreedLabelScore)
 	var out []string
-	for _, s := range d.Subjects {
-		if hedged || (s.Source != "detector" && s.Score < StateLabelScore) {
-			continue
-		}
+	for _, s := range statedSubjects(d) {
 		noun := ground.Noun(s.Name)
 		for _, l := range labels {
 			if thing, ok := ground.LabelThing(l.Label); ok && thing == s.Name && !strings.EqualFold(l.Name, noun) {
@@ -84,4 +81,31 @@ func postKind(d bot.Description) string {
 		return "city"
 	}
 	return "object"
+}
+
+// confidentLabels are the labels a writer may name for a grounded photo:
+// those scored BreedLabelScore or more.
+func confidentLabels(labels []bot.Label) []bot.Label {
+	var out []bot.Label
+	for _, l := range labels {
+		if l.Score >= BreedLabelScore {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// statedSubjects are the subjects a post may state: the detected ones and
+// the labels' from StateLabelScore; none when the caption only hedges.
+func statedSubjects(d bot.Description) []bot.Subject {
+	out := []bot.Subject{}
+	if ground.Hedged(d.Caption) {
+		return out
+	}
+	for _, s := range d.Subjects {
+		if s.Source == "detector" || s.Score >= StateLabelScore {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -112,6 +112,12 @@ func (r *Refiner) draft(ctx context.Context, n prompts.Network, req bot.RefineRe
 		}()
 		wreq := req
 		wreq.Description.Labels = writerLabels(req.Description.Labels)
+		if grounded(req.Description) {
+			// The writer gets the grounded facts only: the caption, the
+			// supported subjects and the labels sure enough to name.
+			wreq.Description.Labels = writerLabels(confidentLabels(req.Description.Labels))
+			wreq.Description.Subjects = statedSubjects(req.Description)
+		}
 		p, err := r.writer.Write(ctx, wreq)
 		done <- result{p, err}
 	}()

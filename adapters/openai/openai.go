@@ -138,8 +138,13 @@ func (c *Client) Write(ctx context.Context, req bot.RefineRequest) (bot.Post, er
 	for _, l := range req.Description.Labels {
 		labels = append(labels, l.Label)
 	}
+	var objects []prompts.Object
+	for _, s := range req.Description.Subjects {
+		objects = append(objects, prompts.Object{Name: s.Name, Count: s.Count})
+	}
 	p, err := prompts.Render(n, prompts.Input{
 		Caption:  req.Description.Caption,
+		Objects:  objects,
 		Labels:   labels,
 		Tone:     req.Tone,
 		Language: req.Language,

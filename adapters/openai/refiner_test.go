@@ -289,3 +289,52 @@ func TestRefinerDoesNotPublishInjectedContacts(t *testing.T) {
 		})
 	}
 }
+
+// The LLM gets the grounded facts — the checked caption, the objects seen
+// with their counts, the labels sure enough to name — and the rule to
+// mention nothing else; not the decoder's own sentence or weak labels.
+func TestPromptCarriesGroundedFacts(t *testing.T) {
+	var system, user string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Messages []struct {
+				Role    string `json:"role"`
+				Content string `json:"content"`
+			} `json:"messages"`
+		}
+		b, _ := io.ReadAll(r.Body)
+		if err := json.Unmarshal(b, &body); err != nil || len(body.Messages) != 2 {
+			t.Errorf("bad request body %s", b)
+		} else {
+			system, user = body.Messages[0].Content, body.Messages[1].Content
+		}
+		content(w, map[string]any{"caption": "Tall friends.", "hashtags": []string{"#giraffe"}, "alt_text": "Two giraffes and a zebra."})
+	}))
+	t.Cleanup(srv.Close)
+	req := bot.RefineRequest{
+		Description: bot.Description{
+			Caption:    "two giraffes and a zebra",
+			RawCaption: "a black and white dog is running through the grass",
+			Labels:     []bot.Label{{Label: "zebra", Score: 0.42}, {Label: "cheetah", Score: 0.09}},
+			Subjects: []bot.Subject{{Name: "giraffe", Count: 2, Kind: "animal", Score: 0.83, Source: "detector"},
+				{Name: "zebra", Count: 1, Kind: "animal", Score: 0.68, Source: "detector"}},
+		},
+		Network: "instagram", Hashtags: -1,
+	}
+	if _, err := newRefiner(t, srv, &bytes.Buffer{}, 2*time.Second).Refine(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`caption: "two giraffes and a zebra"`, `objects seen: "giraffe" ×2, "zebra"`, `labels: "zebra"`} {
+		if !strings.Contains(user, want) {
+			t.Errorf("user prompt lacks %q:\n%s", want, user)
+		}
+	}
+	for _, not := range []string{"cheetah", "dog", "grass"} {
+		if strings.Contains(user, not) {
+			t.Errorf("user prompt carries %q:\n%s", not, user)
+		}
+	}
+	if !strings.Contains(system, "mention nothing else") {
+		t.Errorf("system prompt lacks the rule to mention nothing else:\n%s", system)
+	}
+}
