@@ -28,6 +28,7 @@ const MaxBatch = 32
 type encoder struct {
 	free     chan *encoderSession
 	sessions []*encoderSession
+	warmUp   time.Duration // the warm-up runs' time, all sessions together
 }
 
 // encoderSession is one ONNX Runtime session with its reusable input tensor.
@@ -70,10 +71,12 @@ func newEncoder(path string, sessions, intraOpThreads int) (*encoder, error) {
 		// One blank image through each session: ONNX Runtime sets up its
 		// memory on the first run, which would otherwise make the first
 		// photo several times slower than the rest.
+		start := time.Now()
 		if _, err := es.run(context.Background(), make([]float32, InputLen), 1); err != nil {
 			e.close()
 			return nil, fmt.Errorf("warm up encoder %s: %w", path, err)
 		}
+		e.warmUp += time.Since(start)
 		e.free <- es
 	}
 	return e, nil
