@@ -8,6 +8,7 @@ import (
 	"image"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -37,11 +38,17 @@ type Options struct {
 	// FindRuntimeLibrary.
 	RuntimeLibrary string
 	// Sessions is the number of encoder sessions, i.e. of images encoded
-	// at the same time (default 1).
+	// at the same time (0: AutoSessions).
 	Sessions int
-	// IntraOpThreads is ONNX Runtime's thread count per session (0: ONNX
-	// Runtime's default, one per core).
+	// IntraOpThreads is ONNX Runtime's thread count per encoder session
+	// (0: the cores shared out among the sessions, at least one each).
+	// The decoder runs on one thread unless this is set.
 	IntraOpThreads int
+	// SpinWait lets ONNX Runtime's idle intra-op threads spin-wait for
+	// work instead of sleeping (ONNX Runtime's own default). It only
+	// matters with more than one thread per session, and then costs CPU
+	// time other sessions and processes could use (models/README.md).
+	SpinWait bool
 	// TopLabels is the number of ImageNet labels in a Description (default 5).
 	TopLabels int
 	// Beam is the caption decoder's beam width (default 3).
@@ -57,9 +64,19 @@ type Options struct {
 // (models/README.md).
 const DefaultLengthAlpha = 0.7
 
+// AutoSessions is the encoder session count Sessions 0 gives: one per
+// core (GOMAXPROCS), at most 4, since each session holds its own copy of
+// the model. On 2 cores two single-threaded sessions encode more photos per
+// second, with less CPU each, than one session with two threads
+// (models/README.md, speed).
+func AutoSessions() int { return min(runtime.GOMAXPROCS(0), 4) }
+
 func (o *Options) setDefaults() {
 	if o.Sessions <= 0 {
-		o.Sessions = 1
+		o.Sessions = AutoSessions()
+	}
+	if o.IntraOpThreads <= 0 {
+		o.IntraOpThreads = max(runtime.GOMAXPROCS(0)/o.Sessions, 1)
 	}
 	if o.TopLabels <= 0 {
 		o.TopLabels = 5
@@ -110,6 +127,7 @@ type captionDecoder interface {
 // ONNX Runtime (see InitRuntime). Errors wrap ErrNoRuntime or ErrNoModel
 // when those are missing.
 func New(opts Options) (*Captioner, error) {
+	decoderThreads := opts.IntraOpThreads // 0: one (see loadDecoder)
 	opts.setDefaults()
 	if opts.ModelDir == "" {
 		dir, err := DefaultModelDir()
@@ -129,12 +147,12 @@ func New(opts Options) (*Captioner, error) {
 	if _, err := InitRuntime(opts.RuntimeLibrary); err != nil {
 		return nil, err
 	}
-	enc, err := newEncoder(encPath, opts.Sessions, opts.IntraOpThreads)
+	enc, err := newEncoder(encPath, sessionConfig{opts.Sessions, opts.IntraOpThreads, opts.SpinWait})
 	if err != nil {
 		return nil, err
 	}
 	c := &Captioner{opts: opts, enc: enc, labels: labels}
-	dec, err := loadDecoder(opts.ModelDir, opts.IntraOpThreads)
+	dec, err := loadDecoder(opts.ModelDir, decoderThreads, opts.SpinWait)
 	switch {
 	case errors.Is(err, ErrNoDecoder):
 		// Labels only: Description.Caption stays empty.

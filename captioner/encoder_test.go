@@ -3,6 +3,7 @@ package captioner
 import (
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -21,7 +22,7 @@ func BenchmarkEncoderLoad(b *testing.B) {
 		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
 			var first time.Duration
 			for b.Loop() {
-				e, err := newEncoder(path, 1, threads)
+				e, err := newEncoder(path, sessionConfig{sessions: 1, threads: threads})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -33,5 +34,30 @@ func BenchmarkEncoderLoad(b *testing.B) {
 			b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/load")
 			b.ReportMetric(first.Seconds()*1e3/float64(b.N), "first-run-ms")
 		})
+	}
+}
+
+// TestOptionsAutoThreads: sessions 0 is one per core (at most 4), and the
+// cores are shared out among the sessions, one thread at least.
+func TestOptionsAutoThreads(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, tc := range []struct {
+		cores, sessions, threads  int
+		wantSessions, wantThreads int
+	}{
+		{cores: 1, wantSessions: 1, wantThreads: 1},
+		{cores: 2, wantSessions: 2, wantThreads: 1},
+		{cores: 16, wantSessions: 4, wantThreads: 4},
+		{cores: 2, sessions: 1, wantSessions: 1, wantThreads: 2},
+		{cores: 2, sessions: 3, wantSessions: 3, wantThreads: 1},
+		{cores: 8, sessions: 2, threads: 1, wantSessions: 2, wantThreads: 1},
+	} {
+		runtime.GOMAXPROCS(tc.cores)
+		o := Options{Sessions: tc.sessions, IntraOpThreads: tc.threads}
+		o.setDefaults()
+		if o.Sessions != tc.wantSessions || o.IntraOpThreads != tc.wantThreads {
+			t.Errorf("%d cores, sessions %d, threads %d: got %d sessions of %d threads, want %d of %d",
+				tc.cores, tc.sessions, tc.threads, o.Sessions, o.IntraOpThreads, tc.wantSessions, tc.wantThreads)
+		}
 	}
 }

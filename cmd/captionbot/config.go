@@ -43,10 +43,15 @@ type captionerConfig struct {
 	// ONNXRuntimeLibrary is the ONNX Runtime shared library; empty:
 	// $ONNXRUNTIME_SHARED_LIBRARY_PATH, else .ort/ (scripts/setup.sh).
 	ONNXRuntimeLibrary string `toml:"onnxruntime_library"`
-	// Sessions is the number of images encoded at the same time.
+	// Sessions is the number of images encoded at the same time; 0 = one
+	// per core, at most 4 (captioner.AutoSessions).
 	Sessions int `toml:"sessions"`
-	// IntraOpThreads is ONNX Runtime's threads per session; 0 = one per core.
+	// IntraOpThreads is ONNX Runtime's threads per session; 0 = the cores
+	// shared out among the sessions (one each when sessions is 0).
 	IntraOpThreads int `toml:"intra_op_threads"`
+	// SpinWait lets ONNX Runtime's idle threads spin-wait (only matters
+	// with intra_op_threads > 1).
+	SpinWait bool `toml:"spin_wait"`
 	// Beam is the caption decoder's beam width.
 	Beam int `toml:"beam"`
 	// MaxLen is the longest caption in words.
@@ -60,7 +65,7 @@ type captionerConfig struct {
 
 func init() {
 	configDefaults = append(configDefaults, func(c *config) {
-		c.Captioner = captionerConfig{Sessions: 1, Beam: 3, MaxLen: 20, TopLabels: 5,
+		c.Captioner = captionerConfig{Beam: 3, MaxLen: 20, TopLabels: 5,
 			LengthAlpha: captioner.DefaultLengthAlpha}
 	})
 	configChecks = append(configChecks, func(c *config, dir string) error {
@@ -69,7 +74,7 @@ func init() {
 			key      string
 			val, min int
 		}{
-			{"sessions", cc.Sessions, 1},
+			{"sessions", cc.Sessions, 0},
 			{"intra_op_threads", cc.IntraOpThreads, 0},
 			{"beam", cc.Beam, 1},
 			{"max_len", cc.MaxLen, 1},
@@ -134,6 +139,14 @@ func loadConfig(path string) (*config, error) {
 	return cfg, nil
 }
 
+// sessions is the number of encoder sessions the captioner will open.
+func (cc captionerConfig) sessions() int {
+	if cc.Sessions > 0 {
+		return cc.Sessions
+	}
+	return captioner.AutoSessions()
+}
+
 // openCaptioner loads the captioner the [captioner] section describes.
 // Errors wrap captioner.ErrNoRuntime or captioner.ErrNoModel when the setup
 // is incomplete (callers exit with exitUsage then).
@@ -144,6 +157,7 @@ func openCaptioner(cfg *config) (*captioner.Captioner, error) {
 		RuntimeLibrary: cc.ONNXRuntimeLibrary,
 		Sessions:       cc.Sessions,
 		IntraOpThreads: cc.IntraOpThreads,
+		SpinWait:       cc.SpinWait,
 		TopLabels:      cc.TopLabels,
 		Beam:           cc.Beam,
 		MaxLen:         cc.MaxLen,

@@ -23,7 +23,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := captionerConfig{Sessions: 1, Beam: 3, MaxLen: 20, LengthAlpha: 0.7, TopLabels: 5}
+	want := captionerConfig{Beam: 3, MaxLen: 20, LengthAlpha: 0.7, TopLabels: 5}
 	if diff := cmp.Diff(want, cfg.Captioner); diff != "" {
 		t.Errorf("default [captioner] (-want +got):\n%s", diff)
 	}
@@ -58,7 +58,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		want       []string
 	}{
 		{"unknown keys", "[captioner]\nsesions = 2\n[nope]\nx = 1\n", []string{"unknown keys", "captioner.sesions", "nope.x"}},
-		{"bad value", "[captioner]\nsessions = 0\n", []string{"captioner.sessions is 0"}},
+		{"bad value", "[captioner]\nsessions = -1\n", []string{"captioner.sessions is -1"}},
 		{"negative threads", "[captioner]\nintra_op_threads = -1\n", []string{"captioner.intra_op_threads"}},
 		{"length alpha", "[captioner]\nlength_alpha = 3\n", []string{"captioner.length_alpha is 3"}},
 		{"wrong type", "[captioner]\nsessions = \"two\"\n", []string{"sessions"}},
