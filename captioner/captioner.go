@@ -49,6 +49,11 @@ type Options struct {
 	// matters with more than one thread per session, and then costs CPU
 	// time other sessions and processes could use (models/README.md).
 	SpinWait bool
+	// OptimizedModelCache is a folder where ONNX Runtime's optimised copy
+	// of the encoder is kept (written on first use, keyed by the model's
+	// hash, the ONNX Runtime version and the CPU), so later loads skip graph
+	// optimisation. Empty: no cache.
+	OptimizedModelCache string
 	// TopLabels is the number of ImageNet labels in a Description (default 5).
 	TopLabels int
 	// Beam is the caption decoder's beam width (default 3).
@@ -147,7 +152,9 @@ func New(opts Options) (*Captioner, error) {
 	if _, err := InitRuntime(opts.RuntimeLibrary); err != nil {
 		return nil, err
 	}
-	enc, err := newEncoder(encPath, sessionConfig{opts.Sessions, opts.IntraOpThreads, opts.SpinWait})
+	enc, err := newEncoder(encPath, sessionConfig{
+		sessions: opts.Sessions, threads: opts.IntraOpThreads, spin: opts.SpinWait, cacheDir: opts.OptimizedModelCache,
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -49,9 +49,10 @@ type encoderOutput struct {
 
 // sessionConfig is how the encoder's sessions run.
 type sessionConfig struct {
-	sessions int  // sessions in the pool, ≥ 1
-	threads  int  // intra-op threads per session; 0: ONNX Runtime's default (one per core)
-	spin     bool // let idle intra-op threads spin-wait (ONNX Runtime's default) instead of sleeping
+	sessions int    // sessions in the pool, ≥ 1
+	threads  int    // intra-op threads per session; 0: ONNX Runtime's default (one per core)
+	spin     bool   // let idle intra-op threads spin-wait (ONNX Runtime's default) instead of sleeping
+	cacheDir string // folder for ONNX Runtime's optimised copy of the model; empty: none
 }
 
 // newSessionOptions returns ONNX Runtime session options for threads
@@ -79,15 +80,17 @@ func newSessionOptions(threads int, spin bool) (*ort.SessionOptions, error) {
 }
 
 func newEncoder(path string, cfg sessionConfig) (*encoder, error) {
-	opts, err := newSessionOptions(cfg.threads, cfg.spin)
-	if err != nil {
-		return nil, fmt.Errorf("encoder %w", err)
+	cached := ""
+	if cfg.cacheDir != "" {
+		var err error
+		if cached, err = optimizedCachePath(cfg.cacheDir, path); err != nil {
+			return nil, fmt.Errorf("load encoder: %w", err)
+		}
 	}
-	defer opts.Destroy()
 	e := &encoder{free: make(chan *encoderSession, cfg.sessions)}
 	for range cfg.sessions {
-		s, err := ort.NewDynamicAdvancedSession(path, []string{encoderInput},
-			[]string{encoderPooled, encoderSpatial, encoderScores}, opts)
+		s, err := newCachedSession(path, cached, []string{encoderInput},
+			[]string{encoderPooled, encoderSpatial, encoderScores}, cfg.threads, cfg.spin)
 		if err != nil {
 			e.close()
 			return nil, fmt.Errorf("load encoder %s: %w", path, err)

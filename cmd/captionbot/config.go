@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -52,6 +53,9 @@ type captionerConfig struct {
 	// SpinWait lets ONNX Runtime's idle threads spin-wait (only matters
 	// with intra_op_threads > 1).
 	SpinWait bool `toml:"spin_wait"`
+	// OptimizedModelCache keeps ONNX Runtime's optimised copy of the
+	// encoder in the user cache folder, so later starts load faster.
+	OptimizedModelCache bool `toml:"optimized_model_cache"`
 	// Beam is the caption decoder's beam width.
 	Beam int `toml:"beam"`
 	// MaxLen is the longest caption in words.
@@ -65,7 +69,7 @@ type captionerConfig struct {
 
 func init() {
 	configDefaults = append(configDefaults, func(c *config) {
-		c.Captioner = captionerConfig{Beam: 3, MaxLen: 20, TopLabels: 5,
+		c.Captioner = captionerConfig{OptimizedModelCache: true, Beam: 3, MaxLen: 20, TopLabels: 5,
 			LengthAlpha: captioner.DefaultLengthAlpha}
 	})
 	configChecks = append(configChecks, func(c *config, dir string) error {
@@ -152,16 +156,21 @@ func (cc captionerConfig) sessions() int {
 // is incomplete (callers exit with exitUsage then).
 func openCaptioner(cfg *config) (*captioner.Captioner, error) {
 	cc := cfg.Captioner
+	cache := ""
+	if dir, err := os.UserCacheDir(); err == nil && cc.OptimizedModelCache {
+		cache = filepath.Join(dir, "captionbot", "onnxruntime") // no cache folder: load without
+	}
 	return captioner.New(captioner.Options{
-		ModelDir:       cc.ModelDir,
-		RuntimeLibrary: cc.ONNXRuntimeLibrary,
-		Sessions:       cc.Sessions,
-		IntraOpThreads: cc.IntraOpThreads,
-		SpinWait:       cc.SpinWait,
-		TopLabels:      cc.TopLabels,
-		Beam:           cc.Beam,
-		MaxLen:         cc.MaxLen,
-		LengthAlpha:    cc.LengthAlpha,
+		ModelDir:            cc.ModelDir,
+		RuntimeLibrary:      cc.ONNXRuntimeLibrary,
+		Sessions:            cc.Sessions,
+		IntraOpThreads:      cc.IntraOpThreads,
+		SpinWait:            cc.SpinWait,
+		OptimizedModelCache: cache,
+		TopLabels:           cc.TopLabels,
+		Beam:                cc.Beam,
+		MaxLen:              cc.MaxLen,
+		LengthAlpha:         cc.LengthAlpha,
 	})
 }
 

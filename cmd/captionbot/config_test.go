@@ -23,7 +23,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := captionerConfig{Beam: 3, MaxLen: 20, LengthAlpha: 0.7, TopLabels: 5}
+	want := captionerConfig{OptimizedModelCache: true, Beam: 3, MaxLen: 20, LengthAlpha: 0.7, TopLabels: 5}
 	if diff := cmp.Diff(want, cfg.Captioner); diff != "" {
 		t.Errorf("default [captioner] (-want +got):\n%s", diff)
 	}
@@ -36,6 +36,8 @@ model_dir = "models"
 onnxruntime_library = "/opt/ort/libonnxruntime.so"
 sessions = 2
 intra_op_threads = 1
+spin_wait = true
+optimized_model_cache = false
 top_labels = 3
 `)
 	cfg, err := loadConfig(p)
@@ -45,7 +47,7 @@ top_labels = 3
 	want := captionerConfig{
 		ModelDir:           filepath.Join(filepath.Dir(p), "models"), // relative to the file
 		ONNXRuntimeLibrary: "/opt/ort/libonnxruntime.so",
-		Sessions:           2, IntraOpThreads: 1, Beam: 3, MaxLen: 20, LengthAlpha: 0.7, TopLabels: 3,
+		Sessions:           2, IntraOpThreads: 1, SpinWait: true, Beam: 3, MaxLen: 20, LengthAlpha: 0.7, TopLabels: 3,
 	}
 	if diff := cmp.Diff(want, cfg.Captioner); diff != "" {
 		t.Errorf("[captioner] (-want +got):\n%s", diff)
