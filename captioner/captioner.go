@@ -288,7 +288,7 @@ func topLabels(scores []float32, names []string, k int) []bot.Label {
 // wrapping bot's sentinels (bot.ErrNotImage and friends).
 func (c *Captioner) Describe(ctx context.Context, data []byte) (bot.Description, error) {
 	start := time.Now()
-	img, err := DecodeImage(data)
+	img, err := DecodeImageReduced(data, 2*InputSize) // Preprocess shrinks it to InputSize
 	if err != nil {
 		return bot.Description{}, err
 	}

@@ -42,6 +42,23 @@ const (
 // sentinels of package bot: bot.ErrEmptyImage, bot.ErrNotImage,
 // bot.ErrCorruptImage, bot.ErrImageTooLarge, bot.ErrImageTooSmall.
 func DecodeImage(data []byte) (image.Image, error) {
+	return decodeImage(data, 0)
+}
+
+// DecodeImageReduced is DecodeImage for a photo that will be shrunk anyway:
+// in builds with the turbojpeg tag (scripts/setup.sh chooses it when
+// libturbojpeg is installed), a JPEG big enough comes back decoded at a
+// reduced size by libjpeg-turbo's DCT scaling (k/8), both sides still at
+// least minSide, which is several times faster for phone photos. Other
+// images, smaller JPEGs and other builds decode exactly as DecodeImage.
+// Describe uses it with minSide twice the encoder's input size.
+func DecodeImageReduced(data []byte, minSide int) (image.Image, error) {
+	return decodeImage(data, max(minSide, 1))
+}
+
+// decodeImage is DecodeImage, with a JPEG reduced to sides ≥ minSide when
+// minSide > 0 and the build can.
+func decodeImage(data []byte, minSide int) (image.Image, error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("the file is empty: %w", bot.ErrEmptyImage)
 	}
@@ -63,7 +80,13 @@ func DecodeImage(data []byte) (image.Image, error) {
 		return nil, fmt.Errorf("the %s image is %dx%d pixels, more than %d megapixels: %w",
 			format, cfg.Width, cfg.Height, MaxImagePixels/1_000_000, bot.ErrImageTooLarge)
 	}
-	img, _, err := image.Decode(bytes.NewReader(data))
+	img, ok := image.Image(nil), false
+	if format == "jpeg" && minSide > 0 {
+		img, ok = decodeJPEGScaled(data, cfg.Width, cfg.Height, minSide) // turbojpeg builds only
+	}
+	if !ok {
+		img, _, err = image.Decode(bytes.NewReader(data))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("the %s image is damaged or truncated (%v): %w", format, err, bot.ErrCorruptImage)
 	}
