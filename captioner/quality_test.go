@@ -101,7 +101,7 @@ func TestShippedModelDevScores(t *testing.T) {
 	}
 	t.Logf("first 100 dev photos: BLEU-1 %.3f BLEU-4 %.3f CIDEr-D %.3f distinct %.2f",
 		s.BLEU[0], s.BLEU[3], s.CIDErD, s.Distinct)
-		if s.BLEU[0] < minDevBLEU1 || s.BLEU[3] < minDevBLEU4 || s.CIDErD < minDevCIDErD || s.Distinct < minDevDistinct {
+	if s.BLEU[0] < minDevBLEU1 || s.BLEU[3] < minDevBLEU4 || s.CIDErD < minDevCIDErD || s.Distinct < minDevDistinct {
 		t.Errorf("scores under the floors (BLEU-1 %.2f, BLEU-4 %.2f, CIDEr-D %.2f, distinct %.2f)",
 			minDevBLEU1, minDevBLEU4, minDevCIDErD, minDevDistinct)
 	}
