@@ -71,9 +71,9 @@ const DefaultLengthAlpha = 0.7
 
 // AutoSessions is the encoder session count Sessions 0 gives: one per
 // core (GOMAXPROCS), at most 4, since each session holds its own copy of
-// the model. On 2 cores two single-threaded sessions encode more photos per
-// second, with less CPU each, than one session with two threads
-// (models/README.md, speed).
+// the model. On 2 cores two single-threaded sessions cost less CPU per photo
+// than one session with two threads, and on idle cores encode more photos
+// per second (models/README.md, speed).
 func AutoSessions() int { return min(runtime.GOMAXPROCS(0), 4) }
 
 func (o *Options) setDefaults() {
