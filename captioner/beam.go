@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 
 	ort "github.com/yalue/onnxruntime_go"
 )
@@ -110,15 +109,17 @@ func (d *decoder) beamSearch(ctx context.Context, feat []float32, n int, opt Bea
 	logp, hOut, cOut := logT.GetData(), hOutT.GetData(), cOutT.GetData()
 
 	beams := make([][]hypothesis, n)
+	spare := make([][]hypothesis, n) // each image's other beam list, reused step after step
 	finished := make([][]decoded, n)
 	done := make([]bool, n)
 	for i := range beams {
-		beams[i] = []hypothesis{{}} // one live beam at the first step
+		beams[i] = append(make([]hypothesis, 0, k), hypothesis{}) // one live beam at the first step
+		spare[i] = make([]hypothesis, 0, k)
 	}
 	for r := range tokens {
 		tokens[r] = int64(d.start)
 	}
-	cands := make([]candidate, 0, 2*k*k)
+	cands := make([]candidate, 0, k*k)
 	parents := make([]int, rows)
 	for t := 0; t <= maxLen; t++ {
 		if err := ctx.Err(); err != nil {
@@ -139,8 +140,8 @@ func (d *decoder) beamSearch(ctx context.Context, feat []float32, n int, opt Bea
 				row := logp[(img*k+b)*vocab : (img*k+b+1)*vocab]
 				cands = d.expand(cands, row, hyp, b, k, t == maxLen, opt.NoRepeatTrigram)
 			}
-			sort.SliceStable(cands, func(i, j int) bool { return better(cands[i], cands[j]) })
-			next := make([]hypothesis, 0, k)
+			slices.SortStableFunc(cands, compareCandidates)
+			next := spare[img][:0]
 			for _, c := range cands {
 				if len(next) == k {
 					break
@@ -167,7 +168,7 @@ func (d *decoder) beamSearch(ctx context.Context, feat []float32, n int, opt Bea
 				parents[img*k+b] = img * k
 				tokens[img*k+b] = int64(d.end)
 			}
-			beams[img] = next
+			beams[img], spare[img] = next, beams[img]
 			if len(finished[img]) >= k || len(next) == 0 {
 				done[img] = true
 			}
@@ -200,26 +201,44 @@ func (d *decoder) expand(cands []candidate, row []float32, hyp hypothesis, b, k 
 			}
 		}
 	}
-	// Keep the top k words of this row with a small insertion list: the
-	// vocabulary is a few thousand words and k is small.
-	top := make([]candidate, 0, k+1)
+	// Keep the top k words of this row, best first, in cands[base:], with a
+	// small insertion list: the vocabulary is a few thousand words and k is
+	// small. Words come in increasing id, so once the list is full a word
+	// that does not score strictly higher than its last entry loses (ties
+	// break on word id); that one comparison rejects almost every word.
+	base := len(cands)
 	for w, lp := range row {
+		score := hyp.score + float64(lp)
+		if len(cands)-base == k && score <= cands[len(cands)-1].score {
+			continue
+		}
 		if w == d.pad || w == d.start || w == d.unk || slices.Contains(banned, w) {
 			continue
 		}
-		c := candidate{score: hyp.score + float64(lp), parent: b, word: w}
-		if len(top) == k && !better(c, top[k-1]) {
-			continue
+		top := cands[base:]
+		i := 0
+		for i < len(top) && top[i].score >= score {
+			i++
 		}
-		i := sort.Search(len(top), func(i int) bool { return better(c, top[i]) })
-		top = append(top, candidate{})
-		copy(top[i+1:], top[i:])
-		top[i] = c
-		if len(top) > k {
-			top = top[:k]
+		if len(top) < k {
+			cands = append(cands, candidate{})
+			top = cands[base:]
 		}
+		copy(top[i+1:], top[i:len(top)-1])
+		top[i] = candidate{score: score, parent: b, word: w}
 	}
-	return append(cands, top...)
+	return cands
+}
+
+// compareCandidates sorts candidates best first (see better).
+func compareCandidates(a, b candidate) int {
+	switch {
+	case better(a, b):
+		return -1
+	case better(b, a):
+		return 1
+	}
+	return 0
 }
 
 // better orders candidates by score, then beam, then word, for determinism.

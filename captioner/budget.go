@@ -76,6 +76,13 @@ func DecodeBudget() int64 { return budget.Load().size }
 // than once. On error there is nothing to release. A wait cut short by ctx
 // returns ctx's error.
 func DecodeImageContext(ctx context.Context, data []byte) (img image.Image, release func(), err error) {
+	return decodeImageContext(ctx, data, 0)
+}
+
+// decodeImageContext is DecodeImageContext, with a JPEG reduced to sides of
+// at least minSide when minSide > 0 (see DecodeImageReduced). The budget is
+// charged for the full-size decode either way.
+func decodeImageContext(ctx context.Context, data []byte, minSide int) (img image.Image, release func(), err error) {
 	h, err := decodeHeader(data)
 	if err != nil {
 		return nil, nil, err
@@ -101,7 +108,7 @@ func DecodeImageContext(ctx context.Context, data []byte) (img image.Image, rele
 			b.sem.Release(h.cost)
 		}
 	}
-	img, err = decodePixels(data, h)
+	img, err = decodePixels(data, h, minSide)
 	if err != nil {
 		release()
 		return nil, nil, err

@@ -2,12 +2,15 @@ package captioner
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"image"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -38,11 +41,22 @@ type Options struct {
 	// FindRuntimeLibrary.
 	RuntimeLibrary string
 	// Sessions is the number of encoder sessions, i.e. of images encoded
-	// at the same time, and of detector sessions (default 1).
+	// at the same time, and of detector sessions (0: AutoSessions).
 	Sessions int
-	// IntraOpThreads is ONNX Runtime's thread count per session (0: ONNX
-	// Runtime's default, one per core).
+	// IntraOpThreads is ONNX Runtime's thread count per encoder session
+	// (0: the cores shared out among the sessions, at least one each).
+	// The decoder runs on one thread unless this is set.
 	IntraOpThreads int
+	// SpinWait lets ONNX Runtime's idle intra-op threads spin-wait for
+	// work instead of sleeping (ONNX Runtime's own default). It only
+	// matters with more than one thread per session, and then costs CPU
+	// time other sessions and processes could use (models/README.md).
+	SpinWait bool
+	// OptimizedModelCache is a folder where ONNX Runtime's optimised copy
+	// of the encoder is kept (written on first use, keyed by the model's
+	// hash, the ONNX Runtime version and the CPU), so later loads skip graph
+	// optimisation. Empty: no cache.
+	OptimizedModelCache string
 	// TopLabels is the number of ImageNet labels in a Description (default 5).
 	TopLabels int
 	// Beam is the caption decoder's beam width (default 3).
@@ -61,9 +75,19 @@ type Options struct {
 // (models/README.md).
 const DefaultLengthAlpha = 0.7
 
+// AutoSessions is the encoder session count Sessions 0 gives: one per
+// core (GOMAXPROCS), at most 4, since each session holds its own copy of
+// the model. On 2 cores two single-threaded sessions cost less CPU per photo
+// than one session with two threads, and on idle cores encode more photos
+// per second (models/README.md, speed).
+func AutoSessions() int { return min(runtime.GOMAXPROCS(0), 4) }
+
 func (o *Options) setDefaults() {
 	if o.Sessions <= 0 {
-		o.Sessions = 1
+		o.Sessions = AutoSessions()
+	}
+	if o.IntraOpThreads <= 0 {
+		o.IntraOpThreads = max(runtime.GOMAXPROCS(0)/o.Sessions, 1)
 	}
 	if o.TopLabels <= 0 {
 		o.TopLabels = 5
@@ -116,6 +140,7 @@ type captionDecoder interface {
 // ONNX Runtime (see InitRuntime). Errors wrap ErrNoRuntime or ErrNoModel
 // when those are missing.
 func New(opts Options) (*Captioner, error) {
+	decoderThreads := opts.IntraOpThreads // 0: one (see loadDecoder)
 	opts.setDefaults()
 	if opts.ModelDir == "" {
 		dir, err := DefaultModelDir()
@@ -135,12 +160,14 @@ func New(opts Options) (*Captioner, error) {
 	if _, err := InitRuntime(opts.RuntimeLibrary); err != nil {
 		return nil, err
 	}
-	enc, err := newEncoder(encPath, opts.Sessions, opts.IntraOpThreads)
+	enc, err := newEncoder(encPath, sessionConfig{
+		sessions: opts.Sessions, threads: opts.IntraOpThreads, spin: opts.SpinWait, cacheDir: opts.OptimizedModelCache,
+	})
 	if err != nil {
 		return nil, err
 	}
 	c := &Captioner{opts: opts, enc: enc, labels: labels}
-	dec, err := loadDecoder(opts.ModelDir, opts.IntraOpThreads)
+	dec, err := loadDecoder(opts.ModelDir, decoderThreads, opts.SpinWait)
 	switch {
 	case errors.Is(err, ErrNoDecoder):
 		// Labels only: Description.Caption stays empty.
@@ -297,7 +324,10 @@ func topLabels(scores []float32, names []string, k int) []bot.Label {
 // friends).
 func (c *Captioner) Describe(ctx context.Context, data []byte) (bot.Description, error) {
 	start := time.Now()
-	img, release, err := DecodeImageContext(ctx, data)
+	// Both networks shrink the photo (to 224 and 416): a big JPEG may be
+	// decoded at a reduced size (turbojpeg builds), its sides still at least
+	// 448, and the detector's boxes are scaled back to the original's pixels.
+	img, release, err := decodeImageContext(ctx, data, 2*InputSize)
 	if err != nil {
 		return bot.Description{}, err
 	}
@@ -319,6 +349,12 @@ func (c *Captioner) Describe(ctx context.Context, data []byte) (bot.Description,
 	if detErr != nil {
 		return bot.Description{}, fmt.Errorf("detect objects: %w", detErr)
 	}
+	scale := originalScale(data, img)
+	for i := range objs {
+		for j := range objs[i].Box {
+			objs[i].Box[j] = int(math.Round(float64(objs[i].Box[j]) * scale))
+		}
+	}
 	d.Objects, d.DetectorTime = objs, detTime
 	if c.decoder != nil {
 		decStart := time.Now()
@@ -328,7 +364,9 @@ func (c *Captioner) Describe(ctx context.Context, data []byte) (bot.Description,
 		}
 		d.DecoderTime = time.Since(decStart)
 	}
-	if err := c.ground(&d.Description, d.encoding, img.Bounds().Size()); err != nil {
+	size := img.Bounds().Size()
+	size = image.Pt(int(math.Round(float64(size.X)*scale)), int(math.Round(float64(size.Y)*scale)))
+	if err := c.ground(&d.Description, d.encoding, size); err != nil {
 		return bot.Description{}, err
 	}
 	d.Total = time.Since(start)
@@ -380,4 +418,16 @@ func (c *Captioner) describeEncoded(ctx context.Context, img image.Image) (encod
 		Description: bot.Description{Labels: encs[0].Labels, EncoderTime: prepTime + runTime},
 		encoding:    encs[0],
 	}, nil
+}
+
+// originalScale is the factor from img's pixels to those of the photo it was
+// decoded from (1 unless the decode was reduced). DCT scaling shrinks both
+// sides alike, so the longer sides give it whatever the EXIF orientation.
+func originalScale(data []byte, img image.Image) float64 {
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	b := img.Bounds()
+	if err != nil || max(b.Dx(), b.Dy()) == 0 {
+		return 1
+	}
+	return float64(max(cfg.Width, cfg.Height)) / float64(max(b.Dx(), b.Dy()))
 }

@@ -220,16 +220,24 @@ func TestDescribeCanceled(t *testing.T) {
 }
 
 // BenchmarkEncoder measures the network alone (preprocessed input), per
-// image, at several batch sizes, with ONNX Runtime's default threads (one
-// per core) and with one; ms/img and img/s are the model card's numbers.
+// image, at several batch sizes, in one session with one thread and with two
+// (spinning, ONNX Runtime's default, and not); ms/img and img/s are the
+// model card's numbers.
 func BenchmarkEncoder(b *testing.B) {
-	for _, threads := range []int{0, 1} {
-		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) { benchmarkEncoder(b, threads) })
+	for _, v := range []struct {
+		name string
+		opts Options
+	}{
+		{"threads=1", Options{Sessions: 1, IntraOpThreads: 1}},
+		{"threads=2", Options{Sessions: 1, IntraOpThreads: 2}},
+		{"threads=2-spin", Options{Sessions: 1, IntraOpThreads: 2, SpinWait: true}},
+	} {
+		b.Run(v.name, func(b *testing.B) { benchmarkEncoder(b, v.opts) })
 	}
 }
 
-func benchmarkEncoder(b *testing.B, threads int) {
-	c := newTestCaptioner(b, Options{IntraOpThreads: threads})
+func benchmarkEncoder(b *testing.B, opts Options) {
+	c := newTestCaptioner(b, opts)
 	one := make([]float32, InputLen)
 	Preprocess(mustDecode(b, readPhoto(b, "dog.jpg")), one)
 	for _, n := range []int{1, 2, 4, 8, 16, 32} {
@@ -251,6 +259,43 @@ func benchmarkEncoder(b *testing.B, threads int) {
 			perImage := b.Elapsed().Seconds() / float64(b.N*n)
 			b.ReportMetric(perImage*1e3, "ms/img")
 			b.ReportMetric(1/perImage, "img/s")
+		})
+	}
+}
+
+// BenchmarkEncoderConcurrent is the encoder's throughput with two callers
+// encoding batch-1 images at once, as two bot workers do, for each way of
+// sharing 2 cores: one session with 2 threads (spinning or not), two
+// single-threaded sessions. ms/img is wall time per image of all callers
+// together; cpu-ms/img is what the cores paid for it.
+func BenchmarkEncoderConcurrent(b *testing.B) {
+	for _, v := range []struct {
+		name string
+		opts Options
+	}{
+		{"sessions=1,threads=2", Options{Sessions: 1, IntraOpThreads: 2}},
+		{"sessions=1,threads=2-spin", Options{Sessions: 1, IntraOpThreads: 2, SpinWait: true}},
+		{"sessions=2,threads=1", Options{Sessions: 2, IntraOpThreads: 1}},
+	} {
+		b.Run(v.name, func(b *testing.B) {
+			c := newTestCaptioner(b, v.opts)
+			input := make([]float32, InputLen)
+			Preprocess(mustDecode(b, readPhoto(b, "dog.jpg")), input)
+			const callers = 2
+			var images sync.WaitGroup
+			cpu := processCPU()
+			for b.Loop() {
+				for range callers {
+					images.Go(func() {
+						if _, _, err := c.encode(context.Background(), input, 1); err != nil {
+							b.Error(err)
+						}
+					})
+				}
+				images.Wait()
+			}
+			reportCPU(b, cpu, b.N*callers)
+			b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N*callers), "ms/img")
 		})
 	}
 }

@@ -60,7 +60,8 @@ type decoder struct {
 // the files are absent; the ONNX Runtime environment must be initialised.
 // The step graph's matrices are small (a few beams × the hidden size), so
 // thread hand-offs cost more than they save: intraOpThreads 0 means one.
-func loadDecoder(dir string, intraOpThreads int) (*decoder, error) {
+// spin is Options.SpinWait.
+func loadDecoder(dir string, intraOpThreads int, spin bool) (*decoder, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, decoderMetaFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, ErrNoDecoder
@@ -105,14 +106,11 @@ func loadDecoder(dir string, intraOpThreads int) (*decoder, error) {
 		}
 		d.staticDims = append(d.staticDims, outs[i].Dimensions)
 	}
-	opts, err := ort.NewSessionOptions()
+	opts, err := newSessionOptions(max(intraOpThreads, 1), spin)
 	if err != nil {
-		return nil, fmt.Errorf("decoder session options: %w", err)
+		return nil, fmt.Errorf("decoder %w", err)
 	}
 	defer opts.Destroy()
-	if err := opts.SetIntraOpNumThreads(max(intraOpThreads, 1)); err != nil {
-		return nil, fmt.Errorf("decoder intra-op threads: %w", err)
-	}
 	if d.init, err = ort.NewDynamicAdvancedSession(initPath, []string{meta.Input}, d.initOut, opts); err != nil {
 		return nil, fmt.Errorf("load %s: %w", decoderInitFile, err)
 	}

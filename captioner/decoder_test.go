@@ -97,7 +97,7 @@ func decoderDir(t *testing.T) string {
 
 func TestExportedDecoderGraphs(t *testing.T) {
 	dir := decoderDir(t)
-	d, err := loadDecoder(dir, 0)
+	d, err := loadDecoder(dir, 0, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestExportedDecoderGraphs(t *testing.T) {
 
 func TestBeamSearchIsDeterministicAndBounded(t *testing.T) {
 	dir := decoderDir(t)
-	d, err := loadDecoder(dir, 0)
+	d, err := loadDecoder(dir, 0, false)
 	if err != nil {
 		t.Fatal(err)
 	}

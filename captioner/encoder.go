@@ -28,6 +28,7 @@ const MaxBatch = 32
 type encoder struct {
 	free     chan *encoderSession
 	sessions []*encoderSession
+	warmUp   time.Duration // the warm-up runs' time, all sessions together
 }
 
 // encoderSession is one ONNX Runtime session with its reusable input tensor.
@@ -46,21 +47,50 @@ type encoderOutput struct {
 	runTime time.Duration
 }
 
-func newEncoder(path string, sessions, intraOpThreads int) (*encoder, error) {
+// sessionConfig is how the encoder's sessions run.
+type sessionConfig struct {
+	sessions int    // sessions in the pool, ≥ 1
+	threads  int    // intra-op threads per session; 0: ONNX Runtime's default (one per core)
+	spin     bool   // let idle intra-op threads spin-wait (ONNX Runtime's default) instead of sleeping
+	cacheDir string // folder for ONNX Runtime's optimised copy of the model; empty: none
+}
+
+// newSessionOptions returns ONNX Runtime session options for threads
+// intra-op threads (0: ONNX Runtime's default) with or without spin-waiting.
+func newSessionOptions(threads int, spin bool) (*ort.SessionOptions, error) {
 	opts, err := ort.NewSessionOptions()
 	if err != nil {
-		return nil, fmt.Errorf("encoder session options: %w", err)
+		return nil, fmt.Errorf("session options: %w", err)
 	}
-	defer opts.Destroy()
-	if intraOpThreads > 0 {
-		if err := opts.SetIntraOpNumThreads(intraOpThreads); err != nil {
-			return nil, fmt.Errorf("encoder intra-op threads: %w", err)
+	if threads > 0 {
+		if err := opts.SetIntraOpNumThreads(threads); err != nil {
+			opts.Destroy()
+			return nil, fmt.Errorf("intra-op threads: %w", err)
 		}
 	}
-	e := &encoder{free: make(chan *encoderSession, sessions)}
-	for range sessions {
-		s, err := ort.NewDynamicAdvancedSession(path, []string{encoderInput},
-			[]string{encoderPooled, encoderSpatial, encoderScores}, opts)
+	if !spin {
+		// A spinning thread keeps its core busy for a while after each
+		// run, time another session or process could have used.
+		if err := opts.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
+			opts.Destroy()
+			return nil, fmt.Errorf("intra-op spinning: %w", err)
+		}
+	}
+	return opts, nil
+}
+
+func newEncoder(path string, cfg sessionConfig) (*encoder, error) {
+	cached := ""
+	if cfg.cacheDir != "" {
+		var err error
+		if cached, err = optimizedCachePath(cfg.cacheDir, path); err != nil {
+			return nil, fmt.Errorf("load encoder: %w", err)
+		}
+	}
+	e := &encoder{free: make(chan *encoderSession, cfg.sessions)}
+	for range cfg.sessions {
+		s, err := newCachedSession(path, cached, []string{encoderInput},
+			[]string{encoderPooled, encoderSpatial, encoderScores}, cfg.threads, cfg.spin)
 		if err != nil {
 			e.close()
 			return nil, fmt.Errorf("load encoder %s: %w", path, err)
@@ -70,10 +100,12 @@ func newEncoder(path string, sessions, intraOpThreads int) (*encoder, error) {
 		// One blank image through each session: ONNX Runtime sets up its
 		// memory on the first run, which would otherwise make the first
 		// photo several times slower than the rest.
+		start := time.Now()
 		if _, err := es.run(context.Background(), make([]float32, InputLen), 1); err != nil {
 			e.close()
 			return nil, fmt.Errorf("warm up encoder %s: %w", path, err)
 		}
+		e.warmUp += time.Since(start)
 		e.free <- es
 	}
 	return e, nil

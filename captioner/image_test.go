@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -313,4 +314,25 @@ func FuzzDecodeImage(f *testing.F) {
 		}
 		Preprocess(img, dst)
 	})
+}
+
+// TestDecodeImageReducedSmall: photos too small to reduce (and, without the
+// turbojpeg build tag, every photo) decode exactly as DecodeImage.
+func TestDecodeImageReducedSmall(t *testing.T) {
+	cases := map[string][]byte{"rotated6.jpg": readTestdata(t, "rotated6.jpg"), "quadrants.png": readTestdata(t, "quadrants.png")}
+	if !TurboJPEGEnabled {
+		cases["dog.jpg"] = readPhoto(t, "dog.jpg")
+	}
+	for name, data := range cases {
+		want, have := make([]float32, InputLen), make([]float32, InputLen)
+		Preprocess(mustDecode(t, data), want)
+		img, err := DecodeImageReduced(data, 2*InputSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		Preprocess(img, have)
+		if !slices.Equal(want, have) {
+			t.Errorf("%s: DecodeImageReduced preprocesses differently from DecodeImage", name)
+		}
+	}
 }

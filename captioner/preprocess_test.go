@@ -167,6 +167,7 @@ func benchJPEGs(b *testing.B) []struct {
 	}{
 		{"224x224", encode(224, 224)},
 		{"768x576", readPhoto(b, "dog.jpg")},
+		{"1024x768", encode(1024, 768)},
 		{"1280x960", encode(1280, 960)},
 		{"4032x3024", encode(4032, 3024)},
 	}
@@ -180,7 +181,7 @@ func BenchmarkPreprocess(b *testing.B) {
 			b.ReportAllocs()
 			cpu := processCPU()
 			for b.Loop() {
-				img, err := DecodeImage(tc.data)
+				img, err := DecodeImageReduced(tc.data, 2*InputSize) // as Describe
 				if err != nil {
 					b.Fatal(err)
 				}

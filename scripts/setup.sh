@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets captionbot up on this machine: fetches the ONNX Runtime shared library
-# into .ort/ (git-ignored) and builds ./captionbot. Safe to re-run: a library
+# into .ort/ (git-ignored) and builds ./captionbot (with -tags turbojpeg when
+# libturbojpeg is installed). Safe to re-run: a library
 # already in place with the right checksum is kept.
 #
 # ONNX Runtime comes from the npm package onnxruntime-node, fetched with
@@ -73,6 +74,17 @@ if ((${#missing[@]})); then
 fi
 install_ort
 
+# With libjpeg-turbo's TurboJPEG library (Debian: libturbojpeg0-dev), big
+# JPEGs are decoded at reduced size (build tag turbojpeg, captioner/jpeg_turbo.go);
+# without it image/jpeg decodes every photo.
+tags=()
+if printf '#include <turbojpeg.h>\nint main(void) { return tjInitDecompress() == 0; }\n' |
+	gcc -x c - -lturbojpeg -o /dev/null >/dev/null 2>&1; then
+	tags=(-tags turbojpeg)
+	say "libturbojpeg found: building with -tags turbojpeg (big JPEGs decode at reduced size)"
+else
+	say "libturbojpeg not found (sudo apt-get install libturbojpeg0-dev): JPEGs decode with image/jpeg"
+fi
 say "building ./captionbot"
-(cd "$root" && CGO_ENABLED=1 go build -o captionbot ./cmd/captionbot)
+(cd "$root" && CGO_ENABLED=1 go build "${tags[@]}" -o captionbot ./cmd/captionbot)
 say "done. Try: go run ./cmd/captionbot caption testdata/photos/dog.jpg"

@@ -104,7 +104,7 @@ func runCaption(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 
 	items := listImages(paths)
-	inflight := cfg.Captioner.Sessions + runtime.GOMAXPROCS(0)
+	inflight := cfg.Captioner.sessions() + runtime.GOMAXPROCS(0)
 	failed, interrupted := 0, false
 	captionAll(ctx, d, items, inflight, func(r captionResult) {
 		if r.err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -44,10 +45,18 @@ type captionerConfig struct {
 	// $ONNXRUNTIME_SHARED_LIBRARY_PATH, else .ort/ (scripts/setup.sh).
 	ONNXRuntimeLibrary string `toml:"onnxruntime_library"`
 	// Sessions is the number of images encoded (and, with the detector,
-	// searched for objects) at the same time.
+	// searched for objects) at the same time; 0 = one per core, at most 4
+	// (captioner.AutoSessions).
 	Sessions int `toml:"sessions"`
-	// IntraOpThreads is ONNX Runtime's threads per session; 0 = one per core.
+	// IntraOpThreads is ONNX Runtime's threads per session; 0 = the cores
+	// shared out among the sessions (one each when sessions is 0).
 	IntraOpThreads int `toml:"intra_op_threads"`
+	// SpinWait lets ONNX Runtime's idle threads spin-wait (only matters
+	// with intra_op_threads > 1).
+	SpinWait bool `toml:"spin_wait"`
+	// OptimizedModelCache keeps ONNX Runtime's optimised copy of the
+	// encoder in the user cache folder, so later starts load faster.
+	OptimizedModelCache bool `toml:"optimized_model_cache"`
 	// Beam is the caption decoder's beam width.
 	Beam int `toml:"beam"`
 	// MaxLen is the longest caption in words.
@@ -64,7 +73,7 @@ type captionerConfig struct {
 
 func init() {
 	configDefaults = append(configDefaults, func(c *config) {
-		c.Captioner = captionerConfig{Sessions: 1, Beam: 3, MaxLen: 20, TopLabels: 5,
+		c.Captioner = captionerConfig{OptimizedModelCache: true, Beam: 3, MaxLen: 20, TopLabels: 5,
 			LengthAlpha: captioner.DefaultLengthAlpha, DecodeMemoryMB: captioner.DefaultDecodeBudget >> 20}
 	})
 	configChecks = append(configChecks, func(c *config, dir string) error {
@@ -73,7 +82,7 @@ func init() {
 			key      string
 			val, min int
 		}{
-			{"sessions", cc.Sessions, 1},
+			{"sessions", cc.Sessions, 0},
 			{"intra_op_threads", cc.IntraOpThreads, 0},
 			{"beam", cc.Beam, 1},
 			{"max_len", cc.MaxLen, 1},
@@ -139,21 +148,35 @@ func loadConfig(path string) (*config, error) {
 	return cfg, nil
 }
 
+// sessions is the number of encoder sessions the captioner will open.
+func (cc captionerConfig) sessions() int {
+	if cc.Sessions > 0 {
+		return cc.Sessions
+	}
+	return captioner.AutoSessions()
+}
+
 // openCaptioner loads the captioner the [captioner] section describes.
 // Errors wrap captioner.ErrNoRuntime or captioner.ErrNoModel when the setup
 // is incomplete (callers exit with exitUsage then).
 func openCaptioner(cfg *config) (*captioner.Captioner, error) {
 	cc := cfg.Captioner
 	captioner.SetDecodeBudget(int64(cc.DecodeMemoryMB) << 20)
+	cache := ""
+	if dir, err := os.UserCacheDir(); err == nil && cc.OptimizedModelCache {
+		cache = filepath.Join(dir, "captionbot", "onnxruntime") // no cache folder: load without
+	}
 	return captioner.New(captioner.Options{
-		ModelDir:       cc.ModelDir,
-		RuntimeLibrary: cc.ONNXRuntimeLibrary,
-		Sessions:       cc.Sessions,
-		IntraOpThreads: cc.IntraOpThreads,
-		TopLabels:      cc.TopLabels,
-		Beam:           cc.Beam,
-		MaxLen:         cc.MaxLen,
-		LengthAlpha:    cc.LengthAlpha,
+		ModelDir:            cc.ModelDir,
+		RuntimeLibrary:      cc.ONNXRuntimeLibrary,
+		Sessions:            cc.Sessions,
+		IntraOpThreads:      cc.IntraOpThreads,
+		SpinWait:            cc.SpinWait,
+		OptimizedModelCache: cache,
+		TopLabels:           cc.TopLabels,
+		Beam:                cc.Beam,
+		MaxLen:              cc.MaxLen,
+		LengthAlpha:         cc.LengthAlpha,
 	})
 }
 

@@ -23,7 +23,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := captionerConfig{Sessions: 1, Beam: 3, MaxLen: 20, LengthAlpha: 0.7, TopLabels: 5, DecodeMemoryMB: 192}
+	want := captionerConfig{OptimizedModelCache: true, Beam: 3, MaxLen: 20, LengthAlpha: 0.7, TopLabels: 5, DecodeMemoryMB: 192}
 	if diff := cmp.Diff(want, cfg.Captioner); diff != "" {
 		t.Errorf("default [captioner] (-want +got):\n%s", diff)
 	}
@@ -36,6 +36,8 @@ model_dir = "models"
 onnxruntime_library = "/opt/ort/libonnxruntime.so"
 sessions = 2
 intra_op_threads = 1
+spin_wait = true
+optimized_model_cache = false
 top_labels = 3
 decode_memory_mb = 400
 `)
@@ -46,7 +48,7 @@ decode_memory_mb = 400
 	want := captionerConfig{
 		ModelDir:           filepath.Join(filepath.Dir(p), "models"), // relative to the file
 		ONNXRuntimeLibrary: "/opt/ort/libonnxruntime.so",
-		Sessions:           2, IntraOpThreads: 1, Beam: 3, MaxLen: 20, LengthAlpha: 0.7, TopLabels: 3,
+		Sessions:           2, IntraOpThreads: 1, SpinWait: true, Beam: 3, MaxLen: 20, LengthAlpha: 0.7, TopLabels: 3,
 		DecodeMemoryMB: 400,
 	}
 	if diff := cmp.Diff(want, cfg.Captioner); diff != "" {
@@ -60,7 +62,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		want       []string
 	}{
 		{"unknown keys", "[captioner]\nsesions = 2\n[nope]\nx = 1\n", []string{"unknown keys", "captioner.sesions", "nope.x"}},
-		{"bad value", "[captioner]\nsessions = 0\n", []string{"captioner.sessions is 0"}},
+		{"bad value", "[captioner]\nsessions = -1\n", []string{"captioner.sessions is -1"}},
 		{"negative threads", "[captioner]\nintra_op_threads = -1\n", []string{"captioner.intra_op_threads"}},
 		{"length alpha", "[captioner]\nlength_alpha = 3\n", []string{"captioner.length_alpha is 3"}},
 		{"wrong type", "[captioner]\nsessions = \"two\"\n", []string{"sessions"}},

@@ -293,7 +293,7 @@ func captionSplit(ctx context.Context, f evalFlags, split []string, stderr io.Wr
 	failures := map[string][]string{} // error message -> images
 	failed := 0
 	start := time.Now()
-	captionAll(ctx, d, items, cfg.Captioner.Sessions+runtime.GOMAXPROCS(0), func(r captionResult) {
+	captionAll(ctx, d, items, cfg.Captioner.sessions()+runtime.GOMAXPROCS(0), func(r captionResult) {
 		bar.add()
 		name := filepath.Base(r.line.Image)
 		if r.err == nil && r.line.Caption == "" {

@@ -60,12 +60,17 @@ func BenchmarkServe100Photos(b *testing.B) {
 		openDescriber = func(*config) (bot.Describer, io.Closer, error) { return d, io.NopCloser(nil), nil }
 		benchServe(b, photos, "")
 	})
-	// "onnx" runs the captioner as configured by default (one session, one
-	// ONNX Runtime thread per core); "onnx-sessions" gives each worker its
-	// own single-threaded session, the better setting on a small machine.
+	// "onnx" runs the captioner as configured by default (one
+	// single-threaded session per core, up to 4); "onnx-one-session" shares
+	// one session with a thread per core among the workers, the default
+	// before, with ONNX Runtime's threads sleeping when idle, and
+	// "onnx-one-session-spin" with them spin-waiting (ONNX Runtime's own
+	// default).
+	oneSession := fmt.Sprintf("[captioner]\nsessions = 1\nintra_op_threads = %d\n", runtime.GOMAXPROCS(0))
 	for _, v := range []struct{ name, captioner string }{
 		{"onnx", ""},
-		{"onnx-sessions", fmt.Sprintf("[captioner]\nsessions = %d\nintra_op_threads = 1\n", runtime.NumCPU())},
+		{"onnx-one-session", oneSession},
+		{"onnx-one-session-spin", oneSession + "spin_wait = true\n"},
 	} {
 		b.Run(v.name, func(b *testing.B) {
 			if _, err := captioner.FindRuntimeLibrary(""); err != nil {

@@ -20,6 +20,7 @@ import os
 import sys
 
 import numpy as np
+import onnx
 import torch
 import torch.nn.functional as F
 
@@ -34,6 +35,36 @@ def same_padding(size, kernel, stride, dilation=1):
     out = (size + stride - 1) // stride
     total = max((out - 1) * stride + eff - size, 0)
     return total // 2, total - total // 2
+
+
+def static_same_padding(nhwc, kernel, stride, dilation):
+    """SAME padding (top, left, bottom, right) for a conv input of the TFLite
+    model's static shape. The encoder takes 224x224 only, so the pads are
+    constants: computing them from the traced tensor's shape would export
+    hundreds of Shape/Gather/Sub nodes that ONNX Runtime cannot fold."""
+    if len(nhwc) != 4 or min(nhwc[1:]) <= 0:
+        raise ValueError(f"conv input shape {nhwc} is not static NHWC")
+    top, bottom = same_padding(nhwc[1], kernel[0], stride[0], dilation[0])
+    left, right = same_padding(nhwc[2], kernel[1], stride[1], dilation[1])
+    return top, left, bottom, right
+
+
+class PaddedConv(torch.autograd.Function):
+    """A convolution with asymmetric zero padding (top, left, bottom, right),
+    as TF's SAME gives for stride 2 on even sizes. PyTorch's conv2d pads
+    symmetrically, and F.pad exports as a Pad fed by shape arithmetic, so this
+    exports as one ONNX Conv with the pads as plain integers."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, pad, stride, dil, groups):
+        top, left, bottom, right = pad
+        return F.conv2d(F.pad(x, (left, right, top, bottom)), w, b, stride=stride, dilation=dil, groups=groups)
+
+    @staticmethod
+    def symbolic(g, x, w, b, pad, stride, dil, groups):
+        inputs = [x, w] if b is None or b.node().mustBeNone() else [x, w, b]
+        return g.op("Conv", *inputs, pads_i=list(pad), strides_i=list(stride), dilations_i=list(dil),
+                    group_i=groups, kernel_shape_i=list(w.type().sizes()[2:]))
 
 
 def activation(x, name):
@@ -74,7 +105,9 @@ class Encoder(torch.nn.Module):
                     act = tflite.ACTIVATIONS[op.option(4, N.Int8Flags)]
                     stride = (op.option(2, N.Int32Flags, 1), op.option(1, N.Int32Flags, 1))
                     dil = (op.option(6, N.Int32Flags, 1), op.option(5, N.Int32Flags, 1))
-                pad = tflite.PADDINGS[op.option(0, N.Int8Flags)]
+                pad = (0, 0, 0, 0)
+                if tflite.PADDINGS[op.option(0, N.Int8Flags)] == "SAME":
+                    pad = static_same_padding(t[op.inputs[0]].shape, w.shape[2:], stride, dil)
                 name = f"w{k}"
                 params[name] = torch.nn.Parameter(torch.from_numpy(np.ascontiguousarray(w)), requires_grad=False)
                 if b is not None:
@@ -102,13 +135,13 @@ class Encoder(torch.nn.Module):
             op = self.m.operators[k]
             x = values[op.inputs[0]]
             if kind == "conv":
-                if a["pad"] == "SAME":
-                    ph = same_padding(x.shape[2], a["kernel"][0], a["stride"][0], a["dil"][0])
-                    pw = same_padding(x.shape[3], a["kernel"][1], a["stride"][1], a["dil"][1])
-                    if any(ph + pw):
-                        x = F.pad(x, (pw[0], pw[1], ph[0], ph[1]))
-                y = F.conv2d(x, self.params[f"w{k}"], self.params[f"b{k}"] if a["bias"] else None,
-                             stride=a["stride"], dilation=a["dil"], groups=a["groups"])
+                w, b = self.params[f"w{k}"], self.params[f"b{k}"] if a["bias"] else None
+                top, left, bottom, right = a["pad"]
+                if (top, left) == (bottom, right):
+                    y = F.conv2d(x, w, b, stride=a["stride"], padding=(top, left), dilation=a["dil"],
+                                 groups=a["groups"])
+                else:
+                    y = PaddedConv.apply(x, w, b, a["pad"], a["stride"], a["dil"], a["groups"])
                 y = activation(y, a["act"])
             elif kind == "add":
                 y = activation(x + values[op.inputs[1]], a["act"])
@@ -153,6 +186,13 @@ def main():
             input_names=["image"], output_names=["pooled", "spatial", "scores"],
             dynamic_axes={"image": {0: "n"}, "pooled": {0: "n"}, "spatial": {0: "n"}, "scores": {0: "n"}},
         )
+    model = onnx.load(args.out)
+    onnx.checker.check_model(model)
+    ops = sorted({n.op_type for n in model.graph.node})
+    shape_ops = {"Pad", "Shape", "Gather", "ConstantOfShape"} & set(ops)
+    if shape_ops:
+        sys.exit(f"{args.out} still has {', '.join(sorted(shape_ops))} nodes: padding is not static")
+    print(f"{len(model.graph.node)} nodes: {', '.join(ops)}")
     print(f"wrote {args.out} ({os.path.getsize(args.out) / 1e6:.1f} MB)")
     labels = open(args.labels).read().splitlines() if args.labels else None
     for path in args.check:

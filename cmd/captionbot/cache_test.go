@@ -1,0 +1,20 @@
+package main
+
+import (
+	"os"
+	"testing"
+)
+
+// TestMain points the user cache folder (where the captioner keeps ONNX
+// Runtime's optimised encoder) at a temporary folder, so tests never write
+// into the real one.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "captionbot-cache-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_CACHE_HOME", dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
