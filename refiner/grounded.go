@@ -55,10 +55,11 @@ func groundedHashtags(d bot.Description, hint string) []string {
 // pet, animal, food, vehicle, city, landscape or object; "photo" when
 // nothing is stated.
 func postKind(d bot.Description) string {
-	if ground.Hedged(d.Caption) || len(d.Subjects) == 0 {
+	stated := statedSubjects(d)
+	if len(stated) == 0 {
 		return "photo"
 	}
-	main := d.Subjects[0]
+	main := stated[0]
 	switch main.Kind {
 	case ground.KindPerson:
 		return "people"
@@ -95,15 +96,19 @@ func confidentLabels(labels []bot.Label) []bot.Label {
 	return out
 }
 
-// statedSubjects are the subjects a post may state: the detected ones and
-// the labels' from StateLabelScore; none when the caption only hedges.
+// statedSubjects are the subjects a post may state: the detected ones, and
+// those only the labels saw when the caption names them (the labels
+// disagree with the detector and the decoder often enough that a label the
+// caption left out stays out); none when the caption only hedges.
 func statedSubjects(d bot.Description) []bot.Subject {
 	out := []bot.Subject{}
 	if ground.Hedged(d.Caption) {
 		return out
 	}
+	words := " " + strings.Join(strings.Fields(strings.ToLower(d.Caption)), " ") + " "
 	for _, s := range d.Subjects {
-		if s.Source == "detector" || s.Score >= StateLabelScore {
+		named := strings.Contains(words, " "+ground.Noun(s.Name)+" ") || strings.Contains(words, " "+ground.Noun(s.Name)+"s ")
+		if s.Source == "detector" || (named && s.Score >= StateLabelScore) {
 			out = append(out, s)
 		}
 	}

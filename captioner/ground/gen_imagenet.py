@@ -36,7 +36,7 @@ named = {
     'canoe': 'boat', 'speedboat': 'boat', 'lifeboat': 'boat', 'fireboat': 'boat', 'gondola': 'boat',
     'container ship': 'boat', 'liner': 'boat', 'schooner': 'boat', 'catamaran': 'boat',
     'trimaran': 'boat', 'yawl': 'boat', 'pirate': 'boat', 'aircraft carrier': 'boat',
-    'submarine': 'boat', 'paddle': 'boat',
+    'submarine': 'boat',
     'steam locomotive': 'train', 'electric locomotive': 'train', 'passenger car': 'train',
     'freight car': 'train', 'streetcar': 'train', 'bullet train': 'train',
     # food

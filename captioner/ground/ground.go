@@ -58,7 +58,7 @@ const (
 	DefaultHedgeScore   = 0.4
 	DefaultWordScore    = 0.2
 	DefaultThumbWords   = 0.03
-	DefaultConceptScore = 0.3
+	DefaultConceptScore = 0.2
 	DefaultSmallPhoto   = 256
 )
 

@@ -465,7 +465,6 @@ var imagenetThing = map[string]string{
 	"moving van":                     "truck",
 	"notebook":                       "laptop",
 	"obelisk":                        "monument",
-	"paddle":                         "boat",
 	"palace":                         "building",
 	"park bench":                     "bench",
 	"parking meter":                  "parking meter",

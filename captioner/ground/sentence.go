@@ -127,12 +127,18 @@ towards around down up onto off out`)
 var neutral = map[string]string{
 	"man": "person", "woman": "person", "guy": "person", "lady": "person", "gentleman": "person",
 	"men": "people", "women": "people", "guys": "people", "ladies": "people", "gentlemen": "people",
-	"boy": "child", "girl": "child", "boys": "children", "girls": "children",
+	"boy": "person", "girl": "person", "boys": "people", "girls": "people",
+	"child": "person", "children": "people", "kid": "person", "kids": "people",
+	"toddler": "person", "toddlers": "people", "teenager": "person", "teenagers": "people",
+	"teen": "person", "teens": "people",
 	"male": "person", "female": "person", "policeman": "police officer", "fisherman": "person fishing",
-	"mother": "person", "father": "person", "dad": "person", "mom": "person", "son": "child",
-	"daughter": "child", "brother": "person", "sister": "person", "husband": "person", "wife": "person",
+	"mother": "person", "father": "person", "dad": "person", "mom": "person", "son": "person",
+	"daughter": "person", "brother": "person", "sister": "person", "husband": "person", "wife": "person",
 	"bride": "person", "groom": "person", "grandmother": "person", "grandfather": "person",
 }
+
+// ageWords are the adjectives that guess a person's age.
+var ageWords = wordSet(`little young younger old older elderly baby toddler teenage small tiny aged middle`)
 
 // placeAdjectives are adjectives that claim a place word.
 var placeAdjectives = map[string]string{
@@ -171,6 +177,12 @@ func (s *support) prune(toks []string, ms []mention) (string, bool) {
 			if genderWords[w] && !s.gender(w) {
 				if n, ok := neutral[toks[m.head]]; ok {
 					out[m.head] = n
+					// "a little girl" → "a person", not "a little person".
+					for i := m.start; i < m.head; i++ {
+						if ageWords[toks[i]] {
+							drop[i] = true
+						}
+					}
 				}
 			}
 		}

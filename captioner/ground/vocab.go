@@ -270,13 +270,14 @@ func init() {
 }
 
 // genderWords are person words that say more than "person": gender or
-// age. Grounding keeps them only where the caption's subject is supported.
+// age. Grounding keeps them only in thumbnails (see Options.SmallPhoto).
 var genderWords = map[string]bool{
 	"man": true, "woman": true, "boy": true, "girl": true, "guy": true, "lady": true,
 	"gentleman": true, "male": true, "female": true, "mother": true, "father": true,
 	"dad": true, "mom": true, "daughter": true, "son": true, "brother": true, "sister": true,
 	"husband": true, "wife": true, "bride": true, "groom": true, "policeman": true,
 	"grandmother": true, "grandfather": true, "fisherman": true,
+	"child": true, "kid": true, "toddler": true, "teenager": true, "teen": true,
 }
 
 // sceneWords are places and surroundings a caption may name ("in the
