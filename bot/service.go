@@ -465,13 +465,16 @@ func (s *Service) refine(ctx context.Context, q *queued, in Result, req RefineRe
 		}
 	}()
 	r := s.refiner
-	waitCtx, cancel := ctx, context.CancelFunc(func() {})
-	if s.Fallback != nil {
-		left := s.maxQueueWait() - s.now().Sub(q.accepted)
-		waitCtx, cancel = context.WithTimeout(ctx, max(left, 0))
+	var err error
+	if !s.refineSlots.TryAcquire(1) { // a free slot is used, however late
+		waitCtx, cancel := ctx, context.CancelFunc(func() {})
+		if s.Fallback != nil {
+			left := s.maxQueueWait() - s.now().Sub(q.accepted)
+			waitCtx, cancel = context.WithTimeout(ctx, max(left, 0))
+		}
+		err = s.refineSlots.Acquire(waitCtx, 1)
+		cancel()
 	}
-	err := s.refineSlots.Acquire(waitCtx, 1)
-	cancel()
 	switch {
 	case err == nil:
 		defer s.refineSlots.Release(1)
