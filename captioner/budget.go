@@ -147,12 +147,13 @@ func decodeCost(data []byte, cfg image.Config, format string) int64 {
 }
 
 // preprocessCost is Preprocess's scratch for a w×h image: the box-shrunk
-// packed RGB plane, the k source rows converted at a time, and the float
-// rows of the vertical tent pass (resize.go).
+// packed RGB plane, the k source rows converted at a time, the float rows
+// of the vertical tent pass and the three 224×224 float planes of a JPEG
+// (resize.go; pooled, but a first call allocates them).
 func preprocessCost(w, h int64) int64 {
 	k := int64(boxFactor(int(w), int(h)))
 	sw, sh := (w+k-1)/k, (h+k-1)/k
-	return 3*sw*sh + 7*w*k + 4*3*InputSize*sw
+	return 3*sw*sh + 7*w*k + 4*3*InputSize*sw + 4*3*InputSize*InputSize
 }
 
 // bytesPerPixel is the size of a pixel of the image type the standard
