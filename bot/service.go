@@ -92,6 +92,8 @@ type Service struct {
 	// QueueSize bounds the jobs waiting for a worker; when it is full, Submit
 	// returns ErrBusy. A queued job holds no photo (Fetch runs in the
 	// worker), so the queue is cheap. Zero means 16 per worker, at least 256.
+	// Accepted jobs in all stages together are bounded too, by QueueSize +
+	// Workers + RefineWorkers.
 	QueueSize int
 	// UserRate and UserBurst limit the photos one user may submit (token
 	// bucket: Burst at once, then Rate per second). ChatRate and ChatBurst do
