@@ -92,6 +92,8 @@ type Service struct {
 	// QueueSize bounds the jobs waiting for a worker; when it is full, Submit
 	// returns ErrBusy. A queued job holds no photo (Fetch runs in the
 	// worker), so the queue is cheap. Zero means 16 per worker, at least 256.
+	// Accepted jobs in all stages together are bounded too, by QueueSize +
+	// Workers + RefineWorkers.
 	QueueSize int
 	// UserRate and UserBurst limit the photos one user may submit (token
 	// bucket: Burst at once, then Rate per second). ChatRate and ChatBurst do
@@ -465,13 +467,16 @@ func (s *Service) refine(ctx context.Context, q *queued, in Result, req RefineRe
 		}
 	}()
 	r := s.refiner
-	waitCtx, cancel := ctx, context.CancelFunc(func() {})
-	if s.Fallback != nil {
-		left := s.maxQueueWait() - s.now().Sub(q.accepted)
-		waitCtx, cancel = context.WithTimeout(ctx, max(left, 0))
+	var err error
+	if !s.refineSlots.TryAcquire(1) { // a free slot is used, however late
+		waitCtx, cancel := ctx, context.CancelFunc(func() {})
+		if s.Fallback != nil {
+			left := s.maxQueueWait() - s.now().Sub(q.accepted)
+			waitCtx, cancel = context.WithTimeout(ctx, max(left, 0))
+		}
+		err = s.refineSlots.Acquire(waitCtx, 1)
+		cancel()
 	}
-	err := s.refineSlots.Acquire(waitCtx, 1)
-	cancel()
 	switch {
 	case err == nil:
 		defer s.refineSlots.Release(1)

@@ -156,7 +156,7 @@ func decodeCost(data []byte, cfg image.Config, format string) int64 {
 // preprocessCost is the preprocessing scratch for a w×h image, the
 // encoder's and the detector's: the box-shrunk packed RGB plane, the k
 // source rows converted at a time, and the float rows of the vertical tent
-// pass (resize.go).
+// pass, and a JPEG's float planes (resize.go).
 func preprocessCost(w, h int64) int64 {
 	cost := func(size int64) int64 {
 		k := int64(boxFactor(int(w), int(h), int(size), int(size)))
@@ -167,11 +167,14 @@ func preprocessCost(w, h int64) int64 {
 		}
 		return 3*sw*sh + rows + 4*3*size*sw
 	}
+	// A JPEG's three 224×224 float planes (pooled, but a first call
+	// allocates them).
+	planes := int64(4 * 3 * InputSize * InputSize)
 	// The encoder's (224) and the detector's (416) run at the same time;
 	// the detector also resamples into a packed float square (pooled, but a
 	// call may allocate it) and may turn it for the EXIF orientation.
 	d := int64(detectorBudgetSize)
-	return cost(InputSize) + cost(d) + 2*4*3*d*d
+	return cost(InputSize) + planes + cost(d) + 2*4*3*d*d
 }
 
 // bytesPerPixel is the size of a pixel of the image type the standard
