@@ -59,7 +59,21 @@ func postKind(d bot.Description) string {
 	if len(stated) == 0 {
 		return "photo"
 	}
+	// The caption's subject decides: the first stated subject it names.
 	main := stated[0]
+	words := " " + strings.ToLower(d.Caption) + " "
+	best := len(words)
+	for _, s := range stated {
+		n := ground.Noun(s.Name)
+		for _, form := range []string{" " + n + " ", " " + n + "s ", " " + ground.Plural(s.Name) + " "} {
+			if i := strings.Index(words, form); i >= 0 && i < best {
+				best, main = i, s
+			}
+		}
+	}
+	if s := firstPersonWord(words); s >= 0 && s < best {
+		return "people"
+	}
 	switch main.Kind {
 	case ground.KindPerson:
 		return "people"
@@ -113,4 +127,17 @@ func statedSubjects(d bot.Description) []bot.Subject {
 		}
 	}
 	return out
+}
+
+// firstPersonWord is where the caption first names a person ("a man"
+// counts), or -1.
+func firstPersonWord(words string) int {
+	first := -1
+	for _, w := range strings.Fields(words) {
+		if c, ok := ground.Thing(w); ok && c == "person" {
+			first = strings.Index(words, " "+w+" ")
+			break
+		}
+	}
+	return first
 }

@@ -331,7 +331,7 @@ func Ground(raw string, ev Evidence, opt Options) Result {
 	}
 	if len(ms) > 0 && ms[0].start <= 3 && s.class(ms[0].class) {
 		if out, ok := s.prune(toks, ms); ok {
-			res.Caption = out
+			res.Caption = out + s.alsoSeen()
 			return res
 		}
 	}
@@ -615,4 +615,35 @@ var hedgeNames = map[string]string{
 	"jean": "pair of jeans", "maillot": "swimsuit", "nipple": "baby bottle", "ear": "ear of corn",
 	"pick": "guitar pick", "cab": "taxi", "passenger car": "railway carriage", "racer": "race car",
 	"web site": "web page", "comic book": "comic book",
+}
+
+// alsoSeen names, after a kept sentence, the prominent things the detector
+// is sure of that the sentence leaves out (" near a bicycle"): a photo's
+// subjects should all be named. Thumbnails get none: there the detector's
+// guesses are weak (on the Flickr8k dev split, naming them would raise
+// CHAIRs from 0.051 to 0.076).
+func (s *support) alsoSeen() string {
+	if s.small {
+		return ""
+	}
+	var parts []string
+	for _, b := range s.subjects() {
+		if b.Source != "detector" || s.named[b.Name] || s.area[b.Name] < 0.03 {
+			continue
+		}
+		switch b.Kind {
+		case KindPerson, KindPet, KindAnimal, KindVehicle, KindFood:
+		default:
+			continue
+		}
+		parts = append(parts, noun(b.Name, b.Count))
+		s.named[b.Name] = true
+		if len(parts) == 2 {
+			break
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " near " + joinAnd(parts)
 }

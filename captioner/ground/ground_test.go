@@ -167,6 +167,13 @@ func TestGround(t *testing.T) {
 			want: "a cat", rewritten: true,
 		},
 		{
+			name: "a prominent detection the sentence leaves out is named",
+			raw:  "a black and white dog is playing with a red ball",
+			ev: Evidence{Objects: []bot.Object{obj("bicycle", 0.7, 100, 120, 460, 300), obj("dog", 0.47, 130, 220, 230, 320)},
+				Labels: []bot.Label{{Label: "German shepherd", Score: 0.26}, {Label: "malamute", Score: 0.13}}, Width: 768, Height: 576},
+			want: "a black and white dog is playing near a bicycle",
+		},
+		{
 			name: "a second person needs a second detection",
 			raw:  "a man and a woman pose for a picture",
 			ev:   Evidence{Objects: []bot.Object{obj("person", 0.9)}, Width: 640, Height: 480},

@@ -400,3 +400,12 @@ func Hedged(caption string) bool {
 }
 
 const hedgePrefix = "a photo of what may be "
+
+// Plural is a thing's plural noun: "person" → "people", "sports ball" →
+// "balls".
+func Plural(thing string) string {
+	if c, ok := cocoByName[thing]; ok {
+		return c.many
+	}
+	return thing + "s"
+}

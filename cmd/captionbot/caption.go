@@ -56,6 +56,8 @@ type captionLine struct {
 	MS         float64      `json:"ms"`
 	// PostFields are set with --network (caption_post.go).
 	*PostFields
+	// desc is the whole description, for the refiner (subjects included).
+	desc bot.Description
 }
 
 func runCaption(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -275,6 +277,7 @@ func captionOne(ctx context.Context, d bot.Describer, it imageItem) (captionLine
 	if err != nil {
 		return line, err
 	}
+	line.desc = desc
 	line.Labels = desc.Labels
 	line.Caption = desc.Caption
 	line.RawCaption = desc.RawCaption

@@ -95,7 +95,7 @@ func (o *postOptions) refine(ctx context.Context, line *captionLine) error {
 		img, _ = readImageFile(line.Image)
 	}
 	p, err := o.refiner.Refine(ctx, bot.RefineRequest{
-		Description: bot.Description{Caption: line.Caption, Confidence: line.Confidence, Labels: line.Labels},
+		Description: line.desc,
 		Network:     o.network,
 		Tone:        o.tone,
 		Language:    o.lang,
