@@ -40,7 +40,7 @@ type Options struct {
 	// ("=person") that supports the class in a small photo, where the object
 	// detector misses most things (see SmallPhoto).
 	ConceptScore float64
-	// SmallPhoto is the shorter side, in pixels, under which a photo is a
+	// SmallPhoto is the longer side, in pixels, under which a photo is a
 	// thumbnail like Flickr8k's (224×224): the detector, which works at 416,
 	// misses most things there, so its silence is no evidence and the
 	// Flickr8k-trained decoder and word detectors are trusted more.
@@ -123,7 +123,7 @@ func newSupport(ev Evidence, opt Options) *support {
 	s := &support{opt: opt, detScore: map[string]float64{}, count: map[string]int{},
 		area: map[string]float64{}, label: map[string]float64{}, words: ev.Words,
 		labels: ev.Labels, named: map[string]bool{}}
-	s.small = ev.Width > 0 && ev.Height > 0 && min(ev.Width, ev.Height) < opt.SmallPhoto
+	s.small = ev.Width > 0 && ev.Height > 0 && max(ev.Width, ev.Height) < opt.SmallPhoto
 	photo := float64(ev.Width) * float64(ev.Height)
 	for _, l := range ev.Labels {
 		if t, ok := imagenetThing[l.Label]; ok {

@@ -205,3 +205,18 @@ func TestThing(t *testing.T) {
 		}
 	}
 }
+
+// A photo with 300 detections gets a bounded sentence: at most three things
+// named, with counts.
+func TestGroundManyBoxes(t *testing.T) {
+	var objs []bot.Object
+	classes := []string{"person", "car", "bird", "umbrella", "dog", "bicycle"}
+	for i := range 300 {
+		objs = append(objs, obj(classes[i%len(classes)], 0.5+float64(i%40)/100, i%600, i/2, 30, 40))
+	}
+	g := Ground("a dog runs", Evidence{Objects: objs, Width: 640, Height: 480}, Options{})
+	if n := len(Classes(g.Caption)); n == 0 || n > 3 || len(g.Caption) > 120 {
+		t.Errorf("caption %q for 300 boxes names %d classes", g.Caption, n)
+	}
+	t.Log(g.Caption)
+}
