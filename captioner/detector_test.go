@@ -85,7 +85,8 @@ func TestDetectPhotos(t *testing.T) {
 		// dog.jpg (768×576): the dog bottom left, the bicycle in the
 		// middle, the pickup truck top right (found as a truck and as a
 		// car, both near the threshold: either counts).
-		{"dog.jpg", []want{{"dog", 1, 1, image.Pt(220, 380)}, {"bicycle", 1, 1, image.Pt(350, 300)}, {"truck|car", 1, 2, image.Pt(560, 120)}},
+		// At 320 px the bicycle comes as two overlapping boxes.
+		{"dog.jpg", []want{{"dog", 1, 1, image.Pt(220, 380)}, {"bicycle", 1, 2, image.Pt(350, 300)}, {"truck|car", 1, 2, image.Pt(560, 120)}},
 			[]string{"person", "cat", "horse"}},
 		// person.jpg (640×424): the woman, her dog, the horse (also seen,
 		// less surely, as a cow: NanoDet's known confusion).
@@ -94,7 +95,9 @@ func TestDetectPhotos(t *testing.T) {
 		// horses.jpg (773×512): a herd of horses, the two nearest of which
 		// NanoDet calls cows.
 		{"horses.jpg", []want{{"horse", 3, 6, image.Pt(100, 220)}}, []string{"person", "dog"}},
-		{"giraffe.jpg", []want{{"giraffe", 1, 1, image.Pt(250, 150)}}, []string{"person"}},
+		// giraffe.jpg: the giraffe, and the zebra (also, less surely, as a
+		// second giraffe on the same box).
+		{"giraffe.jpg", []want{{"giraffe", 1, 2, image.Pt(250, 150)}, {"zebra", 1, 1, image.Pt(350, 300)}}, []string{"person"}},
 		{"eagle.jpg", []want{{"bird", 1, 1, image.Pt(400, 250)}}, []string{"person"}},
 	} {
 		objs := detectPhoto(t, c, tc.photo)
@@ -138,7 +141,7 @@ func TestDescribeObjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if countLabel(d.Objects, "giraffe") != 1 || d.DetectorTime <= 0 || d.EncoderTime <= 0 || d.Total < d.DetectorTime {
+	if countLabel(d.Objects, "giraffe") < 1 || d.DetectorTime <= 0 || d.EncoderTime <= 0 || d.Total < d.DetectorTime {
 		t.Errorf("Describe = objects %v, detector %v, encoder %v, total %v", d.Objects, d.DetectorTime, d.EncoderTime, d.Total)
 	}
 }
@@ -474,6 +477,7 @@ func TestDetectOriented(t *testing.T) {
 	src := mustDecode(t, readPhoto(t, "dog.jpg"))
 	stored := image.NewRGBA(src.Bounds())
 	draw.Draw(stored, stored.Bounds(), src, src.Bounds().Min, draw.Src)
+	checked := 0
 	for _, o := range []orientation{orientMirrorH, orientRotate90, orientTransverse} {
 		oriented := &orientedImage{src: stored, o: o}
 		upright := image.NewRGBA(oriented.Bounds())
@@ -482,15 +486,23 @@ func TestDetectOriented(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got[0]) == 0 || len(got[0]) != len(got[1]) {
-			t.Fatalf("orientation %d: %d objects, upright %d:%s\nupright:%s", o, len(got[0]), len(got[1]),
-				formatObjects(got[0]), formatObjects(got[1]))
-		}
-		for i, g := range got[0] {
-			u := got[1][i]
-			if g.Label != u.Label || math.Abs(g.Score-u.Score) > 0.01 || boxIoU(g.Box, u.Box) < 0.95 {
-				t.Errorf("orientation %d: object %d %+v, upright %+v", o, i, g, u)
+		// Resampling a turned photo differs by a grey level here and there:
+		// each detection of the upright photo clear of the return threshold
+		// must be found in the turned one, same class, score and box.
+		for _, u := range got[1] {
+			if u.Score < DetectorMinScore+0.04 {
+				continue
+			}
+			checked++
+			found := slices.ContainsFunc(got[0], func(g bot.Object) bool {
+				return g.Label == u.Label && math.Abs(g.Score-u.Score) <= 0.02 && boxIoU(g.Box, u.Box) >= 0.85
+			})
+			if !found {
+				t.Errorf("orientation %d: upright %+v not found among%s", o, u, formatObjects(got[0]))
 			}
 		}
+	}
+	if checked == 0 {
+		t.Error("no detection to compare")
 	}
 }

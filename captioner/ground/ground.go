@@ -22,8 +22,8 @@ type Options struct {
 	AgreeScore  float64
 	// CountScore is the score from which detections are counted.
 	CountScore float64
-	// MentionScore is the score from which a detection is named in a
-	// rewritten sentence (besides the most prominent one).
+	// MentionScore is the score from which a detected couch, bed, chair,
+	// bench, table or bowl places the subject ("a cat on a couch").
 	MentionScore float64
 	// LabelScore is the summed ImageNet score that supports a thing.
 	LabelScore float64
@@ -421,9 +421,6 @@ func (s *support) write() string {
 	var things []bot.Subject
 	for _, b := range s.subjects() {
 		if b.Kind == KindScene {
-			continue
-		}
-		if b.Source == "detector" && len(things) > 0 && b.Score < s.opt.MentionScore {
 			continue
 		}
 		if b.Source == "label" && b.Score < s.opt.StateScore {
