@@ -342,14 +342,19 @@ func (c *Captioner) Describe(ctx context.Context, data []byte) (bot.Description,
 	}
 	d, err := c.describeEncoded(ctx, img)
 	wg.Wait()
-	release() // both networks have their inputs: the decoded photo's budget is free
+	scale := originalScale(data, img)
+	size := img.Bounds().Size()
+	size = image.Pt(int(math.Round(float64(size.X)*scale)), int(math.Round(float64(size.Y)*scale)))
+	// Both networks have their inputs. img is not used below, so the
+	// collection release runs for a big photo can free it before the next
+	// decode takes the budget.
+	release()
 	if err != nil {
 		return bot.Description{}, err
 	}
 	if detErr != nil {
 		return bot.Description{}, fmt.Errorf("detect objects: %w", detErr)
 	}
-	scale := originalScale(data, img)
 	for i := range objs {
 		for j := range objs[i].Box {
 			objs[i].Box[j] = int(math.Round(float64(objs[i].Box[j]) * scale))
@@ -364,8 +369,6 @@ func (c *Captioner) Describe(ctx context.Context, data []byte) (bot.Description,
 		}
 		d.DecoderTime = time.Since(decStart)
 	}
-	size := img.Bounds().Size()
-	size = image.Pt(int(math.Round(float64(size.X)*scale)), int(math.Round(float64(size.Y)*scale)))
 	if err := c.ground(&d.Description, d.encoding, size); err != nil {
 		return bot.Description{}, err
 	}
