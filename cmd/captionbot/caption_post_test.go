@@ -18,7 +18,7 @@ func TestCaptionNetworkText(t *testing.T) {
 		t.Fatalf("exit %d, stderr %s", code, errOut)
 	}
 	want := filepath.Join(dir, "a.jpg") + ` (instagram, offline)
-  This looks like a golden retriever. 🐶✨
+  This looks like a golden retriever. A moment, captured. 🐶✨
 
   #goldenretriever #dog
   alt text: A photo that may show a golden retriever.
