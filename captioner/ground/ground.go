@@ -435,7 +435,10 @@ func (s *support) write() string {
 		if p := s.landscape(); p != "" {
 			return p
 		}
-		return s.hedge()
+		if h := s.hedge(); h != "a photo" {
+			return h
+		}
+		return s.scenery()
 	}
 	main := things[0]
 	// Food with a plate or a table: "a plate with broccoli and a carrot".
@@ -643,4 +646,28 @@ func (s *support) alsoSeen() string {
 		return ""
 	}
 	return " near " + joinAnd(parts)
+}
+
+// sceneryWords are the places the word detectors may name for a photo of no
+// thing, with the phrase that says it.
+var sceneryWords = []struct{ word, phrase string }{
+	{"snow", "snow"}, {"beach", "a beach"}, {"ocean", "the ocean"}, {"water", "water"},
+	{"mountain", "mountains"}, {"tree", "trees"}, {"field", "a field"}, {"building", "a building"},
+	{"street", "a street"}, {"city", "a city"},
+}
+
+// scenery hedges a place the word detectors give at least HedgeScore, as
+// for a label ("a photo of what may be the ocean"), for a photo in which
+// nothing else was seen; else it is "a photo".
+func (s *support) scenery() string {
+	best, score := "", 0.0
+	for _, p := range sceneryWords {
+		if v := s.words[p.word]; v > score {
+			best, score = p.phrase, v
+		}
+	}
+	if score >= s.opt.HedgeScore {
+		return hedgePrefix + best
+	}
+	return "a photo"
 }

@@ -174,6 +174,13 @@ func TestGround(t *testing.T) {
 			want: "a black and white dog is playing near a bicycle",
 		},
 		{
+			name:      "a place the word detectors are sure of, hedged",
+			raw:       "a man is standing on a rock",
+			ev:        Evidence{Words: map[string]float64{"ocean": 0.55, "water": 0.5, "=person": 0.9}, Width: 640, Height: 480},
+			want:      "a photo of what may be the ocean",
+			rewritten: true,
+		},
+		{
 			name: "a second person needs a second detection",
 			raw:  "a man and a woman pose for a picture",
 			ev:   Evidence{Objects: []bot.Object{obj("person", 0.9)}, Width: 640, Height: 480},
