@@ -220,8 +220,9 @@ func (d *detector) detect(ctx context.Context, img image.Image) ([]bot.Object, t
 	return objs, time.Since(start), nil
 }
 
-// runWithContext runs a session, asking ONNX Runtime to stop when ctx is
-// done (see encoderSession.run); it returns ctx's error then.
+// runWithContext runs a session (the encoder's, the detector's), asking ONNX
+// Runtime to stop when ctx is done; it returns ctx's error then. Without a
+// cancellable context it runs plain, without run options.
 func runWithContext(ctx context.Context, withOpts func(*ort.RunOptions) error, plain func() error) error {
 	if ctx.Done() == nil {
 		return plain()

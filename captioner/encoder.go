@@ -155,25 +155,9 @@ func (s *encoderSession) run(ctx context.Context, input []float32, n int) (out e
 	}
 	copy(s.input.GetData(), input[:n*InputLen])
 
-	var opts *ort.RunOptions
-	if ctx.Done() != nil {
-		if opts, err = ort.NewRunOptions(); err != nil {
-			return out, fmt.Errorf("encoder run options: %w", err)
-		}
-		defer opts.Destroy()
-		terminated := make(chan struct{})
-		stop := context.AfterFunc(ctx, func() {
-			opts.Terminate()
-			close(terminated)
-		})
-		defer func() {
-			if !stop() {
-				<-terminated // opts must outlive Terminate
-			}
-		}()
-	}
 	outputs := make([]ort.Value, 3) // nil: ONNX Runtime allocates them
-	if err := s.s.RunWithOptions([]ort.Value{s.input}, outputs, opts); err != nil {
+	run := func(opts *ort.RunOptions) error { return s.s.RunWithOptions([]ort.Value{s.input}, outputs, opts) }
+	if err := runWithContext(ctx, run, func() error { return run(nil) }); err != nil {
 		if ctx.Err() != nil {
 			return out, ctx.Err()
 		}
