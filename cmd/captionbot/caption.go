@@ -19,13 +19,6 @@ import (
 	"github.com/captionbot/captionbot/captioner"
 )
 
-func init() {
-	register("caption", command{
-		summary: "caption photos offline: captionbot caption [--json] [--config FILE] [--network NAME ...] PATH...",
-		run:     runCaption,
-	})
-}
-
 // imageExts are the file extensions taken from folders. Files named on the
 // command line are tried whatever their extension.
 var imageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".gif": true, ".webp": true}

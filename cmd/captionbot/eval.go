@@ -21,13 +21,6 @@ import (
 	"github.com/captionbot/captionbot/captioner/metrics"
 )
 
-func init() {
-	register("eval", command{
-		summary: "score captions on a Flickr8k split: captionbot eval --images DIR --captions TOKENFILE --split SPLITFILE",
-		run:     runEval,
-	})
-}
-
 // evalUsage is the eval command's synopsis.
 const evalUsage = `usage: captionbot eval --images DIR --captions TOKENFILE --split SPLITFILE
                      [--beam N] [--config FILE] [--json] [--out PREDICTIONS.jsonl]

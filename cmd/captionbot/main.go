@@ -12,7 +12,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"syscall"
 )
 
@@ -23,16 +22,33 @@ const (
 	exitUsage   = 2 // bad usage or a setup problem
 )
 
-// command is one subcommand. Each lives in its own file and registers itself
-// from an init function, so the files do not depend on each other.
+// command is one subcommand; each lives in its own file.
 type command struct {
+	name    string
 	summary string
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
-var commands = map[string]command{}
+// commands are the subcommands, in the order usage lists them.
+func commands() []command {
+	return []command{
+		{"caption", "caption photos offline: captionbot caption [--json] [--config FILE] [--network NAME ...] PATH...", runCaption},
+		{"eval", "score captions on a Flickr8k split: captionbot eval --images DIR --captions TOKENFILE --split SPLITFILE", runEval},
+		{"prefs", "back up settings: captionbot prefs export|import [--config FILE] [FILE]", runPrefs},
+		{"serve", "run the chat bot: captionbot serve --config FILE", runServe},
+		{"version", "print the versions of captionbot, Go and ONNX Runtime", runVersion},
+	}
+}
 
-func register(name string, c command) { commands[name] = c }
+// findCommand returns the subcommand called name.
+func findCommand(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -49,7 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	c, ok := commands[args[0]]
+	c, ok := findCommand(args[0])
 	if !ok {
 		fmt.Fprintf(stderr, "captionbot: unknown command %q\n", args[0])
 		usage(stderr)
@@ -61,13 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: captionbot COMMAND [flags] [args]")
 	fmt.Fprintln(w, "\ncommands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'captionbot COMMAND -h' for a command's flags.")
 }

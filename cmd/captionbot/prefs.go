@@ -13,13 +13,6 @@ import (
 	"github.com/captionbot/captionbot/bot"
 )
 
-func init() {
-	register("prefs", command{
-		summary: "back up settings: captionbot prefs export|import [--config FILE] [FILE]",
-		run:     runPrefs,
-	})
-}
-
 // openStore opens the [store] database, with a clear message when another
 // captionbot holds it.
 func openStore(cfg *config) (*bolt.Store, error) {

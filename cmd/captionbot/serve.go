@@ -14,27 +14,13 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/captionbot/captionbot/adapters/bolt"
+	"github.com/captionbot/captionbot/adapters/discord"
 	"github.com/captionbot/captionbot/adapters/telegram"
 	"github.com/captionbot/captionbot/bot"
 )
 
-func init() {
-	register("serve", command{
-		summary: "run the chat bot: captionbot serve --config FILE",
-		run:     runServe,
-	})
-	platforms = append(platforms, platformStarter{
-		name:      "telegram",
-		tokenHint: "[telegram] token or $" + envTelegramToken,
-		enabled:   func(cfg *config) bool { return cfg.Telegram.Token != "" },
-		connect:   connectTelegram,
-		permanent: func(err error) bool { return errors.Is(err, telegram.ErrUnauthorized) },
-	})
-}
-
-// platformStarter is one chat adapter serve can run. Each registers itself
-// from an init function (Telegram here, Discord in serve_discord.go), so the
-// adapters' files do not depend on each other.
+// platformStarter is one chat adapter serve can run (Telegram here, Discord
+// in serve_discord.go).
 type platformStarter struct {
 	name string
 	// tokenHint says where its token goes, for the "no token" message.
@@ -61,8 +47,25 @@ type platformEnv struct {
 // captioner and the refiner.
 var newService = bot.NewService
 
-// platforms are the registered adapters, in registration order.
-var platforms []platformStarter
+// platforms are the chat adapters serve can run, in the order they start.
+func platforms() []platformStarter {
+	return []platformStarter{
+		{
+			name:      "telegram",
+			tokenHint: "[telegram] token or $" + envTelegramToken,
+			enabled:   func(cfg *config) bool { return cfg.Telegram.Token != "" },
+			connect:   connectTelegram,
+			permanent: func(err error) bool { return errors.Is(err, telegram.ErrUnauthorized) },
+		},
+		{
+			name:      "discord",
+			tokenHint: "[discord] token or $" + envDiscordToken,
+			enabled:   func(cfg *config) bool { return cfg.Discord.Token != "" },
+			connect:   connectDiscord,
+			permanent: discord.IsPermanent,
+		},
+	}
+}
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -71,7 +74,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, "usage: captionbot serve [--config FILE]")
 		fmt.Fprintln(stderr, "\nRuns every chat platform that has a token until SIGINT/SIGTERM:")
-		for _, p := range platforms {
+		for _, p := range platforms() {
 			fmt.Fprintf(stderr, "  %s: %s\n", p.name, p.tokenHint)
 		}
 		fl.PrintDefaults()
@@ -93,7 +96,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	var enabled []platformStarter
 	var hints []string
-	for _, p := range platforms {
+	for _, p := range platforms() {
 		hints = append(hints, p.tokenHint)
 		if p.enabled(cfg) {
 			enabled = append(enabled, p)
