@@ -166,10 +166,10 @@ func New(ctx context.Context, cfg Config, svc *bot.Service) (*Bot, error) {
 	}
 	api, err := tgbotapi.NewBotAPIWithClient(cfg.Token, cfg.APIEndpoint, ctxClient{ctx: ctx, c: hc})
 	if c := apiCode(err); c == http.StatusUnauthorized || c == http.StatusNotFound {
-		return nil, fmt.Errorf("telegram: getMe: %w (%w)", ErrUnauthorized, redactedError{err, cfg.Token})
+		return nil, fmt.Errorf("telegram: getMe: %w (%w)", ErrUnauthorized, bot.Redact(err, cfg.Token))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("telegram: getMe: %w", redactedError{err, cfg.Token})
+		return nil, fmt.Errorf("telegram: getMe: %w", bot.Redact(err, cfg.Token))
 	}
 	// Every call binds its own context (Bot.with); none may inherit New's.
 	api.Client = ctxClient{ctx: context.Background(), c: hc}
