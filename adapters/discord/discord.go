@@ -68,10 +68,21 @@ type Config struct {
 	Log *slog.Logger
 }
 
+// Service is what the adapter needs of the core; *bot.Service is one.
+type Service interface {
+	// Submit queues a photo job; its error is for the user
+	// (bot.UserMessage).
+	Submit(job bot.Job) error
+	// HandleCommand answers a command.
+	HandleCommand(ctx context.Context, req bot.CommandRequest) bot.Reply
+}
+
+var _ Service = (*bot.Service)(nil)
+
 // Bot connects one bot.Service to Discord. Create it with New and call Run.
 type Bot struct {
 	cfg  Config
-	svc  *bot.Service
+	svc  Service
 	log  *slog.Logger
 	http *http.Client
 
@@ -122,7 +133,7 @@ func (c Config) Validate() error {
 }
 
 // New checks cfg and prepares a Bot on svc. It connects nothing: Run does.
-func New(cfg Config, svc *bot.Service) (*Bot, error) {
+func New(cfg Config, svc Service) (*Bot, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -127,7 +127,7 @@ type Bot struct {
 	// shorter).
 	ShutdownTimeout time.Duration
 
-	svc          *bot.Service
+	svc          Service
 	api          *tgbotapi.BotAPI
 	httpClient   *http.Client
 	fileEndpoint string
@@ -149,8 +149,21 @@ type Bot struct {
 	stopping bool
 }
 
+// Service is what the adapter needs of the core; *bot.Service is one.
+type Service interface {
+	// Submit queues a photo job; its error is for the user
+	// (bot.UserMessage).
+	Submit(job bot.Job) error
+	// HandleCommand answers a command.
+	HandleCommand(ctx context.Context, req bot.CommandRequest) bot.Reply
+	// MoveChatSettings follows a group that became a supergroup.
+	MoveChatSettings(ctx context.Context, platform, fromID, toID string) error
+}
+
+var _ Service = (*bot.Service)(nil)
+
 // New connects to Telegram (getMe) and returns a Bot that serves svc.
-func New(ctx context.Context, cfg Config, svc *bot.Service) (*Bot, error) {
+func New(ctx context.Context, cfg Config, svc Service) (*Bot, error) {
 	if cfg.Token == "" {
 		return nil, errors.New("telegram: no token")
 	}
