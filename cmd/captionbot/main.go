@@ -13,6 +13,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
+
+	"github.com/captionbot/captionbot/bot"
 )
 
 // Exit codes shared by every subcommand.
@@ -26,7 +29,33 @@ const (
 type command struct {
 	name    string
 	summary string
-	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+	run     func(ctx context.Context, dp deps, args []string, stdout, stderr io.Writer) int
+}
+
+// deps are what the subcommands build from a config: main passes the real
+// ones (defaultDeps), tests their fakes.
+type deps struct {
+	// openDescriber loads what captions the photos.
+	openDescriber func(cfg *config) (bot.Describer, io.Closer, error)
+	// newService builds serve's bot.Service (the benchmark wraps it to time
+	// the captioner and the refiner).
+	newService func(d bot.Describer, r bot.Refiner, p bot.Preferences) *bot.Service
+	// storeCheckEvery is how often serve checks that the store's file is
+	// still the one it opened (writes check it too).
+	storeCheckEvery time.Duration
+	// connectRetry paces serve's reconnects to a platform that is down.
+	connectRetry backoff
+}
+
+// defaultDeps are the real dependencies: the ONNX captioner and
+// bot.NewService.
+func defaultDeps() deps {
+	return deps{
+		openDescriber:   openCaptionerDescriber,
+		newService:      bot.NewService,
+		storeCheckEvery: 30 * time.Second,
+		connectRetry:    backoff{base: time.Second, max: time.Minute},
+	}
 }
 
 // commands are the subcommands, in the order usage lists them.
@@ -52,12 +81,12 @@ func findCommand(name string) (command, bool) {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := run(ctx, defaultDeps(), os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, dp deps, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
 		if len(args) == 0 {
@@ -71,7 +100,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return exitUsage
 	}
-	return c.run(ctx, args[1:], stdout, stderr)
+	return c.run(ctx, dp, args[1:], stdout, stderr)
 }
 
 func usage(w io.Writer) {

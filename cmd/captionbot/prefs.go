@@ -29,7 +29,7 @@ func openStore(cfg *config) (*bolt.Store, error) {
 	return st, err
 }
 
-func runPrefs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runPrefs(ctx context.Context, _ deps, args []string, stdout, stderr io.Writer) int {
 	usage := func() {
 		fmt.Fprintln(stderr, "usage: captionbot prefs export [--config FILE] [OUTFILE]   (default: stdout)")
 		fmt.Fprintln(stderr, "       captionbot prefs import [--config FILE] [INFILE]    (default: stdin)")
