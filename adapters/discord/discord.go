@@ -99,7 +99,7 @@ type Bot struct {
 	stopEvents chan struct{}
 	handlers   sync.WaitGroup
 	jobs       sync.WaitGroup
-	typing     typingThrottle
+	typing     bot.Typing[string]
 }
 
 // ErrConfig reports an unusable Config.
@@ -153,6 +153,7 @@ func New(cfg Config, svc Service) (*Bot, error) {
 		photos: newPhotoStore(cfg.PhotoTTL, 4096),
 		events: make(chan func(), eventQueue),
 	}
+	b.typing.Every, b.typing.Send = typingEvery, b.sendTyping
 	if b.log == nil {
 		b.log = slog.Default()
 	}

@@ -221,7 +221,7 @@ func (b *Bot) submitPhoto(ctx context.Context, trigger, photoMsg *tgbotapi.Messa
 		refuse(err)
 		return
 	}
-	stopTyping := b.startTyping(ctx, chatID)
+	stopTyping := b.typers.Start(ctx, chatID) // before the job is queued: never after a fast reply
 	deadline := time.Now().Add(b.PhotoDeadline)
 	job := bot.Job{
 		Platform: Platform,

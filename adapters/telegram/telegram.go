@@ -138,7 +138,7 @@ type Bot struct {
 	tracked  atomic.Int64 // updates in flight, for tests (inflight has no count)
 	admins   adminCache
 	albums   albums
-	typers   typers
+	typers   bot.Typing[int64]
 	slowDown bot.Notices
 	// migrations: groups that became supergroups (migrate.go).
 	migrations migrations
@@ -214,6 +214,7 @@ func (b *Bot) defaults() { b.setup.Do(b.applyDefaults) }
 func (b *Bot) applyDefaults() {
 	orDefault(&b.PollTimeout, 30*time.Second)
 	orDefault(&b.TypingInterval, 4*time.Second)
+	b.typers.Every, b.typers.Send = b.TypingInterval, b.sendTyping
 	orDefault(&b.AdminCacheTTL, 5*time.Minute)
 	orDefault(&b.MaxFileSize, MaxDownload)
 	orDefault(&b.Concurrency, 32)
