@@ -202,12 +202,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	<-ctx.Done()
 	b.closeGateway(b.dg)
 	b.stopHandlers() // no job is submitted after this, so jobs.Wait is safe
-	done := make(chan struct{})
-	go func() { b.jobs.Wait(); close(done) }()
-	select {
-	case <-done:
+	if bot.WaitJobs(&b.jobs, orDuration(b.cfg.ShutdownTimeout, 45*time.Second)) {
 		b.log.Info("discord bot stopped")
-	case <-time.After(orDuration(b.cfg.ShutdownTimeout, 45*time.Second)):
+	} else {
 		b.log.Error("discord bot stopped with replies still pending")
 	}
 	return nil

@@ -302,12 +302,8 @@ func (b *Bot) drain(offset int64) error {
 	b.stopMu.Lock()
 	b.stopping = true // updates waiting out an outage stay in the journal
 	b.stopMu.Unlock()
-	done := make(chan struct{})
-	go func() { b.inflight.Wait(); close(done) }()
 	var err error
-	select {
-	case <-done:
-	case <-time.After(b.ShutdownTimeout):
+	if !bot.WaitJobs(&b.inflight, b.ShutdownTimeout) {
 		err = errors.New("telegram: in-flight updates did not finish in time")
 	}
 	if offset > 0 {
