@@ -3,10 +3,11 @@ package bot
 import (
 	"errors"
 	"fmt"
-	"github.com/captionbot/captionbot/prompts"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/captionbot/captionbot/prompts"
 )
 
 // Networks are the social networks a post can be styled for, in the order
@@ -19,60 +20,27 @@ var Tones = slices.Clone(prompts.Tones)
 // MaxHashtags is the most hashtags a user can ask for.
 const MaxHashtags = 30
 
-// networkAliases maps names people type to canonical network names.
-var networkAliases = map[string]string{
-	"ig":      "instagram",
-	"insta":   "instagram",
-	"twitter": "x",
-	"fb":      "facebook",
-	"wa":      "whatsapp",
-	"li":      "linkedin",
-	"none":    "plain",
-}
-
 // Errors for bad setting values; the command replies explain the choices.
+// The first three are package prompts' own (the one parser of networks,
+// tones and languages), so errors.Is works with either name.
 var (
-	ErrUnknownNetwork = errors.New("unknown network")
-	ErrUnknownTone    = errors.New("unknown tone")
-	ErrBadLanguage    = errors.New("bad language code")
+	ErrUnknownNetwork = prompts.ErrUnknownNetwork
+	ErrUnknownTone    = prompts.ErrUnknownTone
+	ErrBadLanguage    = prompts.ErrBadLanguage
 	ErrBadHashtags    = errors.New("bad hashtag count")
 )
 
 // ParseNetwork returns the canonical name of a network typed by a user
-// (case-insensitive; "twitter" → "x").
-func ParseNetwork(s string) (string, error) {
-	n := strings.ToLower(strings.TrimSpace(s))
-	n = strings.TrimPrefix(n, "#")
-	if a, ok := networkAliases[n]; ok {
-		n = a
-	}
-	if !slices.Contains(Networks, n) {
-		return "", fmt.Errorf("%w: %q", ErrUnknownNetwork, s)
-	}
-	return n, nil
-}
+// (case-insensitive; "twitter" → "x"): prompts.ParseNetwork, here so that
+// front ends need only package bot.
+func ParseNetwork(s string) (string, error) { return prompts.ParseNetwork(s) }
 
-// ParseTone returns a canonical tone (case-insensitive).
-func ParseTone(s string) (string, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	if !slices.Contains(Tones, t) {
-		return "", fmt.Errorf("%w: %q", ErrUnknownTone, s)
-	}
-	return t, nil
-}
+// ParseTone returns a canonical tone (case-insensitive): prompts.ParseTone.
+func ParseTone(s string) (string, error) { return prompts.ParseTone(s) }
 
-// ParseLanguage accepts an ISO 639-1 code ("de", "PT", "pt-BR" → "pt"); it
-// is package prompts' NormalizeLanguage, without its default for "".
-func ParseLanguage(s string) (string, error) {
-	if strings.TrimSpace(s) == "" {
-		return "", fmt.Errorf("%w: %q", ErrBadLanguage, s)
-	}
-	l, err := prompts.NormalizeLanguage(s)
-	if err != nil {
-		return "", fmt.Errorf("%w: %q", ErrBadLanguage, s)
-	}
-	return l, nil
-}
+// ParseLanguage accepts an ISO 639-1 code ("de", "PT", "pt-BR" → "pt"):
+// prompts.ParseLanguage.
+func ParseLanguage(s string) (string, error) { return prompts.ParseLanguage(s) }
 
 // ParseHashtags accepts a count from 0 to MaxHashtags.
 func ParseHashtags(s string) (int, error) {

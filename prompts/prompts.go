@@ -152,16 +152,43 @@ func parseTable(b []byte) ([]Network, error) {
 	return t.Networks, nil
 }
 
-// Lookup finds a network by name (case-insensitive, surrounding spaces
-// ignored). Unknown names return an error wrapping ErrUnknownNetwork.
-func Lookup(name string) (Network, error) {
-	key := strings.ToLower(strings.TrimSpace(name))
-	for _, n := range networks {
-		if n.Name == key {
+// networkAliases maps names people type to canonical network names.
+var networkAliases = map[string]string{
+	"ig":      "instagram",
+	"insta":   "instagram",
+	"twitter": "x",
+	"fb":      "facebook",
+	"wa":      "whatsapp",
+	"li":      "linkedin",
+	"none":    "plain",
+}
+
+// ParseNetwork returns the canonical name of a network typed by a user:
+// case-insensitive, surrounding spaces and a leading '#' ignored, aliases
+// resolved ("twitter" → "x"). Unknown names return an error wrapping
+// ErrUnknownNetwork. It is the one parser of network names.
+func ParseNetwork(s string) (string, error) {
+	n := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(s)), "#")
+	if a, ok := networkAliases[n]; ok {
+		n = a
+	}
+	for _, row := range networks {
+		if row.Name == n {
 			return n, nil
 		}
 	}
-	return Network{}, fmt.Errorf("%w %q (known: %s)", ErrUnknownNetwork, name, strings.Join(Names(), ", "))
+	return "", fmt.Errorf("%w %q (known: %s)", ErrUnknownNetwork, s, strings.Join(Names(), ", "))
+}
+
+// Lookup finds a network's row by name, as ParseNetwork reads it. Unknown
+// names return an error wrapping ErrUnknownNetwork.
+func Lookup(name string) (Network, error) {
+	key, err := ParseNetwork(name)
+	if err != nil {
+		return Network{}, err
+	}
+	i := slices.IndexFunc(networks, func(n Network) bool { return n.Name == key })
+	return networks[i], nil
 }
 
 // Networks returns every network in table order.
@@ -190,28 +217,32 @@ var toneWords = map[string]string{
 	"inspirational": "inspirational and positive, without clichés",
 }
 
-// NormalizeTone returns the tone to use: the network's default for an empty
-// tone, the lowercased tone when known, else an error wrapping ErrUnknownTone.
-func NormalizeTone(n Network, tone string) (string, error) {
+// ParseTone returns a tone typed by a user, lowercased, when it is one of
+// Tones; else an error wrapping ErrUnknownTone (also for an empty tone). It
+// is the one parser of tones.
+func ParseTone(tone string) (string, error) {
 	t := strings.ToLower(strings.TrimSpace(tone))
-	if t == "" {
-		return n.DefaultTone, nil
-	}
 	if !slices.Contains(Tones, t) {
 		return "", fmt.Errorf("%w %q (known: %s)", ErrUnknownTone, tone, strings.Join(Tones, ", "))
 	}
 	return t, nil
 }
 
-// NormalizeLanguage returns the lowercased ISO 639-1 code, "en" for an empty
-// one, or an error wrapping ErrBadLanguage (also for two letters that are no
-// ISO 639-1 code, such as "zz"). Region suffixes ("pt-BR") are
-// cut to the language.
-func NormalizeLanguage(code string) (string, error) {
-	c := strings.ToLower(strings.TrimSpace(code))
-	if c == "" {
-		return "en", nil
+// NormalizeTone returns the tone to use: the network's default for an empty
+// tone, else ParseTone's.
+func NormalizeTone(n Network, tone string) (string, error) {
+	if strings.TrimSpace(tone) == "" {
+		return n.DefaultTone, nil
 	}
+	return ParseTone(tone)
+}
+
+// ParseLanguage returns the lowercased ISO 639-1 code of a language typed
+// by a user, or an error wrapping ErrBadLanguage (also for an empty code, and
+// for two letters that are no ISO 639-1 code, such as "zz"). Region suffixes
+// ("pt-BR") are cut to the language. It is the one parser of languages.
+func ParseLanguage(code string) (string, error) {
+	c := strings.ToLower(strings.TrimSpace(code))
 	if i := strings.IndexAny(c, "-_"); i > 0 {
 		c = c[:i]
 	}
@@ -219,6 +250,15 @@ func NormalizeLanguage(code string) (string, error) {
 		return "", fmt.Errorf("%w: %q", ErrBadLanguage, code)
 	}
 	return c, nil
+}
+
+// NormalizeLanguage returns the language to use: "en" for an empty code,
+// else ParseLanguage's.
+func NormalizeLanguage(code string) (string, error) {
+	if strings.TrimSpace(code) == "" {
+		return "en", nil
+	}
+	return ParseLanguage(code)
 }
 
 // LanguageName names a language for the prompt: the English name of common

@@ -261,3 +261,31 @@ func TestKnownLanguages(t *testing.T) {
 		}
 	}
 }
+
+func TestParseUserChoices(t *testing.T) {
+	for in, want := range map[string]string{"Instagram": "instagram", " twitter ": "x", "#IG": "instagram", "none": "plain", "li": "linkedin"} {
+		if got, err := ParseNetwork(in); err != nil || got != want {
+			t.Errorf("ParseNetwork(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if n, err := Lookup("twitter"); err != nil || n.Name != "x" {
+		t.Errorf("Lookup(twitter) = %q, %v", n.Name, err)
+	}
+	for _, bad := range []string{"", "myspace", "##x"} {
+		if _, err := ParseNetwork(bad); !errors.Is(err, ErrUnknownNetwork) {
+			t.Errorf("ParseNetwork(%q) error = %v", bad, err)
+		}
+	}
+	if got, err := ParseTone(" Witty"); err != nil || got != "witty" {
+		t.Errorf("ParseTone = %q, %v", got, err)
+	}
+	if _, err := ParseTone(""); !errors.Is(err, ErrUnknownTone) {
+		t.Errorf("ParseTone(\"\") error = %v (only NormalizeTone has a default)", err)
+	}
+	if got, err := ParseLanguage("pt-BR"); err != nil || got != "pt" {
+		t.Errorf("ParseLanguage(pt-BR) = %q, %v", got, err)
+	}
+	if _, err := ParseLanguage(" "); !errors.Is(err, ErrBadLanguage) {
+		t.Errorf("ParseLanguage(blank) error = %v (only NormalizeLanguage has a default)", err)
+	}
+}

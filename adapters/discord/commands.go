@@ -347,7 +347,7 @@ func (b *Bot) onComponent(i *discordgo.Interaction, data discordgo.MessageCompon
 			Data: &discordgo.InteractionResponseData{Content: fit(reply.Text), Components: empty, AllowedMentions: noMentions()}})
 		return
 	}
-	ref, ok := parsePostButton(data.CustomID)
+	act, ok := postAction(data.CustomID)
 	if !ok {
 		// Every component interaction is acknowledged, even a stale one.
 		b.respond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate})
@@ -357,11 +357,11 @@ func (b *Bot) onComponent(i *discordgo.Interaction, data discordgo.MessageCompon
 	ack := newAckGate()
 	job := bot.Job{
 		Platform: Platform, ChatID: w.chat, UserID: w.user, Group: w.guild,
-		PhotoKey: ref.photo, Fetch: b.fetchPhoto(ref.photo),
-		Override: bot.Settings{Network: ref.network, Tone: ref.tone, Language: ref.lang},
-		Variant:  ref.variant,
+		PhotoKey: act.Photo, Fetch: b.fetchPhoto(act.Photo),
+		Override: act.Settings(),
+		Variant:  act.Variant,
 		Deliver: func(ctx context.Context, res bot.Result) error {
-			return b.deliverToInteraction(ctx, i, ack, ref.photo, res, true)
+			return b.deliverToInteraction(ctx, i, ack, act.Photo, res, true)
 		},
 	}
 	if !b.submit(job, func(err error) { b.respondText(i, bot.UserMessage(err), true) }) {
@@ -374,7 +374,7 @@ func (b *Bot) onComponent(i *discordgo.Interaction, data discordgo.MessageCompon
 func (b *Bot) respond(i *discordgo.Interaction, r *discordgo.InteractionResponse) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := redact(b.dg.InteractionRespond(i, r, discordgo.WithContext(ctx)), i.Token)
+	err := bot.Redact(b.dg.InteractionRespond(i, r, discordgo.WithContext(ctx)), i.Token)
 	if err != nil {
 		b.log.Error("answer interaction", "interaction", i.ID, "type", int(r.Type), "err", err)
 	}

@@ -68,10 +68,21 @@ type Config struct {
 	Log *slog.Logger
 }
 
+// Service is what the adapter needs of the core; *bot.Service is one.
+type Service interface {
+	// Submit queues a photo job; its error is for the user
+	// (bot.UserMessage).
+	Submit(job bot.Job) error
+	// HandleCommand answers a command.
+	HandleCommand(ctx context.Context, req bot.CommandRequest) bot.Reply
+}
+
+var _ Service = (*bot.Service)(nil)
+
 // Bot connects one bot.Service to Discord. Create it with New and call Run.
 type Bot struct {
 	cfg  Config
-	svc  *bot.Service
+	svc  Service
 	log  *slog.Logger
 	http *http.Client
 
@@ -88,7 +99,7 @@ type Bot struct {
 	stopEvents chan struct{}
 	handlers   sync.WaitGroup
 	jobs       sync.WaitGroup
-	typing     typingThrottle
+	typing     bot.Typing[string]
 }
 
 // ErrConfig reports an unusable Config.
@@ -122,7 +133,7 @@ func (c Config) Validate() error {
 }
 
 // New checks cfg and prepares a Bot on svc. It connects nothing: Run does.
-func New(cfg Config, svc *bot.Service) (*Bot, error) {
+func New(cfg Config, svc Service) (*Bot, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -142,6 +153,7 @@ func New(cfg Config, svc *bot.Service) (*Bot, error) {
 		photos: newPhotoStore(cfg.PhotoTTL, 4096),
 		events: make(chan func(), eventQueue),
 	}
+	b.typing.Every, b.typing.Send = typingEvery, b.sendTyping
 	if b.log == nil {
 		b.log = slog.Default()
 	}
@@ -190,12 +202,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	<-ctx.Done()
 	b.closeGateway(b.dg)
 	b.stopHandlers() // no job is submitted after this, so jobs.Wait is safe
-	done := make(chan struct{})
-	go func() { b.jobs.Wait(); close(done) }()
-	select {
-	case <-done:
+	if bot.WaitJobs(&b.jobs, orDuration(b.cfg.ShutdownTimeout, 45*time.Second)) {
 		b.log.Info("discord bot stopped")
-	case <-time.After(orDuration(b.cfg.ShutdownTimeout, 45*time.Second)):
+	} else {
 		b.log.Error("discord bot stopped with replies still pending")
 	}
 	return nil

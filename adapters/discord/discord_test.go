@@ -795,7 +795,7 @@ func TestRegenerateAndNetworkButtons(t *testing.T) {
 		t.Errorf("describer ran %d times, want 1 (the raw caption is cached)", n)
 	}
 	// A stale or forged button is still acknowledged, and does nothing else.
-	bad := press("cb|r|123|myspace||en|0")
+	bad := press("p|r|123|myspace||en|0")
 	if c := callback(t, h.waitRequest("ack", isCallback(bad))); c.Type != discordgo.InteractionResponseDeferredMessageUpdate {
 		t.Errorf("bad button ack type %d, want 6", c.Type)
 	}
@@ -804,7 +804,7 @@ func TestRegenerateAndNetworkButtons(t *testing.T) {
 func TestButtonAfterPhotoExpired(t *testing.T) {
 	h := start(t)
 	c := h.interaction(discordgo.InteractionMessageComponent, discordgo.MessageComponentInteractionData{
-		CustomID: postButtonID('r', "123456", "instagram", "", "en", 0), ComponentType: discordgo.ButtonComponent}, 0)
+		CustomID: bot.PostAction{Kind: bot.ActionRegenerate, Photo: "123456", Network: "instagram", Language: "en", Variant: 1}.Data(), ComponentType: discordgo.ButtonComponent}, 0)
 	h.dispatchInteraction(c)
 	f := message(t, h.waitRequest("follow-up", isFollowup(c)))
 	if f.Content != bot.UserMessage(bot.ErrPhotoExpired) || f.Flags&int(discordgo.MessageFlagsEphemeral) == 0 {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -16,12 +15,9 @@ import (
 // MaxImagesPerMessage bounds the photos captioned from one message.
 const MaxImagesPerMessage = 4
 
-// typingEvery repeats the typing indicator (Discord shows it for ~10 s).
+// typingEvery repeats the typing indicator in a channel with photos in
+// work (Discord shows it for ~10 s).
 const typingEvery = 8 * time.Second
-
-// typingGap is the least time between two typing indicators in one channel,
-// however many of its photos are in work.
-const typingGap = 4 * time.Second
 
 // mentionPattern matches user mentions: <@ID> and the legacy <@!ID>.
 var mentionPattern = regexp.MustCompile(`<@!?(\d+)>`)
@@ -80,16 +76,17 @@ func (b *Bot) onMessage(m *discordgo.Message) {
 	}
 	for _, a := range images {
 		b.photos.put(a.ID, a.URL)
-		typing := b.newTyping(m.ChannelID)
+		stopTyping := b.typing.Start(context.Background(), m.ChannelID) // before the job is queued: never after a fast reply
 		job := bot.Job{
 			Platform: Platform, ChatID: chat, UserID: user, Group: !dm,
 			PhotoKey: a.ID, Fetch: b.fetchPhoto(a.ID), Hint: hint,
 			Deliver: func(ctx context.Context, res bot.Result) error {
-				typing.stop()
+				stopTyping()
 				return b.sendToChannel(ctx, m.ChannelID, m.ID, res, a.ID)
 			},
 		}
 		refused := func(err error) {
+			stopTyping()
 			if !b.notices.Quiet(m.ChannelID, noticeTo, err, time.Now()) {
 				b.reply(m, bot.UserMessage(err))
 			}
@@ -97,7 +94,6 @@ func (b *Bot) onMessage(m *discordgo.Message) {
 		if !b.submit(job, refused) {
 			return // the rest would be refused for the same reason
 		}
-		typing.start()
 	}
 }
 
@@ -160,67 +156,12 @@ func (b *Bot) reply(m *discordgo.Message, text string) {
 	}
 }
 
-// typing shows the typing indicator in a channel from start until stop
-// (or ten repeats, whichever is first).
-type typing struct {
-	b         *Bot
-	channelID string
-	done      chan struct{}
-	once      sync.Once
-}
-
-func (b *Bot) newTyping(channelID string) *typing {
-	return &typing{b: b, channelID: channelID, done: make(chan struct{})}
-}
-
-func (t *typing) start() {
-	go func() {
-		for range 10 {
-			if t.b.typing.due(t.channelID, time.Now()) {
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				err := t.b.dg.ChannelTyping(t.channelID, discordgo.WithContext(ctx))
-				cancel()
-				if err != nil {
-					t.b.log.Debug("typing indicator", "chat", t.channelID, "err", err)
-				}
-			}
-			select {
-			case <-t.done:
-				return
-			case <-time.After(typingEvery):
-			}
-		}
-	}()
-}
-
-func (t *typing) stop() { t.once.Do(func() { close(t.done) }) }
-
-// typingThrottle lets a channel have one typing indicator per typingGap:
-// each photo runs its own loop (typing), and ten photos in one channel
-// must not send ten indicators.
-type typingThrottle struct {
-	mu   sync.Mutex
-	last map[string]time.Time
-}
-
-// due reports whether channelID may get an indicator at now, and if so
-// records it as sent.
-func (t *typingThrottle) due(channelID string, now time.Time) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.last == nil {
-		t.last = map[string]time.Time{}
+// sendTyping is bot.Typing's Send (Bot.typing): best effort, a lost
+// indicator harms nobody.
+func (b *Bot) sendTyping(ctx context.Context, channelID string) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := b.dg.ChannelTyping(channelID, discordgo.WithContext(ctx)); err != nil {
+		b.log.Debug("typing indicator", "chat", channelID, "err", err)
 	}
-	if last, ok := t.last[channelID]; ok && now.Sub(last) < typingGap {
-		return false
-	}
-	if len(t.last) >= 4096 {
-		for id, at := range t.last {
-			if now.Sub(at) >= typingGap {
-				delete(t.last, id)
-			}
-		}
-	}
-	t.last[channelID] = now
-	return true
 }

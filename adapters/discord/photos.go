@@ -3,10 +3,7 @@ package discord
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"path"
-	"strings"
 	"sync"
 	"time"
 
@@ -15,33 +12,13 @@ import (
 	"github.com/captionbot/captionbot/bot"
 )
 
-// imageTypes are the attachment types the captioner reads.
-var imageTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/gif": true, "image/webp": true}
-
-var imageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".gif": true, ".webp": true}
-
-// isImage reports whether an attachment is a JPEG, PNG, GIF or WebP, by its
-// content type, or by its file name when Discord sent no type.
-func isImage(a *discordgo.MessageAttachment) bool {
-	ct := strings.ToLower(strings.TrimSpace(a.ContentType))
-	if i := strings.IndexByte(ct, ';'); i >= 0 {
-		ct = strings.TrimSpace(ct[:i])
-	}
-	if ct != "" {
-		return imageTypes[ct]
-	}
-	return imageExts[strings.ToLower(path.Ext(a.Filename))]
-}
-
 // refusal is the friendly reason an attachment will not be captioned, or ""
 // when it will.
 func (b *Bot) refusal(a *discordgo.MessageAttachment) string {
-	switch {
-	case !isImage(a):
-		return bot.UserMessage(bot.ErrUnsupportedFile)
-	case int64(a.Size) > b.cfg.MaxAttachmentBytes:
-		return bot.UserMessage(b.tooLarge())
-	case a.URL == "":
+	if err := bot.CheckFile(a.Filename, a.ContentType, int64(a.Size), b.cfg.MaxAttachmentBytes); err != nil {
+		return bot.UserMessage(err)
+	}
+	if a.URL == "" {
 		return bot.UserMessage(bot.ErrPhotoExpired)
 	}
 	return ""
@@ -62,10 +39,6 @@ func (b *Bot) pickImage(atts []*discordgo.MessageAttachment) (*discordgo.Message
 	}
 	return nil, first
 }
-
-// tooLarge is the error for an attachment over MaxAttachmentBytes; it
-// names the limit.
-func (b *Bot) tooLarge() error { return &bot.FileTooLargeError{Limit: b.cfg.MaxAttachmentBytes} }
 
 // fetchPhoto returns a Job.Fetch that downloads the attachment remembered
 // under id. Attachment URLs point at Discord's CDN (or wherever api_base's
@@ -92,13 +65,9 @@ func (b *Bot) fetchPhoto(id string) func(ctx context.Context) ([]byte, error) {
 		case resp.StatusCode != http.StatusOK:
 			return nil, fmt.Errorf("download attachment: %s", resp.Status)
 		}
-		limit := b.cfg.MaxAttachmentBytes
-		data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+		data, err := bot.ReadLimited(resp.Body, b.cfg.MaxAttachmentBytes)
 		if err != nil {
 			return nil, fmt.Errorf("download attachment: %w", err)
-		}
-		if int64(len(data)) > limit {
-			return nil, fmt.Errorf("download attachment: %w", b.tooLarge())
 		}
 		return data, nil
 	}

@@ -8,11 +8,12 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/captionbot/captionbot/bot"
 )
 
 // ctxClient binds one request's context to the library's HTTP calls: the
@@ -150,12 +151,12 @@ func (b *Bot) callTraced(ctx context.Context, what string, once bool, fn func(ap
 		}
 		var apiErr *tgbotapi.Error
 		if once && tr.unknownOutcome() && !errors.As(err, &apiErr) {
-			return fmt.Errorf("%s: %w (%w)", what, ErrUnknownOutcome, redactedError{err, b.api.Token})
+			return fmt.Errorf("%s: %w (%w)", what, ErrUnknownOutcome, b.redact(err))
 		}
 		wait, ok := retryable(err)
 		if ctx.Err() != nil {
 			if ok {
-				return fmt.Errorf("%s: %w: %w (last error: %w)", what, errUnreachable, ctx.Err(), redactedError{err, b.api.Token})
+				return fmt.Errorf("%s: %w: %w (last error: %w)", what, errUnreachable, ctx.Err(), b.redact(err))
 			}
 			return fmt.Errorf("%s: %w", what, ctx.Err())
 		}
@@ -168,20 +169,20 @@ func (b *Bot) callTraced(ctx context.Context, what string, once bool, fn func(ap
 		if patient {
 			left := time.Until(until)
 			if left <= 0 {
-				return fmt.Errorf("%s: %w: %w", what, errUnreachable, redactedError{err, b.api.Token})
+				return fmt.Errorf("%s: %w: %w", what, errUnreachable, b.redact(err))
 			}
 			wait = min(wait, left)
 		} else if attempt >= b.MaxRetries {
-			return fmt.Errorf("%s: %w: %w", what, errUnreachable, redactedError{err, b.api.Token})
+			return fmt.Errorf("%s: %w: %w", what, errUnreachable, b.redact(err))
 		}
 		b.log().Warn("telegram call failed, retrying", "method", what, "err", b.redact(err), "wait", wait)
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
-			return fmt.Errorf("%s: %w: %w (last error: %w)", what, errUnreachable, ctx.Err(), redactedError{err, b.api.Token})
+			return fmt.Errorf("%s: %w: %w (last error: %w)", what, errUnreachable, ctx.Err(), b.redact(err))
 		}
 	}
-	return fmt.Errorf("%s: %w", what, redactedError{err, b.api.Token})
+	return fmt.Errorf("%s: %w", what, b.redact(err))
 }
 
 // request is call for methods whose result is decoded into out (may be nil).
@@ -231,27 +232,8 @@ func (b *Bot) sendOnce(ctx context.Context, c tgbotapi.Chattable) (tgbotapi.Mess
 	return msg, err
 }
 
-// redactedError hides the bot token that net/http errors quote in URLs.
-type redactedError struct {
-	err   error
-	token string
-}
-
-func (e redactedError) Error() string {
-	if e.token == "" {
-		return e.err.Error()
-	}
-	return strings.ReplaceAll(e.err.Error(), e.token, "<token>")
-}
-
-func (e redactedError) Unwrap() error { return e.err }
-
-func (b *Bot) redact(err error) error {
-	if err == nil {
-		return nil
-	}
-	return redactedError{err, b.api.Token}
-}
+// redact hides the bot token that net/http errors quote in URLs.
+func (b *Bot) redact(err error) error { return bot.Redact(err, b.api.Token) }
 
 // apiCode returns the Bot API error code in err, or 0.
 func apiCode(err error) int {

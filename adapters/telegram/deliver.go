@@ -4,10 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -33,8 +30,8 @@ func (b *Bot) deliver(ctx context.Context, chatID int64, replyTo, editID int, re
 		_, err := b.send(ctx, msg)
 		return 0, err
 	}
-	kb := postKeyboard(postState{network: res.Settings.Network, tone: res.Settings.Tone, variant: res.Variant})
-	parts := splitText(text, MaxMessage)
+	kb := postKeyboard(res)
+	parts := bot.SplitText(text, MaxMessage, bot.UTF16Units)
 	if editID != 0 && len(parts) == 1 {
 		_, err := b.send(ctx, tgbotapi.NewEditMessageTextAndMarkup(chatID, editID, parts[0], kb))
 		if err == nil || strings.Contains(apiMessage(err), "message is not modified") {
@@ -56,70 +53,31 @@ func (b *Bot) deliver(ctx context.Context, chatID int64, replyTo, editID int, re
 	return len(parts), nil
 }
 
-// postState is what a post's buttons re-render from. It travels in
-// callback_data ("p|network|tone|variant", at most 64 bytes), so no server
-// state is needed to answer a button.
-type postState struct {
-	network, tone string
-	variant       int
-}
-
-func (s postState) data() string {
-	return "p|" + s.network + "|" + s.tone + "|" + strconv.Itoa(s.variant)
-}
-
-// keyboardNetworks are the networks offered under a post, current excluded.
-var keyboardNetworks = []string{"instagram", "x", "linkedin", "facebook"}
-
-// postKeyboard: Regenerate and the next tone, then three other networks.
-func postKeyboard(s postState) tgbotapi.InlineKeyboardMarkup {
-	regen := postState{s.network, s.tone, s.variant + 1}
-	next := nextTone(s.tone)
-	toneBtn := postState{s.network, next, s.variant + 1}
-	rows := [][]tgbotapi.InlineKeyboardButton{{
-		tgbotapi.NewInlineKeyboardButtonData("🔄 Regenerate", regen.data()),
-		tgbotapi.NewInlineKeyboardButtonData("🎭 Tone: "+next, toneBtn.data()),
-	}}
+// postKeyboard renders bot.PostActions under a post: Regenerate and the
+// next tone, then every other network, three a row. The post replies to its
+// photo, so the actions carry no photo reference.
+func postKeyboard(res bot.Result) tgbotapi.InlineKeyboardMarkup {
+	var rows [][]tgbotapi.InlineKeyboardButton
 	var nets []tgbotapi.InlineKeyboardButton
-	for _, n := range keyboardNetworks {
-		if n == s.network || !slices.Contains(bot.Networks, n) || len(nets) == 3 {
+	var first []tgbotapi.InlineKeyboardButton
+	for _, a := range bot.PostActions("", res.Settings, res.Variant) {
+		label := a.Label()
+		if e := a.Emoji(); e != "" {
+			label = e + " " + label
+		}
+		btn := tgbotapi.NewInlineKeyboardButtonData(label, a.Data())
+		if a.Kind != bot.ActionNetwork {
+			first = append(first, btn)
 			continue
 		}
-		nets = append(nets, tgbotapi.NewInlineKeyboardButtonData(bot.NetworkTitle(n), postState{n, s.tone, s.variant + 1}.data()))
+		if nets = append(nets, btn); len(nets) == 3 {
+			rows, nets = append(rows, nets), nil
+		}
 	}
 	if len(nets) > 0 {
 		rows = append(rows, nets)
 	}
-	return tgbotapi.InlineKeyboardMarkup{InlineKeyboard: rows}
-}
-
-// nextTone cycles through bot.Tones; after the network default comes the
-// first tone.
-func nextTone(tone string) string {
-	i := slices.Index(bot.Tones, tone)
-	return bot.Tones[(i+1)%len(bot.Tones)]
-}
-
-// parsePostState reads callback data made by postState.data.
-func parsePostState(data string) (postState, bool) {
-	f := strings.Split(data, "|")
-	if len(f) != 4 || f[0] != "p" {
-		return postState{}, false
-	}
-	net, err := bot.ParseNetwork(f[1])
-	if err != nil {
-		return postState{}, false
-	}
-	if f[2] != "" {
-		if _, err := bot.ParseTone(f[2]); err != nil {
-			return postState{}, false
-		}
-	}
-	v, err := strconv.Atoi(f[3])
-	if err != nil || v < 0 || v > 1_000_000 {
-		return postState{}, false
-	}
-	return postState{network: net, tone: f[2], variant: v}, true
+	return tgbotapi.InlineKeyboardMarkup{InlineKeyboard: append([][]tgbotapi.InlineKeyboardButton{first}, rows...)}
 }
 
 // choicesKeyboard shows a setting's values, three a row, current marked;
@@ -171,7 +129,7 @@ func (b *Bot) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery, tr 
 		}
 		req := b.commandRequest(ctx, q.Message.Chat, q.From.ID, nil, bot.Command{Name: setting, Args: value})
 		reply := b.svc.HandleCommand(ctx, req)
-		answer(truncate(reply.Text, 190), !reply.Changed)
+		answer(bot.Truncate(reply.Text, 190, bot.RuneUnits), !reply.Changed)
 		if !reply.Changed {
 			return // the menu stays for someone allowed to use it
 		}
@@ -181,7 +139,7 @@ func (b *Bot) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery, tr 
 		}
 		return
 	}
-	st, ok := parsePostState(q.Data)
+	act, ok := bot.ParsePostAction(q.Data)
 	if !ok {
 		answer("This button has expired.", false)
 		tr.finish()
@@ -199,8 +157,8 @@ func (b *Bot) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery, tr 
 	trigger.SenderChat = nil
 	var submitErr error
 	b.submitPhoto(ctx, &trigger, photoMsg, ref, photoJob{
-		override: bot.Settings{Network: st.network, Tone: st.tone},
-		variant:  st.variant,
+		override: act.Settings(),
+		variant:  act.Variant,
 		editID:   q.Message.MessageID,
 		refuse:   func(err error) { submitErr = err },
 	}, tr)
@@ -209,56 +167,4 @@ func (b *Bot) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery, tr 
 		return
 	}
 	answer("Writing a new version…", false)
-}
-
-// truncate cuts s to at most n runes, adding "…".
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
-
-// utf16Len is s's length as Telegram counts it.
-func utf16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		n += utf16.RuneLen(r)
-	}
-	return n
-}
-
-// splitText cuts s into parts of at most limit UTF-16 units, preferring
-// paragraph, then line, then word boundaries in the second half of a part.
-func splitText(s string, limit int) []string {
-	var parts []string
-	for utf16Len(s) > limit {
-		// end: the byte index of the longest prefix within limit.
-		end, n := 0, 0
-		for i, r := range s {
-			if n+utf16.RuneLen(r) > limit {
-				end = i
-				break
-			}
-			n += utf16.RuneLen(r)
-		}
-		cut := end
-		for _, sep := range []string{"\n\n", "\n", " "} {
-			if i := strings.LastIndex(s[:end], sep); i > end/2 {
-				cut = i
-				break
-			}
-		}
-		part := strings.TrimSpace(s[:cut])
-		if part == "" { // nothing but spaces before the cut: hard cut
-			part, cut = s[:end], end
-		}
-		parts = append(parts, part)
-		s = strings.TrimSpace(s[cut:])
-	}
-	if s != "" {
-		parts = append(parts, s)
-	}
-	return parts
 }

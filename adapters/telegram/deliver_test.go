@@ -3,7 +3,6 @@ package telegram
 import (
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -11,77 +10,30 @@ import (
 	"github.com/captionbot/captionbot/bot"
 )
 
-func TestSplitText(t *testing.T) {
-	emoji := strings.Repeat("😀", 3000) // 2 UTF-16 units each
-	tests := []struct {
-		name  string
-		in    string
-		limit int
-		want  int
-	}{
-		{"short", "hello", 10, 1},
-		{"exact", strings.Repeat("a", 10), 10, 1},
-		{"words", "aaaa bbbb cccc dddd", 10, 2},
-		{"paragraphs first", "aaaa\n\nbbbb cc", 10, 2},
-		{"no spaces", strings.Repeat("a", 25), 10, 3},
-		{"emoji counted as two", emoji, MaxMessage, 2},
-		{"empty", "", 10, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			parts := splitText(tt.in, tt.limit)
-			if len(parts) != tt.want {
-				t.Fatalf("%d parts %q, want %d", len(parts), parts, tt.want)
-			}
-			var all []string
-			for _, p := range parts {
-				if utf16Len(p) > tt.limit || p == "" || !utf8.ValidString(p) {
-					t.Errorf("bad part %q (%d units)", p, utf16Len(p))
-				}
-				all = append(all, p)
-			}
-			if strings.Join(strings.Fields(strings.Join(all, " ")), "") != strings.Join(strings.Fields(tt.in), "") {
-				t.Error("text lost")
-			}
-		})
-	}
-}
-
-func FuzzSplitText(f *testing.F) {
-	f.Add("hello world", 5)
-	f.Add("😀😀😀 a\n\nb", 3)
-	f.Fuzz(func(t *testing.T, s string, limit int) {
-		if limit < 2 || limit > 5000 || !utf8.ValidString(s) {
-			return
-		}
-		for _, p := range splitText(s, limit) {
-			if utf16Len(p) > limit || p == "" {
-				t.Fatalf("part %q over %d", p, limit)
-			}
-		}
-	})
-}
-
-func TestCallbackDataFits(t *testing.T) {
+// TestPostKeyboardOffersEveryAction: Regenerate, the next tone and every
+// other network, in callback_data that fits and parses.
+func TestPostKeyboardOffersEveryAction(t *testing.T) {
 	for _, n := range bot.Networks {
 		for _, tone := range append([]string{""}, bot.Tones...) {
-			st := postState{network: n, tone: tone, variant: 999999}
-			kb := postKeyboard(st)
-			for _, row := range kb.InlineKeyboard {
+			kb := postKeyboard(bot.Result{Settings: bot.Settings{Network: n, Tone: tone, Language: "pt"}, Variant: bot.MaxVariant})
+			count := 0
+			for i, row := range kb.InlineKeyboard {
+				if len(row) > 3 || (i == 0 && len(row) != 2) {
+					t.Errorf("row %d has %d buttons", i, len(row))
+				}
 				for _, b := range row {
+					count++
 					if len(*b.CallbackData) > 64 {
 						t.Errorf("callback_data %q is %d bytes", *b.CallbackData, len(*b.CallbackData))
 					}
-					if _, ok := parsePostState(*b.CallbackData); !ok {
-						t.Errorf("own data %q does not parse", *b.CallbackData)
+					if a, ok := bot.ParsePostAction(*b.CallbackData); !ok || !strings.Contains(b.Text, a.Label()) {
+						t.Errorf("button %q: data %q does not parse", b.Text, *b.CallbackData)
 					}
 				}
 			}
-		}
-	}
-	for _, bad := range []string{"", "p", "p|myspace||1", "p|x|angry|1", "p|x||-1", "p|x||abc", "s|network"} {
-		if _, ok := parsePostState(bad); ok {
-			t.Errorf("parsePostState(%q) accepted", bad)
+			if count != len(bot.Networks)+1 {
+				t.Errorf("%s/%s: %d buttons, want Regenerate, tone and %d networks", n, tone, count, len(bot.Networks)-1)
+			}
 		}
 	}
 	kb := choicesKeyboard(&bot.Choices{Setting: "network", Values: bot.Networks, Current: "x"})

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,13 +33,10 @@ func (b *Bot) handle(ctx context.Context, u tgbotapi.Update, tr *tracker) {
 type photoRef struct {
 	fileID, uniqueID string
 	size             int64
-	// image is false for documents that are not images (a PDF).
-	image bool
+	// name and mime are a document's file name and MIME type, for
+	// bot.CheckFile; a photo is always a JPEG.
+	name, mime string
 }
-
-// imageExts are the file extensions taken as images when the MIME type is
-// missing or generic.
-var imageExts = []string{".jpg", ".jpeg", ".png", ".gif", ".webp"}
 
 // minSide is the shorter side wanted for captioning: the encoder sees
 // 224×224, so the smallest PhotoSize at least this big saves download and
@@ -63,13 +58,10 @@ func photoOf(m *tgbotapi.Message) (ref photoRef, ok bool) {
 				break
 			}
 		}
-		return photoRef{fileID: pick.FileID, uniqueID: pick.FileUniqueID, size: int64(pick.FileSize), image: true}, true
+		return photoRef{fileID: pick.FileID, uniqueID: pick.FileUniqueID, size: int64(pick.FileSize), mime: "image/jpeg"}, true
 	}
 	if d := m.Document; d != nil {
-		mime := strings.ToLower(d.MimeType)
-		isImage := strings.HasPrefix(mime, "image/") ||
-			slices.Contains(imageExts, strings.ToLower(path.Ext(d.FileName)))
-		return photoRef{fileID: d.FileID, uniqueID: d.FileUniqueID, size: int64(d.FileSize), image: isImage}, true
+		return photoRef{fileID: d.FileID, uniqueID: d.FileUniqueID, size: int64(d.FileSize), name: d.FileName, mime: d.MimeType}, true
 	}
 	return photoRef{}, false
 }
@@ -225,15 +217,11 @@ func (b *Bot) submitPhoto(ctx context.Context, trigger, photoMsg *tgbotapi.Messa
 		}
 		tr.finish()
 	}
-	if !ref.image {
-		refuse(bot.ErrUnsupportedFile)
+	if err := bot.CheckFile(ref.name, ref.mime, ref.size, b.MaxFileSize); err != nil {
+		refuse(err)
 		return
 	}
-	if ref.size > b.MaxFileSize {
-		refuse(b.tooLarge())
-		return
-	}
-	stopTyping := b.startTyping(ctx, chatID)
+	stopTyping := b.typers.Start(ctx, chatID) // before the job is queued: never after a fast reply
 	deadline := time.Now().Add(b.PhotoDeadline)
 	job := bot.Job{
 		Platform: Platform,
@@ -337,14 +325,8 @@ func (b *Bot) download(ctx context.Context, url string) ([]byte, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, &tgbotapi.Error{Code: resp.StatusCode, Message: "download: " + resp.Status}
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, b.MaxFileSize+1))
-	if err != nil {
-		return nil, b.redact(err)
-	}
-	if int64(len(data)) > b.MaxFileSize {
-		return nil, b.tooLarge()
-	}
-	return data, nil
+	data, err := bot.ReadLimited(resp.Body, b.MaxFileSize)
+	return data, b.redact(err)
 }
 
 // tooLarge is the error for a file over MaxFileSize; it names the limit.

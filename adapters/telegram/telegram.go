@@ -127,7 +127,7 @@ type Bot struct {
 	// shorter).
 	ShutdownTimeout time.Duration
 
-	svc          *bot.Service
+	svc          Service
 	api          *tgbotapi.BotAPI
 	httpClient   *http.Client
 	fileEndpoint string
@@ -138,7 +138,7 @@ type Bot struct {
 	tracked  atomic.Int64 // updates in flight, for tests (inflight has no count)
 	admins   adminCache
 	albums   albums
-	typers   typers
+	typers   bot.Typing[int64]
 	slowDown bot.Notices
 	// migrations: groups that became supergroups (migrate.go).
 	migrations migrations
@@ -149,8 +149,21 @@ type Bot struct {
 	stopping bool
 }
 
+// Service is what the adapter needs of the core; *bot.Service is one.
+type Service interface {
+	// Submit queues a photo job; its error is for the user
+	// (bot.UserMessage).
+	Submit(job bot.Job) error
+	// HandleCommand answers a command.
+	HandleCommand(ctx context.Context, req bot.CommandRequest) bot.Reply
+	// MoveChatSettings follows a group that became a supergroup.
+	MoveChatSettings(ctx context.Context, platform, fromID, toID string) error
+}
+
+var _ Service = (*bot.Service)(nil)
+
 // New connects to Telegram (getMe) and returns a Bot that serves svc.
-func New(ctx context.Context, cfg Config, svc *bot.Service) (*Bot, error) {
+func New(ctx context.Context, cfg Config, svc Service) (*Bot, error) {
 	if cfg.Token == "" {
 		return nil, errors.New("telegram: no token")
 	}
@@ -166,10 +179,10 @@ func New(ctx context.Context, cfg Config, svc *bot.Service) (*Bot, error) {
 	}
 	api, err := tgbotapi.NewBotAPIWithClient(cfg.Token, cfg.APIEndpoint, ctxClient{ctx: ctx, c: hc})
 	if c := apiCode(err); c == http.StatusUnauthorized || c == http.StatusNotFound {
-		return nil, fmt.Errorf("telegram: getMe: %w (%w)", ErrUnauthorized, redactedError{err, cfg.Token})
+		return nil, fmt.Errorf("telegram: getMe: %w (%w)", ErrUnauthorized, bot.Redact(err, cfg.Token))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("telegram: getMe: %w", redactedError{err, cfg.Token})
+		return nil, fmt.Errorf("telegram: getMe: %w", bot.Redact(err, cfg.Token))
 	}
 	// Every call binds its own context (Bot.with); none may inherit New's.
 	api.Client = ctxClient{ctx: context.Background(), c: hc}
@@ -201,6 +214,7 @@ func (b *Bot) defaults() { b.setup.Do(b.applyDefaults) }
 func (b *Bot) applyDefaults() {
 	orDefault(&b.PollTimeout, 30*time.Second)
 	orDefault(&b.TypingInterval, 4*time.Second)
+	b.typers.Every, b.typers.Send = b.TypingInterval, b.sendTyping
 	orDefault(&b.AdminCacheTTL, 5*time.Minute)
 	orDefault(&b.MaxFileSize, MaxDownload)
 	orDefault(&b.Concurrency, 32)
@@ -288,12 +302,8 @@ func (b *Bot) drain(offset int64) error {
 	b.stopMu.Lock()
 	b.stopping = true // updates waiting out an outage stay in the journal
 	b.stopMu.Unlock()
-	done := make(chan struct{})
-	go func() { b.inflight.Wait(); close(done) }()
 	var err error
-	select {
-	case <-done:
-	case <-time.After(b.ShutdownTimeout):
+	if !bot.WaitJobs(&b.inflight, b.ShutdownTimeout) {
 		err = errors.New("telegram: in-flight updates did not finish in time")
 	}
 	if offset > 0 {

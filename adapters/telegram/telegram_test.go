@@ -85,7 +85,7 @@ func TestNetworkButtonSwitchesNetwork(t *testing.T) {
 	_, post, data := photoAndPost(t, h, 42, 5, "p1")
 	h.api.Push(tg.Callback("cb1", 42, post, data("LinkedIn")))
 	edit := h.wait("editMessageText", 1)[0]
-	if got := edit.Params.Get("text"); !strings.HasPrefix(got, "[linkedin//en/v1]") {
+	if got := edit.Params.Get("text"); !strings.HasPrefix(got, "[linkedin//en/v0]") {
 		t.Errorf("post %q", got)
 	}
 	kb := keyboard(t, edit)
@@ -96,7 +96,7 @@ func TestNetworkButtonSwitchesNetwork(t *testing.T) {
 	post["text"] = edit.Params.Get("text")
 	h.api.Push(tg.Callback("cb2", 42, post, button(t, kb, "Tone")))
 	edit = h.wait("editMessageText", 2)[1]
-	if got := edit.Params.Get("text"); !strings.HasPrefix(got, "[linkedin/"+bot.Tones[0]+"/en/v2]") {
+	if got := edit.Params.Get("text"); !strings.HasPrefix(got, "[linkedin/"+bot.Tones[0]+"/en/v0]") {
 		t.Errorf("post %q", got)
 	}
 }
@@ -105,7 +105,7 @@ func TestStaleOrBadButtonsAreAnswered(t *testing.T) {
 	h := newHarness(t).start()
 	// A post whose photo is gone from the message (no reply_to_message).
 	orphan := tg.BotMessage(30000, tg.PrivateChat(42), "old", nil)
-	h.api.Push(tg.Callback("cb1", 42, orphan, "p|instagram||1"))
+	h.api.Push(tg.Callback("cb1", 42, orphan, bot.PostAction{Kind: bot.ActionRegenerate, Network: "instagram", Variant: 1}.Data()))
 	h.api.Push(tg.Callback("cb2", 42, orphan, "garbage"))
 	calls := h.wait("answerCallbackQuery", 2)
 	texts := calls[0].Params.Get("text") + " | " + calls[1].Params.Get("text")

@@ -19,19 +19,9 @@ import (
 	"github.com/captionbot/captionbot/captioner"
 )
 
-func init() {
-	register("caption", command{
-		summary: "caption photos offline: captionbot caption [--json] [--config FILE] [--network NAME ...] PATH...",
-		run:     runCaption,
-	})
-}
-
-// imageExts are the file extensions taken from folders. Files named on the
-// command line are tried whatever their extension.
-var imageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".gif": true, ".webp": true}
-
-// openDescriber loads what captions the photos; tests replace it.
-var openDescriber = func(cfg *config) (bot.Describer, io.Closer, error) {
+// openCaptionerDescriber loads the captioner as what captions the photos
+// (deps.openDescriber).
+func openCaptionerDescriber(cfg *config) (bot.Describer, io.Closer, error) {
 	c, err := openCaptioner(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -60,7 +50,7 @@ type captionLine struct {
 	desc bot.Description
 }
 
-func runCaption(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runCaption(ctx context.Context, dp deps, args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("caption", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	asJSON := fl.Bool("json", false, "print one JSON object per photo per line")
@@ -91,7 +81,7 @@ func runCaption(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "captionbot: %v\n", err)
 		return exitUsage
 	}
-	d, closer, err := openDescriber(cfg)
+	d, closer, err := dp.openDescriber(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "captionbot: %v\n", err)
 		if isSetupError(err) {
@@ -196,7 +186,9 @@ func listImages(paths []string) []imageItem {
 				items = append(items, imageItem{path: path, err: cleanPathError(err)})
 				return nil
 			}
-			if !imageExts[strings.ToLower(filepath.Ext(path))] {
+			// Folders give their photos by extension; files named on the
+			// command line are tried whatever theirs.
+			if !bot.IsImageFile(path, "") {
 				return nil
 			}
 			switch {

@@ -10,10 +10,10 @@ import (
 )
 
 func TestCaptionNetworkText(t *testing.T) {
-	useFake(t)
+	_, dp := useFake(t)
 	t.Setenv(envOpenAIKey, "")
 	dir := photoTree(t, map[string]string{"a.jpg": "golden retriever"})
-	code, out, errOut := runCLI("caption", "--network", "instagram", "--hashtags", "2", filepath.Join(dir, "a.jpg"))
+	code, out, errOut := runCLI(dp, "caption", "--network", "instagram", "--hashtags", "2", filepath.Join(dir, "a.jpg"))
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr %s", code, errOut)
 	}
@@ -29,10 +29,10 @@ func TestCaptionNetworkText(t *testing.T) {
 }
 
 func TestCaptionNetworkJSON(t *testing.T) {
-	useFake(t)
+	_, dp := useFake(t)
 	t.Setenv(envOpenAIKey, "")
 	dir := photoTree(t, map[string]string{"a.jpg": "tabby, tabby cat", "b.jpg": "bad"})
-	code, out, errOut := runCLI("caption", "--json", "--network", "x", "--tone", "minimal", "--hint", "lazy sunday",
+	code, out, errOut := runCLI(dp, "caption", "--json", "--network", "x", "--tone", "minimal", "--hint", "lazy sunday",
 		filepath.Join(dir, "a.jpg"), filepath.Join(dir, "b.jpg"))
 	if code != exitFailure || !strings.Contains(errOut, "b.jpg") {
 		t.Errorf("exit %d, stderr %q: want a failure naming b.jpg", code, errOut)
@@ -62,16 +62,16 @@ func TestCaptionNetworkJSON(t *testing.T) {
 }
 
 func TestCaptionWithoutNetworkHasNoPost(t *testing.T) {
-	useFake(t)
+	_, dp := useFake(t)
 	dir := photoTree(t, map[string]string{"a.jpg": "tabby"})
-	code, out, _ := runCLI("caption", "--json", filepath.Join(dir, "a.jpg"))
+	code, out, _ := runCLI(dp, "caption", "--json", filepath.Join(dir, "a.jpg"))
 	if code != exitOK || strings.Contains(out, `"post"`) || strings.Contains(out, `"refiner"`) {
 		t.Errorf("exit %d, output %s", code, out)
 	}
 }
 
 func TestCaptionNetworkUsageErrors(t *testing.T) {
-	useFake(t)
+	_, dp := useFake(t)
 	dir := photoTree(t, map[string]string{"a.jpg": "tabby"})
 	photo := filepath.Join(dir, "a.jpg")
 	for _, tc := range []struct {
@@ -84,7 +84,7 @@ func TestCaptionNetworkUsageErrors(t *testing.T) {
 		{[]string{"--network", "instagram", "--hashtags", "30"}, "at most 5"},
 		{[]string{"--tone", "fun"}, "need --network"},
 	} {
-		code, out, errOut := runCLI(append(append([]string{"caption"}, tc.args...), photo)...)
+		code, out, errOut := runCLI(dp, append(append([]string{"caption"}, tc.args...), photo)...)
 		if code != exitUsage || !strings.Contains(errOut, tc.want) || out != "" {
 			t.Errorf("%v: exit %d, stderr %q, stdout %q; want usage error with %q", tc.args, code, errOut, out, tc.want)
 		}
@@ -92,7 +92,7 @@ func TestCaptionNetworkUsageErrors(t *testing.T) {
 }
 
 func TestCaptionNetworkLLMDownFallsBack(t *testing.T) {
-	useFake(t)
+	_, dp := useFake(t)
 	t.Setenv(envOpenAIKey, "sk-never-printed")
 	cfgPath := writeConfig(t, `
 [refiner]
@@ -103,7 +103,7 @@ timeout = "2s"
 max_retries = 0
 `)
 	dir := photoTree(t, map[string]string{"a.jpg": "tabby"})
-	code, out, errOut := runCLI("caption", "--config", cfgPath, "--network", "linkedin", filepath.Join(dir, "a.jpg"))
+	code, out, errOut := runCLI(dp, "caption", "--config", cfgPath, "--network", "linkedin", filepath.Join(dir, "a.jpg"))
 	if code != exitOK || !strings.Contains(out, "(linkedin, offline)") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}

@@ -58,13 +58,18 @@ func (f *fakeDescriber) Describe(ctx context.Context, data []byte) (bot.Descript
 	return d, nil
 }
 
-func useFake(t *testing.T) *fakeDescriber {
+// useFake returns a fake describer and the deps that open it.
+func useFake(t *testing.T) (*fakeDescriber, deps) {
 	t.Helper()
 	f := &fakeDescriber{}
-	old := openDescriber
-	openDescriber = func(*config) (bot.Describer, io.Closer, error) { return f, io.NopCloser(nil), nil }
-	t.Cleanup(func() { openDescriber = old })
-	return f
+	return f, describerDeps(f)
+}
+
+// describerDeps are the real deps, except that openDescriber returns d.
+func describerDeps(d bot.Describer) deps {
+	dp := defaultDeps()
+	dp.openDescriber = func(*config) (bot.Describer, io.Closer, error) { return d, io.NopCloser(nil), nil }
+	return dp
 }
 
 // photoTree writes files (path → content) under a temp dir.
@@ -83,19 +88,19 @@ func photoTree(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-func runCLI(args ...string) (code int, stdout, stderr string) {
+func runCLI(dp deps, args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
-	code = run(context.Background(), args, &out, &errb)
+	code = run(context.Background(), dp, args, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
 func TestCaptionJSONFolderInOrder(t *testing.T) {
-	f := useFake(t)
+	f, dp := useFake(t)
 	dir := photoTree(t, map[string]string{
 		"a.jpg": "alpha", "b/c.PNG": "charlie", "b/d.webp": "delta-d", "e.gif": "echo",
 		"notes.txt": "not taken", "f.jpeg": "foxtrot-f",
 	})
-	code, stdout, stderr := runCLI("caption", "--json", dir)
+	code, stdout, stderr := runCLI(dp, "caption", "--json", dir)
 	if code != exitOK || stderr != "" {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
@@ -131,10 +136,10 @@ func TestCaptionJSONFolderInOrder(t *testing.T) {
 }
 
 func TestCaptionFailuresContinue(t *testing.T) {
-	useFake(t)
+	_, dp := useFake(t)
 	dir := photoTree(t, map[string]string{"good.jpg": "good", "bad.jpg": "bad", "empty.png": ""})
 	missing := filepath.Join(dir, "missing.jpg")
-	code, stdout, stderr := runCLI("caption", filepath.Join(dir, "bad.jpg"), missing, filepath.Join(dir, "good.jpg"))
+	code, stdout, stderr := runCLI(dp, "caption", filepath.Join(dir, "bad.jpg"), missing, filepath.Join(dir, "good.jpg"))
 	if code != exitFailure {
 		t.Errorf("exit %d, want %d", code, exitFailure)
 	}
@@ -149,41 +154,40 @@ func TestCaptionFailuresContinue(t *testing.T) {
 }
 
 func TestCaptionUsage(t *testing.T) {
-	useFake(t)
+	_, dp := useFake(t)
 	for _, args := range [][]string{
 		{"caption"},
 		{"caption", "--nope", "x.jpg"},
 		{"caption", "--config", filepath.Join(t.TempDir(), "missing.toml"), "x.jpg"},
 	} {
-		if code, _, stderr := runCLI(args...); code != exitUsage || stderr == "" {
+		if code, _, stderr := runCLI(dp, args...); code != exitUsage || stderr == "" {
 			t.Errorf("%q: exit %d, stderr %q; want exit %d and a message", args, code, stderr, exitUsage)
 		}
 	}
 }
 
 func TestCaptionFlagsAfterPaths(t *testing.T) {
-	useFake(t)
+	_, dp := useFake(t)
 	dir := photoTree(t, map[string]string{"x.jpg": "xray", "-y.jpg": "yankee"})
-	code, stdout, _ := runCLI("caption", filepath.Join(dir, "x.jpg"), "--json", "--", filepath.Join(dir, "-y.jpg"))
+	code, stdout, _ := runCLI(dp, "caption", filepath.Join(dir, "x.jpg"), "--json", "--", filepath.Join(dir, "-y.jpg"))
 	if code != exitOK || strings.Count(stdout, `"image"`) != 2 {
 		t.Errorf("exit %d, stdout %q; want two JSON lines", code, stdout)
 	}
 }
 
 func TestCaptionSetupErrorExit2(t *testing.T) {
-	old := openDescriber
-	t.Cleanup(func() { openDescriber = old })
-	openDescriber = func(*config) (bot.Describer, io.Closer, error) {
+	dp := defaultDeps()
+	dp.openDescriber = func(*config) (bot.Describer, io.Closer, error) {
 		return nil, nil, captioner.ErrNoRuntime
 	}
-	code, _, stderr := runCLI("caption", "x.jpg")
+	code, _, stderr := runCLI(dp, "caption", "x.jpg")
 	if code != exitUsage || !strings.Contains(stderr, "scripts/setup.sh") || strings.Count(stderr, "\n") != 1 {
 		t.Errorf("exit %d, stderr %q; want exit 2 and one line naming scripts/setup.sh", code, stderr)
 	}
 }
 
 func TestCaptionBoundedInFlight(t *testing.T) {
-	f := useFake(t)
+	f, _ := useFake(t)
 	files := map[string]string{}
 	for i := range 40 {
 		files[fmt.Sprintf("%02d.jpg", i)] = strings.Repeat("x", i)
@@ -229,19 +233,19 @@ func TestListImagesLinksAndEmptyFolders(t *testing.T) {
 	if diff := cmp.Diff(want, items, cmp.AllowUnexported(got{})); diff != "" {
 		t.Errorf("listImages (-want +got):\n%s", diff)
 	}
-	code, _, stderr := runCLI("caption", filepath.Join(dir, "empty"))
+	code, _, stderr := runCLI(defaultDeps(), "caption", filepath.Join(dir, "empty"))
 	if code != exitFailure || !strings.Contains(stderr, "no JPEG, PNG, GIF or WebP files") {
 		t.Errorf("empty folder: exit %d, stderr %q; want exit 1 and a message", code, stderr)
 	}
 }
 
 func TestCaptionCanceled(t *testing.T) {
-	useFake(t)
+	_, dp := useFake(t)
 	dir := photoTree(t, map[string]string{"a.jpg": "a", "b.jpg": "b"})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var out, errb bytes.Buffer
-	code := run(ctx, []string{"caption", dir}, &out, &errb)
+	code := run(ctx, dp, []string{"caption", dir}, &out, &errb)
 	if code != exitFailure || strings.Count(errb.String(), "interrupted") != 1 {
 		t.Errorf("exit %d, stderr %q; want exit 1 and one 'interrupted'", code, errb.String())
 	}
@@ -270,7 +274,7 @@ func TestCaptionRealModel(t *testing.T) {
 	if _, err := captioner.FindRuntimeLibrary(""); err != nil {
 		t.Skipf("skipping: %v", err)
 	}
-	code, stdout, stderr := runCLI("caption", "--json", filepath.Join("..", "..", "testdata", "photos"))
+	code, stdout, stderr := runCLI(defaultDeps(), "caption", "--json", filepath.Join("..", "..", "testdata", "photos"))
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
@@ -285,7 +289,7 @@ func TestVersion(t *testing.T) {
 	if _, err := captioner.FindRuntimeLibrary(""); err != nil {
 		t.Skipf("skipping: %v", err)
 	}
-	code, stdout, stderr := runCLI("version")
+	code, stdout, stderr := runCLI(defaultDeps(), "version")
 	if code != exitOK || !strings.Contains(stdout, "go1.") || !strings.Contains(stdout, "onnxruntime 1.") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
@@ -298,7 +302,7 @@ func TestHelperMain(t *testing.T) {
 	if args == "" {
 		t.Skip("helper process only")
 	}
-	os.Exit(run(context.Background(), strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
+	os.Exit(run(context.Background(), defaultDeps(), strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
 }
 
 // runMain runs captionbot with args and extra environment in a new process.
@@ -335,9 +339,9 @@ func TestCaptionNoRuntimeProcess(t *testing.T) {
 // TestCaptionObjects: the detector's objects and time reach the JSON lines
 // and the text output; without a detector, "objects" is null.
 func TestCaptionObjects(t *testing.T) {
-	useFake(t)
+	_, dp := useFake(t)
 	dir := photoTree(t, map[string]string{"a.jpg": "giraffe", "b.jpg": "wall", "c.jpg": "plain"})
-	code, stdout, stderr := runCLI("caption", "--json", dir)
+	code, stdout, stderr := runCLI(dp, "caption", "--json", dir)
 	if code != exitOK || stderr != "" {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
@@ -370,7 +374,7 @@ func TestCaptionObjects(t *testing.T) {
 		t.Errorf("JSON lines %q", raw)
 	}
 
-	code, stdout, _ = runCLI("caption", dir)
+	code, stdout, _ = runCLI(dp, "caption", dir)
 	if code != exitOK {
 		t.Fatalf("exit %d", code)
 	}

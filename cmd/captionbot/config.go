@@ -13,10 +13,9 @@ import (
 )
 
 // config is captionbot's TOML configuration file (config.example.toml shows
-// every key). Each section's type lives in the file of the code that uses it;
-// its owner adds one field line here, and registers defaults and checks from
-// an init function in that file (configDefaults, configChecks), so the
-// sections do not depend on each other.
+// every key). Each section's type lives in the file of the code that uses it,
+// with its defaults and check methods; a new section adds one field line here
+// and one line each to config.defaults and config.check.
 type config struct {
 	Captioner captionerConfig `toml:"captioner"`
 	Refiner   refinerConfig   `toml:"refiner"`
@@ -27,13 +26,32 @@ type config struct {
 	Log       logConfig       `toml:"log"`
 }
 
-// configDefaults fill in each section's defaults before the file is read;
-// keys the file leaves out keep them.
-var configDefaults []func(*config)
+// defaults fills in each section's defaults before the file is read; keys
+// the file leaves out keep them.
+func (c *config) defaults() {
+	c.Captioner.defaults()
+	c.Refiner.defaults()
+	c.Telegram.defaults()
+	c.Discord.defaults()
+	c.Store.defaults()
+	c.Bot.defaults()
+	c.Log.defaults()
+}
 
-// configChecks validate sections after the file is read. dir is the config
-// file's folder (empty without a file), for resolving relative paths.
-var configChecks []func(cfg *config, dir string) error
+// check validates the sections after the file is read, in order, and
+// returns every section's error. dir is the config file's folder (empty
+// without a file), for resolving relative paths.
+func (c *config) check(dir string) error {
+	return errors.Join(
+		c.Captioner.check(dir),
+		c.Refiner.check(),
+		c.Telegram.check(),
+		c.Discord.check(),
+		c.Store.check(dir),
+		c.Bot.check(),
+		c.Log.check(),
+	)
+}
 
 // captionerConfig is the [captioner] section.
 type captionerConfig struct {
@@ -71,35 +89,33 @@ type captionerConfig struct {
 	DecodeMemoryMB int `toml:"decode_memory_mb"`
 }
 
-func init() {
-	configDefaults = append(configDefaults, func(c *config) {
-		c.Captioner = captionerConfig{OptimizedModelCache: true, Beam: 3, MaxLen: 20, TopLabels: 5,
-			LengthAlpha: captioner.DefaultLengthAlpha, DecodeMemoryMB: captioner.DefaultDecodeBudget >> 20}
-	})
-	configChecks = append(configChecks, func(c *config, dir string) error {
-		cc := &c.Captioner
-		for _, v := range []struct {
-			key      string
-			val, min int
-		}{
-			{"sessions", cc.Sessions, 0},
-			{"intra_op_threads", cc.IntraOpThreads, 0},
-			{"beam", cc.Beam, 1},
-			{"max_len", cc.MaxLen, 1},
-			{"top_labels", cc.TopLabels, 1},
-			{"decode_memory_mb", cc.DecodeMemoryMB, 16},
-		} {
-			if v.val < v.min {
-				return fmt.Errorf("captioner.%s is %d; it must be at least %d", v.key, v.val, v.min)
-			}
+func (cc *captionerConfig) defaults() {
+	*cc = captionerConfig{OptimizedModelCache: true, Beam: 3, MaxLen: 20, TopLabels: 5,
+		LengthAlpha: captioner.DefaultLengthAlpha, DecodeMemoryMB: captioner.DefaultDecodeBudget >> 20}
+}
+
+func (cc *captionerConfig) check(dir string) error {
+	for _, v := range []struct {
+		key      string
+		val, min int
+	}{
+		{"sessions", cc.Sessions, 0},
+		{"intra_op_threads", cc.IntraOpThreads, 0},
+		{"beam", cc.Beam, 1},
+		{"max_len", cc.MaxLen, 1},
+		{"top_labels", cc.TopLabels, 1},
+		{"decode_memory_mb", cc.DecodeMemoryMB, 16},
+	} {
+		if v.val < v.min {
+			return fmt.Errorf("captioner.%s is %d; it must be at least %d", v.key, v.val, v.min)
 		}
-		if cc.LengthAlpha < 0 || cc.LengthAlpha > 2 {
-			return fmt.Errorf("captioner.length_alpha is %g; it must be between 0 and 2", cc.LengthAlpha)
-		}
-		cc.ModelDir = resolvePath(dir, cc.ModelDir)
-		cc.ONNXRuntimeLibrary = resolvePath(dir, cc.ONNXRuntimeLibrary)
-		return nil
-	})
+	}
+	if cc.LengthAlpha < 0 || cc.LengthAlpha > 2 {
+		return fmt.Errorf("captioner.length_alpha is %g; it must be between 0 and 2", cc.LengthAlpha)
+	}
+	cc.ModelDir = resolvePath(dir, cc.ModelDir)
+	cc.ONNXRuntimeLibrary = resolvePath(dir, cc.ONNXRuntimeLibrary)
+	return nil
 }
 
 // resolvePath makes a path from the config file relative to its folder.
@@ -115,9 +131,7 @@ func resolvePath(dir, p string) string {
 // names them (a typo should not be silently ignored).
 func loadConfig(path string) (*config, error) {
 	cfg := &config{}
-	for _, setDefaults := range configDefaults {
-		setDefaults(cfg)
-	}
+	cfg.defaults()
 	dir := ""
 	if path != "" {
 		md, err := toml.DecodeFile(path, cfg)
@@ -133,13 +147,7 @@ func loadConfig(path string) (*config, error) {
 		}
 		dir = filepath.Dir(path)
 	}
-	var errs []error
-	for _, check := range configChecks {
-		if err := check(cfg, dir); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := cfg.check(dir); err != nil {
 		if path == "" {
 			return nil, fmt.Errorf("config: %w", err)
 		}

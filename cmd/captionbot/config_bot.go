@@ -71,60 +71,68 @@ func (d *duration) UnmarshalText(b []byte) error {
 
 func (d duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
-func init() {
-	configDefaults = append(configDefaults, func(c *config) {
-		c.Bot = botConfig{
-			DefaultNetwork: "instagram",
-			UserPerMinute:  10, UserBurst: 10, // an album of ten goes through at once
-			ChatPerMinute: 30, ChatBurst: 20,
-			CacheTTL:      duration{time.Hour},
-			JobTimeout:    duration{2 * time.Minute},
-			MaxQueueWait:  duration{bot.DefaultMaxQueueWait},
-			ShutdownGrace: duration{30 * time.Second},
+func (bc *botConfig) defaults() {
+	*bc = botConfig{
+		DefaultNetwork: "instagram",
+		UserPerMinute:  10, UserBurst: 10, // an album of ten goes through at once
+		ChatPerMinute: 30, ChatBurst: 20,
+		CacheTTL:      duration{time.Hour},
+		JobTimeout:    duration{2 * time.Minute},
+		MaxQueueWait:  duration{bot.DefaultMaxQueueWait},
+		ShutdownGrace: duration{30 * time.Second},
+	}
+}
+
+func (bc *botConfig) check() error {
+	n, err := bot.ParseNetwork(bc.DefaultNetwork)
+	if err != nil {
+		return fmt.Errorf("bot.default_network %q: choose one of %s", bc.DefaultNetwork, strings.Join(bot.Networks, ", "))
+	}
+	bc.DefaultNetwork = n
+	for _, v := range []struct {
+		key string
+		val float64
+	}{
+		{"workers", float64(bc.Workers)}, {"queue_size", float64(bc.QueueSize)},
+		{"user_per_minute", bc.UserPerMinute}, {"user_burst", float64(bc.UserBurst)},
+		{"chat_per_minute", bc.ChatPerMinute}, {"chat_burst", float64(bc.ChatBurst)},
+	} {
+		if v.val < 0 {
+			return fmt.Errorf("bot.%s is %v; it must not be negative", v.key, v.val)
 		}
-		c.Store = storeConfig{Path: "captionbot.db"}
-		c.Log = logConfig{Level: "info", Format: "text"}
-	})
-	configChecks = append(configChecks, func(c *config, dir string) error {
-		bc := &c.Bot
-		n, err := bot.ParseNetwork(bc.DefaultNetwork)
-		if err != nil {
-			return fmt.Errorf("bot.default_network %q: choose one of %s", bc.DefaultNetwork, strings.Join(bot.Networks, ", "))
+	}
+	for _, v := range []struct {
+		key string
+		d   time.Duration
+	}{{"cache_ttl", bc.CacheTTL.Duration}, {"job_timeout", bc.JobTimeout.Duration}, {"shutdown_grace", bc.ShutdownGrace.Duration},
+		{"max_queue_wait", bc.MaxQueueWait.Duration}} {
+		if v.d <= 0 {
+			return fmt.Errorf("bot.%s must be positive", v.key)
 		}
-		bc.DefaultNetwork = n
-		for _, v := range []struct {
-			key string
-			val float64
-		}{
-			{"workers", float64(bc.Workers)}, {"queue_size", float64(bc.QueueSize)},
-			{"user_per_minute", bc.UserPerMinute}, {"user_burst", float64(bc.UserBurst)},
-			{"chat_per_minute", bc.ChatPerMinute}, {"chat_burst", float64(bc.ChatBurst)},
-		} {
-			if v.val < 0 {
-				return fmt.Errorf("bot.%s is %v; it must not be negative", v.key, v.val)
-			}
-		}
-		for _, v := range []struct {
-			key string
-			d   time.Duration
-		}{{"cache_ttl", bc.CacheTTL.Duration}, {"job_timeout", bc.JobTimeout.Duration}, {"shutdown_grace", bc.ShutdownGrace.Duration},
-			{"max_queue_wait", bc.MaxQueueWait.Duration}} {
-			if v.d <= 0 {
-				return fmt.Errorf("bot.%s must be positive", v.key)
-			}
-		}
-		if c.Store.Path == "" {
-			return fmt.Errorf("store.path must be set")
-		}
-		c.Store.Path = resolvePath(dir, c.Store.Path)
-		if _, err := parseLevel(c.Log.Level); err != nil {
-			return err
-		}
-		if c.Log.Format != "text" && c.Log.Format != "json" {
-			return fmt.Errorf("log.format is %q; use \"text\" or \"json\"", c.Log.Format)
-		}
-		return nil
-	})
+	}
+	return nil
+}
+
+func (sc *storeConfig) defaults() { *sc = storeConfig{Path: "captionbot.db"} }
+
+func (sc *storeConfig) check(dir string) error {
+	if sc.Path == "" {
+		return fmt.Errorf("store.path must be set")
+	}
+	sc.Path = resolvePath(dir, sc.Path)
+	return nil
+}
+
+func (lc *logConfig) defaults() { *lc = logConfig{Level: "info", Format: "text"} }
+
+func (lc *logConfig) check() error {
+	if _, err := parseLevel(lc.Level); err != nil {
+		return err
+	}
+	if lc.Format != "text" && lc.Format != "json" {
+		return fmt.Errorf("log.format is %q; use \"text\" or \"json\"", lc.Format)
+	}
+	return nil
 }
 
 // perMinute turns a per-minute rate into a rate.Limit (0 = no limit).

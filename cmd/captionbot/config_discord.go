@@ -39,30 +39,29 @@ type discordConfig struct {
 // envDiscordToken wins over [discord] token.
 const envDiscordToken = "CAPTIONBOT_DISCORD_TOKEN"
 
-func init() {
-	configDefaults = append(configDefaults, func(c *config) {
-		c.Discord = discordConfig{ShardCount: 1, MaxAttachmentMB: discord.DefaultMaxAttachmentBytes >> 20}
-	})
-	configChecks = append(configChecks, func(c *config, _ string) error {
-		dc := &c.Discord
-		if v := os.Getenv(envDiscordToken); v != "" {
-			dc.Token = v
-		}
-		if dc.Token == "" {
-			return nil // adapter off: nothing else matters
-		}
-		if dc.ShardCount < 1 {
-			return fmt.Errorf("discord.shard_count is %d; it must be at least 1", dc.ShardCount)
-		}
-		if dc.ShardID < 0 || dc.ShardID >= dc.ShardCount {
-			return fmt.Errorf("discord.shard_id is %d; use 0 to shard_count-1 (%d)", dc.ShardID, dc.ShardCount-1)
-		}
-		if dc.MaxAttachmentMB < 1 || dc.MaxAttachmentMB > 500 {
-			return fmt.Errorf("discord.max_attachment_mb is %d; use 1 to 500", dc.MaxAttachmentMB)
-		}
-		// The adapter checks the rest (api_base, gateway_url).
-		return dc.adapterConfig(nil).Validate()
-	})
+func (dc *discordConfig) defaults() {
+	*dc = discordConfig{ShardCount: 1, MaxAttachmentMB: discord.DefaultMaxAttachmentBytes >> 20}
+}
+
+// check applies the environment variable and checks the section.
+func (dc *discordConfig) check() error {
+	if v := os.Getenv(envDiscordToken); v != "" {
+		dc.Token = v
+	}
+	if dc.Token == "" {
+		return nil // adapter off: nothing else matters
+	}
+	if dc.ShardCount < 1 {
+		return fmt.Errorf("discord.shard_count is %d; it must be at least 1", dc.ShardCount)
+	}
+	if dc.ShardID < 0 || dc.ShardID >= dc.ShardCount {
+		return fmt.Errorf("discord.shard_id is %d; use 0 to shard_count-1 (%d)", dc.ShardID, dc.ShardCount-1)
+	}
+	if dc.MaxAttachmentMB < 1 || dc.MaxAttachmentMB > 500 {
+		return fmt.Errorf("discord.max_attachment_mb is %d; use 1 to 500", dc.MaxAttachmentMB)
+	}
+	// The adapter checks the rest (api_base, gateway_url).
+	return dc.adapterConfig(nil).Validate()
 }
 
 // adapterConfig is the adapter's Config for this section.

@@ -51,50 +51,49 @@ const (
 	providerOpenAI  = "openai"
 )
 
-func init() {
-	configDefaults = append(configDefaults, func(c *config) {
-		c.Refiner = refinerConfig{
-			Provider:    providerOffline,
-			Timeout:     duration{refiner.DefaultTimeout},
-			MaxRetries:  2,
-			Concurrency: bot.DefaultRefineWorkers,
+func (rc *refinerConfig) defaults() {
+	*rc = refinerConfig{
+		Provider:    providerOffline,
+		Timeout:     duration{refiner.DefaultTimeout},
+		MaxRetries:  2,
+		Concurrency: bot.DefaultRefineWorkers,
+	}
+}
+
+// check applies the environment variable and checks the section.
+func (rc *refinerConfig) check() error {
+	if v := os.Getenv(envOpenAIKey); v != "" {
+		rc.APIKey = v
+	}
+	if rc.Concurrency < 1 || rc.Concurrency > 256 {
+		return fmt.Errorf("refiner.concurrency is %d; use 1 to 256", rc.Concurrency)
+	}
+	switch rc.Provider {
+	case providerOffline:
+		return nil // nothing else is used
+	case providerOpenAI:
+	default:
+		return fmt.Errorf("refiner.provider is %q; use %q or %q", rc.Provider, providerOffline, providerOpenAI)
+	}
+	if rc.Model == "" {
+		return fmt.Errorf("refiner.model is required with provider %q (e.g. \"gpt-4o-mini\", or \"llama3.2\" on Ollama)", providerOpenAI)
+	}
+	if rc.BaseURL != "" {
+		u, err := url.Parse(rc.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("refiner.base_url must be an http:// or https:// URL, such as http://localhost:11434/v1")
 		}
-	})
-	configChecks = append(configChecks, func(c *config, _ string) error {
-		rc := &c.Refiner
-		if v := os.Getenv(envOpenAIKey); v != "" {
-			rc.APIKey = v
-		}
-		if rc.Concurrency < 1 || rc.Concurrency > 256 {
-			return fmt.Errorf("refiner.concurrency is %d; use 1 to 256", rc.Concurrency)
-		}
-		switch rc.Provider {
-		case providerOffline:
-			return nil // nothing else is used
-		case providerOpenAI:
-		default:
-			return fmt.Errorf("refiner.provider is %q; use %q or %q", rc.Provider, providerOffline, providerOpenAI)
-		}
-		if rc.Model == "" {
-			return fmt.Errorf("refiner.model is required with provider %q (e.g. \"gpt-4o-mini\", or \"llama3.2\" on Ollama)", providerOpenAI)
-		}
-		if rc.BaseURL != "" {
-			u, err := url.Parse(rc.BaseURL)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				return fmt.Errorf("refiner.base_url must be an http:// or https:// URL, such as http://localhost:11434/v1")
-			}
-		}
-		if rc.Timeout.Duration < time.Second || rc.Timeout.Duration > 5*time.Minute {
-			return fmt.Errorf("refiner.timeout is %s; use 1s to 5m", rc.Timeout.Duration)
-		}
-		if rc.MaxRetries < 0 || rc.MaxRetries > 10 {
-			return fmt.Errorf("refiner.max_retries is %d; use 0 to 10", rc.MaxRetries)
-		}
-		if rc.Temperature < 0 || rc.Temperature > 2 {
-			return fmt.Errorf("refiner.temperature is %g; use 0 to 2", rc.Temperature)
-		}
-		return nil
-	})
+	}
+	if rc.Timeout.Duration < time.Second || rc.Timeout.Duration > 5*time.Minute {
+		return fmt.Errorf("refiner.timeout is %s; use 1s to 5m", rc.Timeout.Duration)
+	}
+	if rc.MaxRetries < 0 || rc.MaxRetries > 10 {
+		return fmt.Errorf("refiner.max_retries is %d; use 0 to 10", rc.MaxRetries)
+	}
+	if rc.Temperature < 0 || rc.Temperature > 2 {
+		return fmt.Errorf("refiner.temperature is %g; use 0 to 2", rc.Temperature)
+	}
+	return nil
 }
 
 // offlineRefiner is the service's Fallback: the offline refiner, for

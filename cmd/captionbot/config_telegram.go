@@ -48,51 +48,50 @@ const (
 // webhookSecretPattern is what Telegram accepts as secret_token.
 var webhookSecretPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
 
-func init() {
-	configDefaults = append(configDefaults, func(c *config) {
-		c.Telegram = telegramConfig{
-			APIEndpoint:   telegram.DefaultAPIEndpoint,
-			FileEndpoint:  telegram.DefaultFileEndpoint,
-			Mode:          "polling",
-			PollTimeout:   duration{30 * time.Second},
-			MaxFileMB:     20,
-			PhotoDeadline: duration{90 * time.Second},
-			WebhookListen: ":8443",
+func (tc *telegramConfig) defaults() {
+	*tc = telegramConfig{
+		APIEndpoint:   telegram.DefaultAPIEndpoint,
+		FileEndpoint:  telegram.DefaultFileEndpoint,
+		Mode:          "polling",
+		PollTimeout:   duration{30 * time.Second},
+		MaxFileMB:     20,
+		PhotoDeadline: duration{90 * time.Second},
+		WebhookListen: ":8443",
+	}
+}
+
+// check applies the environment variables and checks the section.
+func (tc *telegramConfig) check() error {
+	if v := os.Getenv(envTelegramToken); v != "" {
+		tc.Token = v
+	}
+	if v := os.Getenv(envTelegramSecret); v != "" {
+		tc.WebhookSecret = v
+	}
+	if tc.Token == "" {
+		return nil // adapter off: nothing else matters
+	}
+	switch tc.Mode {
+	case "polling":
+	case "webhook":
+		u, err := url.Parse(tc.WebhookURL)
+		if err != nil || u.Scheme != "https" || u.Host == "" {
+			return fmt.Errorf("telegram.webhook_url %q must be an https:// URL in webhook mode", tc.WebhookURL)
 		}
-	})
-	configChecks = append(configChecks, func(c *config, _ string) error {
-		tc := &c.Telegram
-		if v := os.Getenv(envTelegramToken); v != "" {
-			tc.Token = v
+		if !webhookSecretPattern.MatchString(tc.WebhookSecret) {
+			return fmt.Errorf("telegram.webhook_secret must be 1-256 characters of A-Z, a-z, 0-9, _ and - in webhook mode")
 		}
-		if v := os.Getenv(envTelegramSecret); v != "" {
-			tc.WebhookSecret = v
-		}
-		if tc.Token == "" {
-			return nil // adapter off: nothing else matters
-		}
-		switch tc.Mode {
-		case "polling":
-		case "webhook":
-			u, err := url.Parse(tc.WebhookURL)
-			if err != nil || u.Scheme != "https" || u.Host == "" {
-				return fmt.Errorf("telegram.webhook_url %q must be an https:// URL in webhook mode", tc.WebhookURL)
-			}
-			if !webhookSecretPattern.MatchString(tc.WebhookSecret) {
-				return fmt.Errorf("telegram.webhook_secret must be 1-256 characters of A-Z, a-z, 0-9, _ and - in webhook mode")
-			}
-		default:
-			return fmt.Errorf("telegram.mode is %q; use \"polling\" or \"webhook\"", tc.Mode)
-		}
-		if tc.PollTimeout.Duration < time.Second || tc.PollTimeout.Duration > 50*time.Second {
-			return fmt.Errorf("telegram.poll_timeout is %s; use 1s to 50s", tc.PollTimeout.Duration)
-		}
-		if tc.PhotoDeadline.Duration < time.Second || tc.PhotoDeadline.Duration > time.Hour {
-			return fmt.Errorf("telegram.photo_deadline is %s; use 1s to 1h", tc.PhotoDeadline.Duration)
-		}
-		if tc.MaxFileMB < 1 || tc.MaxFileMB > 2000 {
-			return fmt.Errorf("telegram.max_file_mb is %d; use 1 to 2000", tc.MaxFileMB)
-		}
-		return nil
-	})
+	default:
+		return fmt.Errorf("telegram.mode is %q; use \"polling\" or \"webhook\"", tc.Mode)
+	}
+	if tc.PollTimeout.Duration < time.Second || tc.PollTimeout.Duration > 50*time.Second {
+		return fmt.Errorf("telegram.poll_timeout is %s; use 1s to 50s", tc.PollTimeout.Duration)
+	}
+	if tc.PhotoDeadline.Duration < time.Second || tc.PhotoDeadline.Duration > time.Hour {
+		return fmt.Errorf("telegram.photo_deadline is %s; use 1s to 1h", tc.PhotoDeadline.Duration)
+	}
+	if tc.MaxFileMB < 1 || tc.MaxFileMB > 2000 {
+		return fmt.Errorf("telegram.max_file_mb is %d; use 1 to 2000", tc.MaxFileMB)
+	}
+	return nil
 }

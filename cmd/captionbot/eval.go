@@ -21,13 +21,6 @@ import (
 	"github.com/captionbot/captionbot/captioner/metrics"
 )
 
-func init() {
-	register("eval", command{
-		summary: "score captions on a Flickr8k split: captionbot eval --images DIR --captions TOKENFILE --split SPLITFILE",
-		run:     runEval,
-	})
-}
-
 // evalUsage is the eval command's synopsis.
 const evalUsage = `usage: captionbot eval --images DIR --captions TOKENFILE --split SPLITFILE
                      [--beam N] [--config FILE] [--json] [--out PREDICTIONS.jsonl]
@@ -66,7 +59,7 @@ func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
-func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runEval(ctx context.Context, dp deps, args []string, stdout, stderr io.Writer) int {
 	var f evalFlags
 	fl := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fl.SetOutput(stderr)
@@ -98,7 +91,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "captionbot eval: unexpected argument %q\n%s\n", fl.Arg(0), evalUsage)
 		return exitUsage
 	}
-	err := evaluate(ctx, f, stdout, stderr)
+	err := evaluate(ctx, dp, f, stdout, stderr)
 	switch {
 	case err == nil:
 		return exitOK
@@ -111,9 +104,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-func evaluate(ctx context.Context, f evalFlags, stdout, stderr io.Writer) error {
+func evaluate(ctx context.Context, dp deps, f evalFlags, stdout, stderr io.Writer) error {
 	if f.realworld != "" {
-		return evaluateRealWorld(ctx, f, stdout, stderr)
+		return evaluateRealWorld(ctx, dp, f, stdout, stderr)
 	}
 	switch {
 	case f.network != "":
@@ -135,7 +128,7 @@ func evaluate(ctx context.Context, f evalFlags, stdout, stderr io.Writer) error 
 	if f.predictions != "" {
 		cands, err = readPredictions(f.predictions, split)
 	} else {
-		cands, err = captionSplit(ctx, f, split, stderr)
+		cands, err = captionSplit(ctx, dp, f, split, stderr)
 	}
 	if err != nil {
 		return err
@@ -253,7 +246,7 @@ func readPredictions(path string, split []string) (map[string]string, error) {
 
 // captionSplit captions every photo of the split with the configured
 // captioner, writing --out as it goes.
-func captionSplit(ctx context.Context, f evalFlags, split []string, stderr io.Writer) (map[string]string, error) {
+func captionSplit(ctx context.Context, dp deps, f evalFlags, split []string, stderr io.Writer) (map[string]string, error) {
 	items := make([]imageItem, len(split))
 	var missing []string
 	for i, name := range split {
@@ -282,7 +275,7 @@ func captionSplit(ctx context.Context, f evalFlags, split []string, stderr io.Wr
 		defer out.Close()
 		outW = bufio.NewWriter(out)
 	}
-	d, closer, err := openDescriber(cfg)
+	d, closer, err := dp.openDescriber(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -71,7 +71,7 @@ type realWorldResult struct {
 // with the configured describer, write its offline post, and score the
 // caption, the alt text and the post (and the raw caption, when there is
 // one) for naming.
-func evaluateRealWorld(ctx context.Context, f evalFlags, stdout, stderr io.Writer) error {
+func evaluateRealWorld(ctx context.Context, dp deps, f evalFlags, stdout, stderr io.Writer) error {
 	switch {
 	case f.images != "" || f.captions != "" || f.split != "" || f.predictions != "" || f.out != "":
 		return usagef("--realworld does not go with --images, --captions, --split, --predictions or --out")
@@ -107,7 +107,7 @@ func evaluateRealWorld(ctx context.Context, f evalFlags, stdout, stderr io.Write
 	if f.beam > 0 {
 		cfg.Captioner.Beam = f.beam
 	}
-	d, closer, err := openDescriber(cfg)
+	d, closer, err := dp.openDescriber(cfg)
 	if err != nil {
 		return err
 	}

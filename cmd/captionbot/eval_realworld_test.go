@@ -41,13 +41,13 @@ func realWorldDir(t *testing.T, photos map[string]string) string {
 }
 
 func TestEvalRealWorldJSON(t *testing.T) {
-	useDescriber(t, captionAndRaw{})
+	dp, _ := useDescriber(t, captionAndRaw{})
 	manifest := realWorldDir(t, map[string]string{
 		"giraffe.jpg": "a giraffe and a zebra stand in the grass|a dog runs through the grass",
 		"dog.jpg":     "two puppies play with a ball|a dog plays with a ball",
 		"cat.jpg":     "a man sits on a bench|a kitten on a sofa",
 	})
-	code, stdout, stderr := runEvalArgs(t, "--realworld", manifest, "--json")
+	code, stdout, stderr := runEvalArgs(t, dp, "--realworld", manifest, "--json")
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
@@ -121,13 +121,13 @@ func TestEvalRealWorldJSON(t *testing.T) {
 }
 
 func TestEvalRealWorldTable(t *testing.T) {
-	useDescriber(t, captionByText{}) // no raw caption: no raw caption row
+	dp, _ := useDescriber(t, captionByText{}) // no raw caption: no raw caption row
 	manifest := realWorldDir(t, map[string]string{
 		"giraffe.jpg": "a giraffe and a zebra stand in the grass",
 		"dog.jpg":     "a dog",
 		"cat.jpg":     "a dog on a sofa",
 	})
-	code, stdout, stderr := runEvalArgs(t, "--realworld", manifest, "--network", "x")
+	code, stdout, stderr := runEvalArgs(t, dp, "--realworld", manifest, "--network", "x")
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
@@ -148,7 +148,7 @@ func TestEvalRealWorldTable(t *testing.T) {
 }
 
 func TestEvalRealWorldBadInputExits2(t *testing.T) {
-	useDescriber(t, captionByText{})
+	dp, _ := useDescriber(t, captionByText{})
 	manifest := realWorldDir(t, map[string]string{"giraffe.jpg": "a giraffe", "dog.jpg": "a dog"}) // no cat.jpg
 	bad := writeFile(t, t.TempDir(), "bad.json", `{"version": 1, "photos": []}`)
 	for _, c := range []struct {
@@ -164,7 +164,7 @@ func TestEvalRealWorldBadInputExits2(t *testing.T) {
 		{"network alone", []string{"--network", "x", "--captions", "c", "--split", "s"}, "--network goes with --realworld"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			code, stdout, stderr := runEvalArgs(t, c.args...)
+			code, stdout, stderr := runEvalArgs(t, dp, c.args...)
 			if code != exitUsage || !strings.Contains(stderr, c.want) || stdout != "" {
 				t.Errorf("exit %d, want %d; stderr %q, want %q; stdout %q", code, exitUsage, stderr, c.want, stdout)
 			}

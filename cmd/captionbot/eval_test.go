@@ -21,10 +21,10 @@ import (
 )
 
 // runEvalArgs runs "captionbot eval args..." in process.
-func runEvalArgs(t *testing.T, args ...string) (code int, stdout, stderr string) {
+func runEvalArgs(t *testing.T, dp deps, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(context.Background(), append([]string{"eval"}, args...), &out, &errb)
+	code = run(context.Background(), dp, append([]string{"eval"}, args...), &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -36,7 +36,7 @@ var evalData = struct{ captions, split, predictions string }{
 }
 
 func TestEvalPredictionsJSON(t *testing.T) {
-	code, stdout, stderr := runEvalArgs(t, "--predictions", evalData.predictions,
+	code, stdout, stderr := runEvalArgs(t, defaultDeps(), "--predictions", evalData.predictions,
 		"--captions", evalData.captions, "--split", evalData.split, "--json")
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
@@ -79,7 +79,7 @@ var cmpSorted = cmp.Transformer("sort", func(in []string) []string {
 })
 
 func TestEvalPredictionsTable(t *testing.T) {
-	code, stdout, stderr := runEvalArgs(t, "--predictions", evalData.predictions,
+	code, stdout, stderr := runEvalArgs(t, defaultDeps(), "--predictions", evalData.predictions,
 		"--captions", evalData.captions, "--split", evalData.split)
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
@@ -132,7 +132,7 @@ func TestEvalBadInputExits2(t *testing.T) {
 		{"stray argument", []string{"extra"}, `unexpected argument "extra"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			code, stdout, stderr := runEvalArgs(t, c.args...)
+			code, stdout, stderr := runEvalArgs(t, defaultDeps(), c.args...)
 			if code != exitUsage {
 				t.Errorf("exit %d, want %d", code, exitUsage)
 			}
@@ -170,18 +170,18 @@ func evalPhotos(t *testing.T, caption func(name string) string) string {
 	return dir
 }
 
-// useDescriber makes openDescriber return d and record the config it got.
-func useDescriber(t *testing.T, d bot.Describer) **config {
+// useDescriber returns deps whose openDescriber returns d and records the
+// config it got.
+func useDescriber(t *testing.T, d bot.Describer) (deps, **config) {
 	t.Helper()
 	var got *config
-	old := openDescriber
-	openDescriber = func(cfg *config) (bot.Describer, io.Closer, error) { got = cfg; return d, io.NopCloser(nil), nil }
-	t.Cleanup(func() { openDescriber = old })
-	return &got
+	dp := defaultDeps()
+	dp.openDescriber = func(cfg *config) (bot.Describer, io.Closer, error) { got = cfg; return d, io.NopCloser(nil), nil }
+	return dp, &got
 }
 
 func TestEvalCaptionsTheSplit(t *testing.T) {
-	gotCfg := useDescriber(t, captionByText{})
+	dp, gotCfg := useDescriber(t, captionByText{})
 	// Each photo's caption is its first reference: BLEU-1 is then 1 for
 	// every image, so the corpus BLEU-1 is 1.
 	refs := map[string]string{}
@@ -201,7 +201,7 @@ func TestEvalCaptionsTheSplit(t *testing.T) {
 	dir := evalPhotos(t, func(name string) string { return refs[name] })
 	outPath := filepath.Join(t.TempDir(), "pred.jsonl")
 
-	code, stdout, stderr := runEvalArgs(t, "--images", dir, "--captions", evalData.captions,
+	code, stdout, stderr := runEvalArgs(t, dp, "--images", dir, "--captions", evalData.captions,
 		"--split", evalData.split, "--beam", "5", "--json", "--out", outPath)
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
@@ -221,7 +221,7 @@ func TestEvalCaptionsTheSplit(t *testing.T) {
 	}
 
 	// --out holds caption --json lines that --predictions scores the same.
-	code, stdout2, stderr := runEvalArgs(t, "--predictions", outPath, "--captions", evalData.captions,
+	code, stdout2, stderr := runEvalArgs(t, dp, "--predictions", outPath, "--captions", evalData.captions,
 		"--split", evalData.split, "--json")
 	if code != exitOK {
 		t.Fatalf("rescoring --out: exit %d, stderr:\n%s", code, stderr)
@@ -232,7 +232,7 @@ func TestEvalCaptionsTheSplit(t *testing.T) {
 }
 
 func TestEvalCaptionFailuresExit1(t *testing.T) {
-	useDescriber(t, captionByText{})
+	dp, _ := useDescriber(t, captionByText{})
 	n := 0
 	dir := evalPhotos(t, func(string) string {
 		n++
@@ -241,7 +241,7 @@ func TestEvalCaptionFailuresExit1(t *testing.T) {
 		}
 		return "a dog"
 	})
-	code, stdout, stderr := runEvalArgs(t, "--images", dir, "--captions", evalData.captions, "--split", evalData.split)
+	code, stdout, stderr := runEvalArgs(t, dp, "--images", dir, "--captions", evalData.captions, "--split", evalData.split)
 	if code != exitFailure {
 		t.Errorf("exit %d, want %d", code, exitFailure)
 	}
@@ -254,22 +254,21 @@ func TestEvalCaptionFailuresExit1(t *testing.T) {
 }
 
 func TestEvalEmptyCaptionsAreFailures(t *testing.T) {
-	useDescriber(t, captionByText{})
+	dp, _ := useDescriber(t, captionByText{})
 	dir := evalPhotos(t, func(string) string { return "" })
-	code, _, stderr := runEvalArgs(t, "--images", dir, "--captions", evalData.captions, "--split", evalData.split)
+	code, _, stderr := runEvalArgs(t, dp, "--images", dir, "--captions", evalData.captions, "--split", evalData.split)
 	if code != exitFailure || !strings.Contains(stderr, "is the decoder model installed?") {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}
 }
 
 func TestEvalSetupErrorExits2(t *testing.T) {
-	old := openDescriber
-	openDescriber = func(cfg *config) (bot.Describer, io.Closer, error) {
+	dp := defaultDeps()
+	dp.openDescriber = func(cfg *config) (bot.Describer, io.Closer, error) {
 		return nil, nil, fmt.Errorf("open model: %w", captioner.ErrNoModel)
 	}
-	t.Cleanup(func() { openDescriber = old })
 	dir := evalPhotos(t, func(string) string { return "a dog" })
-	code, _, stderr := runEvalArgs(t, "--images", dir, "--captions", evalData.captions, "--split", evalData.split)
+	code, _, stderr := runEvalArgs(t, dp, "--images", dir, "--captions", evalData.captions, "--split", evalData.split)
 	if code != exitUsage {
 		t.Errorf("exit %d, want %d; stderr:\n%s", code, exitUsage, stderr)
 	}

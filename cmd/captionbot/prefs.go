@@ -13,13 +13,6 @@ import (
 	"github.com/captionbot/captionbot/bot"
 )
 
-func init() {
-	register("prefs", command{
-		summary: "back up settings: captionbot prefs export|import [--config FILE] [FILE]",
-		run:     runPrefs,
-	})
-}
-
 // openStore opens the [store] database, with a clear message when another
 // captionbot holds it.
 func openStore(cfg *config) (*bolt.Store, error) {
@@ -36,7 +29,7 @@ func openStore(cfg *config) (*bolt.Store, error) {
 	return st, err
 }
 
-func runPrefs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runPrefs(ctx context.Context, _ deps, args []string, stdout, stderr io.Writer) int {
 	usage := func() {
 		fmt.Fprintln(stderr, "usage: captionbot prefs export [--config FILE] [OUTFILE]   (default: stdout)")
 		fmt.Fprintln(stderr, "       captionbot prefs import [--config FILE] [INFILE]    (default: stdin)")

@@ -32,7 +32,7 @@ func TestPrefsExportImport(t *testing.T) {
 
 	// While the bot holds the store, prefs refuses clearly.
 	var stdout, stderr bytes.Buffer
-	if code := run(ctx, []string{"prefs", "export", "--config", storeConfigFile(t, srcDB)}, &stdout, &stderr); code != exitUsage ||
+	if code := run(ctx, defaultDeps(), []string{"prefs", "export", "--config", storeConfigFile(t, srcDB)}, &stdout, &stderr); code != exitUsage ||
 		!strings.Contains(stderr.String(), "in use by another captionbot") {
 		t.Errorf("export of a locked store: code %d, stderr %q", code, stderr.String())
 	}
@@ -40,7 +40,7 @@ func TestPrefsExportImport(t *testing.T) {
 
 	backup := filepath.Join(dir, "backup.json")
 	stderr.Reset()
-	if code := run(ctx, []string{"prefs", "export", "--config", storeConfigFile(t, srcDB), backup}, &stdout, &stderr); code != exitOK {
+	if code := run(ctx, defaultDeps(), []string{"prefs", "export", "--config", storeConfigFile(t, srcDB), backup}, &stdout, &stderr); code != exitOK {
 		t.Fatalf("export: %d %s", code, stderr.String())
 	}
 	if !strings.Contains(stderr.String(), "exported 2") {
@@ -49,7 +49,7 @@ func TestPrefsExportImport(t *testing.T) {
 
 	dstDB := filepath.Join(dir, "dst.db")
 	stderr.Reset()
-	if code := run(ctx, []string{"prefs", "import", backup, "--config", storeConfigFile(t, dstDB)}, &stdout, &stderr); code != exitOK {
+	if code := run(ctx, defaultDeps(), []string{"prefs", "import", backup, "--config", storeConfigFile(t, dstDB)}, &stdout, &stderr); code != exitOK {
 		t.Fatalf("import: %d %s", code, stderr.String())
 	}
 	dst, err := bolt.Open(dstDB, time.Second)
@@ -80,7 +80,7 @@ func TestPrefsUsageErrors(t *testing.T) {
 		{[]string{"prefs", "import", "--config", cfg, filepath.Join(dir, "missing.json")}, "no such file"},
 	} {
 		var stdout, stderr bytes.Buffer
-		if code := run(ctx, tc.args, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), tc.want) {
+		if code := run(ctx, defaultDeps(), tc.args, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), tc.want) {
 			t.Errorf("%v: code %d, stderr %q; want 2 and %q", tc.args, code, stderr.String(), tc.want)
 		}
 	}

@@ -14,27 +14,13 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/captionbot/captionbot/adapters/bolt"
+	"github.com/captionbot/captionbot/adapters/discord"
 	"github.com/captionbot/captionbot/adapters/telegram"
 	"github.com/captionbot/captionbot/bot"
 )
 
-func init() {
-	register("serve", command{
-		summary: "run the chat bot: captionbot serve --config FILE",
-		run:     runServe,
-	})
-	platforms = append(platforms, platformStarter{
-		name:      "telegram",
-		tokenHint: "[telegram] token or $" + envTelegramToken,
-		enabled:   func(cfg *config) bool { return cfg.Telegram.Token != "" },
-		connect:   connectTelegram,
-		permanent: func(err error) bool { return errors.Is(err, telegram.ErrUnauthorized) },
-	})
-}
-
-// platformStarter is one chat adapter serve can run. Each registers itself
-// from an init function (Telegram here, Discord in serve_discord.go), so the
-// adapters' files do not depend on each other.
+// platformStarter is one chat adapter serve can run (Telegram here, Discord
+// in serve_discord.go).
 type platformStarter struct {
 	name string
 	// tokenHint says where its token goes, for the "no token" message.
@@ -57,21 +43,34 @@ type platformEnv struct {
 	Log     *slog.Logger
 }
 
-// newService builds serve's bot.Service; the benchmark wraps it to time the
-// captioner and the refiner.
-var newService = bot.NewService
+// platforms are the chat adapters serve can run, in the order they start.
+func platforms() []platformStarter {
+	return []platformStarter{
+		{
+			name:      "telegram",
+			tokenHint: "[telegram] token or $" + envTelegramToken,
+			enabled:   func(cfg *config) bool { return cfg.Telegram.Token != "" },
+			connect:   connectTelegram,
+			permanent: func(err error) bool { return errors.Is(err, telegram.ErrUnauthorized) },
+		},
+		{
+			name:      "discord",
+			tokenHint: "[discord] token or $" + envDiscordToken,
+			enabled:   func(cfg *config) bool { return cfg.Discord.Token != "" },
+			connect:   connectDiscord,
+			permanent: discord.IsPermanent,
+		},
+	}
+}
 
-// platforms are the registered adapters, in registration order.
-var platforms []platformStarter
-
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runServe(ctx context.Context, dp deps, args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	configPath := fl.String("config", "", "TOML config `FILE` (default: built-in defaults and environment)")
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, "usage: captionbot serve [--config FILE]")
 		fmt.Fprintln(stderr, "\nRuns every chat platform that has a token until SIGINT/SIGTERM:")
-		for _, p := range platforms {
+		for _, p := range platforms() {
 			fmt.Fprintf(stderr, "  %s: %s\n", p.name, p.tokenHint)
 		}
 		fl.PrintDefaults()
@@ -93,7 +92,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	var enabled []platformStarter
 	var hints []string
-	for _, p := range platforms {
+	for _, p := range platforms() {
 		hints = append(hints, p.tokenHint)
 		if p.enabled(cfg) {
 			enabled = append(enabled, p)
@@ -112,7 +111,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	defer store.Close()
 
-	describer, closer, err := openDescriber(cfg)
+	describer, closer, err := dp.openDescriber(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "captionbot: %v\n", err)
 		if isSetupError(err) {
@@ -128,7 +127,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 
-	svc := newService(describer, refiner, store)
+	svc := dp.newService(describer, refiner, store)
 	applyBotConfig(svc, cfg.Bot)
 	svc.RefineWorkers = cfg.Refiner.Concurrency
 	svc.Fallback = offlineRefiner(log)
@@ -154,11 +153,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		return nil
 	})
-	g.Go(func() error { watchStore(gctx, store, log, storeCheckInterval); return nil })
+	g.Go(func() error { watchStore(gctx, store, log, dp.storeCheckEvery); return nil })
 	status := &platformStatus{}
 	for _, p := range enabled {
 		g.Go(func() error {
-			run, err := connectRetrying(gctx, p, cfg, env, status)
+			run, err := connectRetrying(gctx, dp.connectRetry, p, cfg, env, status)
 			if err != nil {
 				fmt.Fprintf(stderr, "captionbot: %s: %v\n", p.name, err)
 				return err
@@ -178,10 +177,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	log.Info("stopped")
 	return exitOK
 }
-
-// storeCheckInterval is how often serve checks that the store's file is
-// still the one it opened (writes check it too).
-var storeCheckInterval = 30 * time.Second
 
 // watchStore logs, once, when the store's file was deleted or replaced:
 // settings changes fail from then on, and a restart is needed.
@@ -224,17 +219,14 @@ func (s *platformStatus) Connected(name string) bool {
 	return s.connected[name]
 }
 
-// Connect retry backoff: from connectRetryBase doubling to connectRetryMax.
-var (
-	connectRetryBase = time.Second
-	connectRetryMax  = time.Minute
-)
+// backoff is a retry schedule: from base, doubling, to at most max.
+type backoff struct{ base, max time.Duration }
 
 // connectRetrying connects p, retrying with backoff while the failure may
 // pass (the platform is down or unreachable) until ctx ends, which returns
 // a nil run. A permanent failure (a refused token) is returned.
-func connectRetrying(ctx context.Context, p platformStarter, cfg *config, env platformEnv, status *platformStatus) (func(context.Context) error, error) {
-	wait := connectRetryBase
+func connectRetrying(ctx context.Context, retry backoff, p platformStarter, cfg *config, env platformEnv, status *platformStatus) (func(context.Context) error, error) {
+	wait := retry.base
 	for attempt := 1; ; attempt++ {
 		connectCtx, cancel := context.WithTimeout(ctx, time.Minute)
 		run, err := p.connect(connectCtx, cfg, env)
@@ -256,7 +248,7 @@ func connectRetrying(ctx context.Context, p platformStarter, cfg *config, env pl
 		case <-ctx.Done():
 			return nil, nil
 		}
-		wait = min(2*wait, connectRetryMax)
+		wait = min(2*wait, retry.max)
 	}
 }
 

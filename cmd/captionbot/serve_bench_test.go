@@ -54,11 +54,7 @@ import (
 func BenchmarkServe100Photos(b *testing.B) {
 	photos := benchPhotos(b, 100)
 	b.Run("fake", func(b *testing.B) {
-		old := openDescriber
-		b.Cleanup(func() { openDescriber = old })
-		d := &bottest.Describer{}
-		openDescriber = func(*config) (bot.Describer, io.Closer, error) { return d, io.NopCloser(nil), nil }
-		benchServe(b, photos, "")
+		benchServe(b, describerDeps(&bottest.Describer{}), photos, "")
 	})
 	// "onnx" runs the captioner as configured by default (one
 	// single-threaded session per core, up to 4); "onnx-one-session" shares
@@ -76,18 +72,18 @@ func BenchmarkServe100Photos(b *testing.B) {
 			if _, err := captioner.FindRuntimeLibrary(""); err != nil {
 				b.Skip("no ONNX Runtime: ", err)
 			}
-			old := openDescriber
-			b.Cleanup(func() { openDescriber = old })
-			openDescriber = func(cfg *config) (bot.Describer, io.Closer, error) {
+			dp := defaultDeps()
+			open := dp.openDescriber
+			dp.openDescriber = func(cfg *config) (bot.Describer, io.Closer, error) {
 				dir := cfg.Captioner.ModelDir
 				if dir == "" {
 					dir = filepath.Join("..", "..", "models") // the captioner's default, from this package
 				}
 				models, _ := filepath.Glob(filepath.Join(dir, "*.onnx"))
 				b.Logf("models: %s", strings.Join(models, ", "))
-				return old(cfg)
+				return open(cfg)
 			}
-			benchServe(b, photos, v.captioner)
+			benchServe(b, dp, photos, v.captioner)
 		})
 	}
 }
@@ -129,16 +125,16 @@ func (r timedRefiner) Refine(ctx context.Context, req bot.RefineRequest) (bot.Po
 	return r.Refiner.Refine(ctx, req)
 }
 
-// timeService makes serve's service time its captioner and refiner.
-func timeService(b *testing.B) *timing {
+// timeService returns dp with a service that times its captioner and
+// refiner.
+func timeService(dp deps) (deps, *timing) {
 	t := &timing{}
-	old := newService
-	b.Cleanup(func() { newService = old })
-	newService = func(d bot.Describer, r bot.Refiner, p bot.Preferences) *bot.Service {
-		t.svc = old(timedDescriber{d, t}, timedRefiner{r, t}, p)
+	newService := dp.newService
+	dp.newService = func(d bot.Describer, r bot.Refiner, p bot.Preferences) *bot.Service {
+		t.svc = newService(timedDescriber{d, t}, timedRefiner{r, t}, p)
 		return t.svc
 	}
-	return t
+	return dp, t
 }
 
 // benchPhotos makes n distinct 800×600 JPEGs (gradients and stripes), so
@@ -163,7 +159,7 @@ func benchPhotos(b *testing.B, n int) [][]byte {
 }
 
 // benchServe runs serve with extra appended to its config.
-func benchServe(b *testing.B, photos [][]byte, extra string) {
+func benchServe(b *testing.B, dp deps, photos [][]byte, extra string) {
 	const users = 20
 	for range b.N {
 		b.StopTimer()
@@ -182,12 +178,12 @@ path = %q
 [log]
 level = "error"
 %s`, tg.Token, api.APIEndpoint(), api.FileEndpoint(), filepath.Join(b.TempDir(), "bench.db"), extra))
-		tm := timeService(b)
+		timed, tm := timeService(dp)
 		resetPeakRSS()
 		ctx, cancel := context.WithCancel(context.Background())
 		code := make(chan int, 1)
 		var stderr safeBuffer
-		go func() { code <- run(ctx, []string{"serve", "--config", cfg}, io.Discard, &stderr) }()
+		go func() { code <- run(ctx, timed, []string{"serve", "--config", cfg}, io.Discard, &stderr) }()
 		wctx, wcancel := context.WithTimeout(context.Background(), time.Minute)
 		if _, err := api.WaitCalls(wctx, "setMyCommands", 1); err != nil {
 			b.Fatalf("serve did not start: %v\n%s", err, stderr.String())

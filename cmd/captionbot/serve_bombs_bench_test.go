@@ -93,7 +93,7 @@ level = "error"
 				ctx, cancel := context.WithCancel(context.Background())
 				code := make(chan int, 1)
 				var stderr safeBuffer
-				go func() { code <- run(ctx, []string{"serve", "--config", cfg}, io.Discard, &stderr) }()
+				go func() { code <- run(ctx, defaultDeps(), []string{"serve", "--config", cfg}, io.Discard, &stderr) }()
 				wctx, wcancel := context.WithTimeout(context.Background(), 2*time.Minute)
 				if _, err := api.WaitCalls(wctx, "setMyCommands", 1); err != nil {
 					b.Fatalf("serve did not start: %v\n%s", err, stderr.String())

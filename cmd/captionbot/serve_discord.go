@@ -7,16 +7,6 @@ import (
 	"github.com/captionbot/captionbot/adapters/discord"
 )
 
-func init() {
-	platforms = append(platforms, platformStarter{
-		name:      "discord",
-		tokenHint: "[discord] token or $" + envDiscordToken,
-		enabled:   func(cfg *config) bool { return cfg.Discord.Token != "" },
-		connect:   connectDiscord,
-		permanent: discord.IsPermanent,
-	})
-}
-
 // connectDiscord starts the Discord adapter: gateway connection and command
 // registration; the returned run handles events until ctx ends.
 func connectDiscord(_ context.Context, cfg *config, env platformEnv) (func(context.Context) error, error) {

@@ -71,12 +71,12 @@ func waitDiscord(t *testing.T, srv *discordtest.Server, what string, match func(
 func TestServeDiscordEndToEnd(t *testing.T) {
 	t.Setenv(envTelegramToken, "")
 	t.Setenv(envDiscordToken, "")
-	useDescriber(t, &bottest.Describer{})
+	dp, _ := useDescriber(t, &bottest.Describer{})
 	srv := newFakeDiscord(t)
 	db := filepath.Join(t.TempDir(), "captionbot.db")
 	cfg := writeConfig(t, discordSection(srv)+fmt.Sprintf("[store]\npath = %q\n[bot]\nworkers = 2\n[log]\nlevel = \"warn\"\n", db))
 
-	stop, stderr := startServe(t, cfg)
+	stop, stderr := startServe(t, dp, cfg)
 	waitDiscord(t, srv, "command registration", func(r discordtest.Request) bool { return r.Method == "PUT" })
 
 	// /network linkedin in a DM, then a photo in the DM.
@@ -117,7 +117,7 @@ func TestServeDiscordEndToEnd(t *testing.T) {
 }
 
 func TestServeTelegramAndDiscordTogether(t *testing.T) {
-	useDescriber(t, &bottest.Describer{})
+	dp, _ := useDescriber(t, &bottest.Describer{})
 	api := tg.NewServer()
 	defer api.Close()
 	srv := newFakeDiscord(t)
@@ -126,7 +126,7 @@ func TestServeTelegramAndDiscordTogether(t *testing.T) {
 	t.Setenv(envDiscordToken, srv.Token)
 	cfg = writeConfig(t, readFile(t, cfg)+strings.Replace(discordSection(srv), fmt.Sprintf("token = %q\n", srv.Token), "", 1))
 
-	stop, stderr := startServe(t, cfg)
+	stop, stderr := startServe(t, dp, cfg)
 	api.AddFile("p1", []byte("jpeg"))
 	api.Push(tg.Message(tg.PhotoMessage(1, tg.PrivateChat(42), 42, "p1", "")))
 	waitDiscord(t, srv, "command registration", func(r discordtest.Request) bool { return r.Method == "PUT" })
@@ -216,10 +216,8 @@ func TestServeDiscordSIGTERMMidJob(t *testing.T) {
 // An unreachable Bot API at start-up neither stops serve nor Discord:
 // Telegram is retried in the background and serves once it is back.
 func TestServeTelegramDownAtStartDoesNotStopDiscord(t *testing.T) {
-	useDescriber(t, &bottest.Describer{})
-	base := connectRetryBase
-	connectRetryBase = 10 * time.Millisecond
-	t.Cleanup(func() { connectRetryBase = base })
+	dp, _ := useDescriber(t, &bottest.Describer{})
+	dp.connectRetry.base = 10 * time.Millisecond
 	api := tg.NewServer()
 	defer api.Close()
 	api.Down(http.StatusBadGateway)
@@ -229,7 +227,7 @@ func TestServeTelegramDownAtStartDoesNotStopDiscord(t *testing.T) {
 	t.Setenv(envDiscordToken, srv.Token)
 	cfg = writeConfig(t, readFile(t, cfg)+strings.Replace(discordSection(srv), fmt.Sprintf("token = %q\n", srv.Token), "", 1))
 
-	stop, stderr := startServe(t, cfg)
+	stop, stderr := startServe(t, dp, cfg)
 	waitCalls(t, api, "getMe", 3) // failing, and retried
 	waitDiscord(t, srv, "command registration", func(r discordtest.Request) bool { return r.Method == "PUT" })
 	srv.Dispatch("MESSAGE_CREATE", &discordgo.Message{ID: srv.NewID(), ChannelID: "55", Author: &discordgo.User{ID: "42"},

@@ -29,14 +29,15 @@ func TestServeChildProcess(t *testing.T) {
 	if cfg == "" {
 		t.Skip("helper process for TestServeSIGTERMMidJob")
 	}
-	openDescriber = func(*config) (bot.Describer, io.Closer, error) {
+	dp := defaultDeps()
+	dp.openDescriber = func(*config) (bot.Describer, io.Closer, error) {
 		return &bottest.Describer{DescribeFunc: func(ctx context.Context, img []byte) (bot.Description, error) {
 			time.Sleep(time.Second) // the parent sends SIGTERM meanwhile
 			return bottest.DefaultDescription, nil
 		}}, io.NopCloser(nil), nil
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, []string{"serve", "--config", cfg}, os.Stdout, os.Stderr)
+	code := run(ctx, dp, []string{"serve", "--config", cfg}, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }

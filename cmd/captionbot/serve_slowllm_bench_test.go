@@ -15,7 +15,6 @@ import (
 	"time"
 
 	tg "github.com/captionbot/captionbot/adapters/telegram/telegramtest"
-	"github.com/captionbot/captionbot/bot"
 	"github.com/captionbot/captionbot/bot/bottest"
 )
 
@@ -59,10 +58,7 @@ func BenchmarkServe100PhotosSlowLLM(b *testing.B) {
 		delay  = 10 * time.Second
 	)
 	data := benchPhotos(b, photos)
-	old := openDescriber
-	b.Cleanup(func() { openDescriber = old })
-	d := &bottest.Describer{}
-	openDescriber = func(*config) (bot.Describer, io.Closer, error) { return d, io.NopCloser(nil), nil }
+	dp := describerDeps(&bottest.Describer{})
 	for range b.N {
 		b.StopTimer()
 		llm, llmCalls := slowLLM(b, delay)
@@ -91,7 +87,7 @@ level = "error"
 		ctx, cancel := context.WithCancel(context.Background())
 		code := make(chan int, 1)
 		var stderr safeBuffer
-		go func() { code <- run(ctx, []string{"serve", "--config", cfg}, io.Discard, &stderr) }()
+		go func() { code <- run(ctx, dp, []string{"serve", "--config", cfg}, io.Discard, &stderr) }()
 		wctx, wcancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		if _, err := api.WaitCalls(wctx, "setMyCommands", 1); err != nil {
 			b.Fatalf("serve did not start: %v\n%s", err, stderr.String())

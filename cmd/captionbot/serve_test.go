@@ -57,12 +57,12 @@ func (s *safeBuffer) String() string {
 
 // startServe runs "captionbot serve" until the returned stop is called
 // (SIGTERM), which returns the exit code.
-func startServe(t *testing.T, cfgPath string) (stop func() int, stderr *safeBuffer) {
+func startServe(t *testing.T, dp deps, cfgPath string) (stop func() int, stderr *safeBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stderr = &safeBuffer{}
 	code := make(chan int, 1)
-	go func() { code <- run(ctx, []string{"serve", "--config", cfgPath}, io.Discard, stderr) }()
+	go func() { code <- run(ctx, dp, []string{"serve", "--config", cfgPath}, io.Discard, stderr) }()
 	return func() int {
 		cancel()
 		select {
@@ -87,7 +87,7 @@ func waitCalls(t *testing.T, api *tg.Server, method string, n int) []tg.Call {
 }
 
 func TestServeTelegramEndToEnd(t *testing.T) {
-	useDescriber(t, &bottest.Describer{})
+	dp, _ := useDescriber(t, &bottest.Describer{})
 	api := tg.NewServer()
 	defer api.Close()
 	db := filepath.Join(t.TempDir(), "captionbot.db")
@@ -95,7 +95,7 @@ func TestServeTelegramEndToEnd(t *testing.T) {
 	api.AddFile("p1", []byte("jpeg"))
 
 	api.FailNext("getFile", 502) // retried; the log line must not carry the token
-	stop, stderr := startServe(t, cfg)
+	stop, stderr := startServe(t, dp, cfg)
 	api.Push(tg.Message(tg.TextMessage(1, tg.PrivateChat(42), 42, "/network linkedin", nil)))
 	if got := waitCalls(t, api, "sendMessage", 1)[0].Params.Get("text"); !strings.Contains(got, "LinkedIn") {
 		t.Errorf("/network reply %q", got)
@@ -132,7 +132,7 @@ func TestServeWithoutTokensExits2(t *testing.T) {
 	t.Setenv(envTelegramToken, "")
 	t.Setenv("CAPTIONBOT_DISCORD_TOKEN", "")
 	var stderr bytes.Buffer
-	if code := run(context.Background(), []string{"serve", "--config", writeConfig(t, "")}, io.Discard, &stderr); code != exitUsage ||
+	if code := run(context.Background(), defaultDeps(), []string{"serve", "--config", writeConfig(t, "")}, io.Discard, &stderr); code != exitUsage ||
 		!strings.Contains(stderr.String(), "no chat platform has a token") ||
 		!strings.Contains(stderr.String(), "$CAPTIONBOT_TELEGRAM_TOKEN") || !strings.Contains(stderr.String(), "$CAPTIONBOT_DISCORD_TOKEN") {
 		t.Errorf("code %d, stderr %q", code, stderr.String())
@@ -140,7 +140,7 @@ func TestServeWithoutTokensExits2(t *testing.T) {
 }
 
 func TestServeSecondInstanceExits(t *testing.T) {
-	useDescriber(t, &bottest.Describer{})
+	dp, _ := useDescriber(t, &bottest.Describer{})
 	api := tg.NewServer()
 	defer api.Close()
 	db := filepath.Join(t.TempDir(), "captionbot.db")
@@ -150,20 +150,20 @@ func TestServeSecondInstanceExits(t *testing.T) {
 	}
 	defer st.Close()
 	var stderr bytes.Buffer
-	if code := run(context.Background(), []string{"serve", "--config", serveConfig(t, api, db)}, io.Discard, &stderr); code != exitUsage ||
+	if code := run(context.Background(), dp, []string{"serve", "--config", serveConfig(t, api, db)}, io.Discard, &stderr); code != exitUsage ||
 		!strings.Contains(stderr.String(), "in use by another captionbot") {
 		t.Errorf("code %d, stderr %q", code, stderr.String())
 	}
 }
 
 func TestServeBadTokenFails(t *testing.T) {
-	useDescriber(t, &bottest.Describer{})
+	dp, _ := useDescriber(t, &bottest.Describer{})
 	api := tg.NewServer()
 	defer api.Close()
 	cfg := serveConfig(t, api, filepath.Join(t.TempDir(), "c.db"))
 	t.Setenv(envTelegramToken, "999:wrong-token")
 	var stderr bytes.Buffer
-	if code := run(context.Background(), []string{"serve", "--config", cfg}, io.Discard, &stderr); code != exitFailure ||
+	if code := run(context.Background(), dp, []string{"serve", "--config", cfg}, io.Discard, &stderr); code != exitFailure ||
 		strings.Contains(stderr.String(), "wrong-token") || !strings.Contains(stderr.String(), "telegram") {
 		t.Errorf("code %d, stderr %q", code, stderr.String())
 	}
@@ -172,7 +172,7 @@ func TestServeBadTokenFails(t *testing.T) {
 // A damaged store file stops serve with exit status 2 and a message that
 // says what to do, not a panic.
 func TestServeDamagedStoreExits2(t *testing.T) {
-	useDescriber(t, &bottest.Describer{})
+	dp, _ := useDescriber(t, &bottest.Describer{})
 	api := tg.NewServer()
 	defer api.Close()
 	db := filepath.Join(t.TempDir(), "captionbot.db")
@@ -195,7 +195,7 @@ func TestServeDamagedStoreExits2(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stderr bytes.Buffer
-	code := run(context.Background(), []string{"serve", "--config", serveConfig(t, api, db)}, io.Discard, &stderr)
+	code := run(context.Background(), dp, []string{"serve", "--config", serveConfig(t, api, db)}, io.Discard, &stderr)
 	msg := stderr.String()
 	if code != exitUsage || !strings.Contains(msg, "damaged") || !strings.Contains(msg, "prefs import") ||
 		!strings.Contains(msg, "aside") || strings.Contains(msg, "goroutine") {
@@ -206,14 +206,12 @@ func TestServeDamagedStoreExits2(t *testing.T) {
 // A store file deleted while serve runs is noticed: the settings command
 // answers an error instead of "Done", and the log says why.
 func TestServeNoticesDeletedStore(t *testing.T) {
-	useDescriber(t, &bottest.Describer{})
-	interval := storeCheckInterval
-	storeCheckInterval = 20 * time.Millisecond
-	t.Cleanup(func() { storeCheckInterval = interval })
+	dp, _ := useDescriber(t, &bottest.Describer{})
+	dp.storeCheckEvery = 20 * time.Millisecond
 	api := tg.NewServer()
 	defer api.Close()
 	db := filepath.Join(t.TempDir(), "captionbot.db")
-	stop, stderr := startServe(t, serveConfig(t, api, db))
+	stop, stderr := startServe(t, dp, serveConfig(t, api, db))
 	api.Push(tg.Message(tg.TextMessage(1, tg.PrivateChat(42), 42, "/network linkedin", nil)))
 	waitCalls(t, api, "sendMessage", 1)
 	if err := os.Remove(db); err != nil {

@@ -15,14 +15,7 @@ import (
 // -ldflags "-X main.version=v1.2.3". Empty: taken from the build info.
 var version = ""
 
-func init() {
-	register("version", command{
-		summary: "print the versions of captionbot, Go and ONNX Runtime",
-		run:     runVersion,
-	})
-}
-
-func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runVersion(ctx context.Context, _ deps, args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("version", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	configPath := fl.String("config", "", "TOML config `FILE` (for captioner.onnxruntime_library)")

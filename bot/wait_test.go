@@ -1,0 +1,24 @@
+package bot_test
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/captionbot/captionbot/bot"
+)
+
+func TestWaitJobs(t *testing.T) {
+	var jobs sync.WaitGroup
+	if !bot.WaitJobs(&jobs, time.Millisecond) {
+		t.Error("no jobs: not done")
+	}
+	jobs.Add(1)
+	if bot.WaitJobs(&jobs, 10*time.Millisecond) {
+		t.Error("a pending job: done")
+	}
+	go func() { time.Sleep(5 * time.Millisecond); jobs.Done() }()
+	if !bot.WaitJobs(&jobs, time.Minute) {
+		t.Error("the job finished: not done")
+	}
+}
