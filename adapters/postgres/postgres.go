@@ -418,7 +418,7 @@ func (s *Store) Each(ctx context.Context, fn func(bot.PrefKey, bot.Settings) err
 	qctx, cancel := s.ctx(ctx)
 	defer cancel()
 	rows, err := s.pool.Query(qctx, `SELECT platform, scope, id, record FROM settings
-		ORDER BY scope = 'chat', platform, id`)
+		ORDER BY scope = 'chat', platform COLLATE "C", id COLLATE "C"`)
 	if err != nil {
 		return fmt.Errorf("each settings: %w", err)
 	}

@@ -42,13 +42,6 @@ type botConfig struct {
 	ShutdownGrace duration `toml:"shutdown_grace"`
 }
 
-// storeConfig is the [store] section.
-type storeConfig struct {
-	// Path is the bbolt file with settings and the update journal; relative
-	// paths are relative to the config file.
-	Path string `toml:"path"`
-}
-
 // logConfig is the [log] section.
 type logConfig struct {
 	// Level is debug, info, warn or error.
@@ -82,7 +75,6 @@ func init() {
 			MaxQueueWait:  duration{bot.DefaultMaxQueueWait},
 			ShutdownGrace: duration{30 * time.Second},
 		}
-		c.Store = storeConfig{Path: "captionbot.db"}
 		c.Log = logConfig{Level: "info", Format: "text"}
 	})
 	configChecks = append(configChecks, func(c *config, dir string) error {
@@ -113,10 +105,6 @@ func init() {
 				return fmt.Errorf("bot.%s must be positive", v.key)
 			}
 		}
-		if c.Store.Path == "" {
-			return fmt.Errorf("store.path must be set")
-		}
-		c.Store.Path = resolvePath(dir, c.Store.Path)
 		if _, err := parseLevel(c.Log.Level); err != nil {
 			return err
 		}

@@ -53,7 +53,7 @@ type platformStarter struct {
 // platformEnv is what serve shares with every platform.
 type platformEnv struct {
 	Service *bot.Service
-	Store   *bolt.Store
+	Store   store
 	Log     *slog.Logger
 }
 
@@ -105,12 +105,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	log := newLogger(cfg.Log, stderr)
 
-	store, err := openStore(cfg)
+	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "captionbot: %v\n", err)
 		return exitUsage
 	}
 	defer store.Close()
+	if err := lockPoller(ctx, cfg, store); err != nil {
+		fmt.Fprintf(stderr, "captionbot: %v\n", err)
+		return exitUsage
+	}
 
 	describer, closer, err := openDescriber(cfg)
 	if err != nil {
@@ -185,7 +189,7 @@ var storeCheckInterval = 30 * time.Second
 
 // watchStore logs, once, when the store's file was deleted or replaced:
 // settings changes fail from then on, and a restart is needed.
-func watchStore(ctx context.Context, store *bolt.Store, log *slog.Logger, every time.Duration) {
+func watchStore(ctx context.Context, store store, log *slog.Logger, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -258,6 +262,19 @@ func connectRetrying(ctx context.Context, p platformStarter, cfg *config, env pl
 		}
 		wait = min(2*wait, connectRetryMax)
 	}
+}
+
+// lockPoller takes a shared store's long-polling lock when Telegram long
+// polls: one poller per bot, however many processes share the store.
+func lockPoller(ctx context.Context, cfg *config, st store) error {
+	pl, ok := st.(pollLocker)
+	if !ok || cfg.Telegram.Token == "" || cfg.Telegram.Mode == "webhook" {
+		return nil
+	}
+	if err := pl.LockPoller(ctx, telegram.Platform); err != nil {
+		return fmt.Errorf("%w\nRun one long-polling captionbot per bot, or set [telegram] mode = \"webhook\" to run several behind a load balancer", err)
+	}
+	return nil
 }
 
 // connectTelegram starts the Telegram adapter: getMe, then long polling or
