@@ -189,7 +189,7 @@ func testClaim(t *testing.T, s Store) {
 		}
 	}
 	if p, err := j.Pending(ctx); err != nil || string(p[5]) != string(raw) {
-		t.Fatalf("pending after claim = %q, %v", p, err)
+		t.Fatalf("pending after claim = %v, %v", p, err)
 	}
 	if err := j.Done(ctx, 5); err != nil {
 		t.Fatal(err)
@@ -281,6 +281,6 @@ func testApart(t *testing.T, s Store) {
 		t.Errorf("other journal's offset = %d, %v", off, err)
 	}
 	if p, err := a.Pending(ctx); err != nil || string(p[1]) != "a" || len(p) != 1 {
-		t.Errorf("pending = %q, %v", p, err)
+		t.Errorf("pending = %v, %v", p, err)
 	}
 }
