@@ -226,6 +226,7 @@ func TestServeReplicas(t *testing.T) {
 	api.AddFile("p", []byte("jpeg"))
 
 	const nReplicas, nPhotos, nUsers = 3, 300, 50
+	anytime := os.Getenv("CAPTIONBOT_TEST_REPLICAS_ANYTIME") != ""
 	// Replica 1, the one killed, reaches the Bot API through a gate.
 	gate := newAPIGate(api.URL)
 	gated := httptest.NewServer(gate)
@@ -317,8 +318,14 @@ func TestServeReplicas(t *testing.T) {
 			// Mid-run: one replica dies with updates claimed and not yet
 			// answered (its calls to the Bot API held, the replies on
 			// their way done and journaled), then comes back.
-			gate.hold()
-			time.Sleep(300 * time.Millisecond)
+			// $CAPTIONBOT_TEST_REPLICAS_ANYTIME kills it at any moment
+			// instead, replies on their way included: a reply Telegram took
+			// just before the kill, not yet journaled as done, is sent again
+			// by the replica taking over (see the README).
+			if !anytime {
+				gate.hold()
+				time.Sleep(300 * time.Millisecond)
+			}
 			reps[1].kill()
 			gate.open()
 			close(killed)
@@ -375,6 +382,9 @@ func TestServeReplicas(t *testing.T) {
 		if n := got[fmt.Sprintf("%d/%d", p.user, p.msg)]; n != 1 {
 			t.Logf("update %d (chat %d, message %d) answered %d times", p.id, p.user, p.msg, n)
 		}
+	}
+	if anytime && missing == 0 {
+		return // some answered twice: the window the README describes
 	}
 	if once != nPhotos {
 		t.Errorf("%d of %d photos answered exactly once (%d more than once, %d never)\n%s", once, nPhotos, twice, missing, logs.String())
