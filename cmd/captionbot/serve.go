@@ -188,19 +188,28 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 var storeCheckInterval = 30 * time.Second
 
 // watchStore logs, once, when the store's file was deleted or replaced:
-// settings changes fail from then on, and a restart is needed.
+// settings changes fail from then on, and a restart is needed. A database
+// that cannot be reached (postgres) is logged when it goes and comes back.
 func watchStore(ctx context.Context, store store, log *slog.Logger, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	down := false
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := store.Err(); errors.Is(err, bolt.ErrGone) {
+			err := store.Err()
+			switch {
+			case errors.Is(err, bolt.ErrGone):
 				log.Error("settings store lost: settings changes fail until captionbot is restarted", "err", err)
 				return
+			case err != nil && !down:
+				log.Error("settings store unreachable", "err", err)
+			case err == nil && down:
+				log.Info("settings store reachable again")
 			}
+			down = err != nil
 		}
 	}
 }
