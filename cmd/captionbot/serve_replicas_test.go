@@ -429,3 +429,133 @@ driver = "postgres"
 		t.Fatalf("exit %d:\n%s", code, stderr.String())
 	}
 }
+
+// TestServePostgresDown: serve on a PostgreSQL that goes away (a loopback
+// proxy in front of it is cut) keeps answering: photos get their caption
+// (default settings), setting commands say they cannot, nothing
+// hangs; once the database is back, settings are saved again.
+func TestServePostgresDown(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newCutProxy(t, u.Host)
+	u.Host = p.addr
+	useDescriber(t, &bottest.Describer{})
+	api := tg.NewServer()
+	defer api.Close()
+	api.AddFile("p1", []byte("jpeg"))
+	t.Setenv(envStoreDSN, u.String())
+	t.Setenv(envTelegramToken, "")
+	cfg := writeConfig(t, fmt.Sprintf(`
+[telegram]
+token = %q
+api_endpoint = %q
+file_endpoint = %q
+poll_timeout = "1s"
+[store]
+driver = "postgres"
+query_timeout = "300ms"
+`, tg.Token, api.APIEndpoint(), api.FileEndpoint()))
+	stop, stderr := startServe(t, cfg)
+	api.Push(tg.Message(tg.TextMessage(1, tg.PrivateChat(42), 42, "/network linkedin", nil)))
+	if got := waitCalls(t, api, "sendMessage", 1)[0].Params.Get("text"); !strings.Contains(got, "LinkedIn") {
+		t.Errorf("/network reply %q", got)
+	}
+	p.cut()
+	start := time.Now()
+	api.Push(tg.Message(tg.PhotoMessage(2, tg.PrivateChat(42), 42, "p1", "")))
+	api.Push(tg.Message(tg.TextMessage(3, tg.PrivateChat(42), 42, "/network x", nil)))
+	sent := waitCalls(t, api, "sendMessage", 3)
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("answers with the database down took %s", d)
+	}
+	byReply := map[string]string{}
+	for _, c := range sent {
+		byReply[c.Params.Get("reply_to_message_id")] = c.Params.Get("text")
+	}
+	if !strings.Contains(strings.ToLower(byReply["2"]), "dog") {
+		t.Errorf("photo reply with the database down: %q (all: %v)", byReply["2"], byReply)
+	}
+	// Setting commands read the settings first: they say they couldn't.
+	if !strings.Contains(byReply[""], "Sorry, I couldn't") {
+		t.Errorf("/network reply with the database down: %q (all: %v)", byReply[""], byReply)
+	}
+	p.restore()
+	deadline := time.Now().Add(15 * time.Second)
+	for n := 4; ; n++ {
+		api.Push(tg.Message(tg.TextMessage(n, tg.PrivateChat(42), 42, "/network x", nil)))
+		got := waitCalls(t, api, "sendMessage", n)[n-1].Params.Get("text")
+		if !strings.Contains(got, "Sorry, I couldn't") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("settings still not saved after the database came back")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if code := stop(); code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, stderr.String())
+	}
+}
+
+// cutProxy forwards loopback TCP to the database until cut: then it
+// closes every connection and refuses new ones, until restored.
+type cutProxy struct {
+	addr  string
+	mu    sync.Mutex
+	down  bool
+	conns []net.Conn
+}
+
+func newCutProxy(t *testing.T, target string) *cutProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &cutProxy{addr: ln.Addr().String()}
+	t.Cleanup(func() { ln.Close(); p.cut() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p.mu.Lock()
+			if p.down {
+				p.mu.Unlock()
+				c.Close()
+				continue
+			}
+			d, err := net.Dial("tcp", target)
+			if err != nil {
+				p.mu.Unlock()
+				c.Close()
+				continue
+			}
+			p.conns = append(p.conns, c, d)
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(d, c); d.Close() }()
+			go func() { _, _ = io.Copy(c, d); c.Close() }()
+		}
+	}()
+	return p
+}
+
+func (p *cutProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = true
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+func (p *cutProxy) restore() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = false
+}
