@@ -108,6 +108,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "captionbot: %v\n", err)
+		if cfg.Store.Driver == "postgres" {
+			return exitFailure // the database may be back at the next try
+		}
 		return exitUsage
 	}
 	defer store.Close()

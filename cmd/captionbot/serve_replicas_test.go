@@ -559,3 +559,30 @@ func (p *cutProxy) restore() {
 	defer p.mu.Unlock()
 	p.down = false
 }
+
+// TestServePostgresUnreachable: a database that is not there stops serve at
+// once with exit status 1 and a message without the password.
+func TestServePostgresUnreachable(t *testing.T) {
+	useDescriber(t, &bottest.Describer{})
+	api := tg.NewServer()
+	defer api.Close()
+	t.Setenv(envTelegramToken, "")
+	t.Setenv(envStoreDSN, "postgres://captionbot:hunter2@"+freeAddr(t)+"/captionbot?sslmode=disable")
+	cfg := writeConfig(t, fmt.Sprintf(`
+[telegram]
+token = %q
+api_endpoint = %q
+[store]
+driver = "postgres"
+query_timeout = "300ms"
+`, tg.Token, api.APIEndpoint()))
+	var out bytes.Buffer
+	start := time.Now()
+	code := run(context.Background(), []string{"serve", "--config", cfg}, io.Discard, &out)
+	if code != exitFailure || !strings.Contains(out.String(), "[store] postgres") || strings.Contains(out.String(), "hunter2") {
+		t.Errorf("code %d, stderr %q", code, out.String())
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %s", d)
+	}
+}
