@@ -230,9 +230,13 @@ func (s *Store) migrate(ctx context.Context) error {
 func (s *Store) heartbeat(ctx context.Context) error {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	_, err := s.pool.Exec(ctx, `INSERT INTO replicas (id, seen_at) VALUES ($1, now())
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO replicas (id, seen_at) VALUES ($1, now())
 		ON CONFLICT (id) DO UPDATE SET seen_at = now()`, s.replica)
-	if err != nil {
+	// Replicas killed long ago: their entries count as orphaned with or
+	// without the row.
+	b.Queue(`DELETE FROM replicas WHERE seen_at < now() - interval '1 day'`)
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("heartbeat: %w", err)
 	}
 	return nil
