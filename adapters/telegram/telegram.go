@@ -57,7 +57,8 @@ const MaxDownload = 20 << 20
 var ErrUnauthorized = errors.New("telegram refused the bot token: copy it again from @BotFather into [telegram] token or $CAPTIONBOT_TELEGRAM_TOKEN")
 
 // Journal keeps accepted updates until they are handled, and the next
-// offset to poll from (adapters/bolt's Journal implements it).
+// offset to poll from (adapters/bolt's and adapters/postgres's Journal
+// implement it).
 type Journal interface {
 	Accept(ctx context.Context, updates map[int64][]byte, nextOffset int64) error
 	// Claim accepts one update unless it is pending or was handled

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -128,6 +129,11 @@ func (b *Bot) RunWebhook(ctx context.Context, cfg WebhookConfig) error {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	if r, ok := b.Journal.(Reclaimer); ok {
+		rctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go b.reclaim(rctx, r)
+	}
 	b.log().Info("serving webhook", "bot", b.Username(), "listen", ln.Addr().String(), "path", path)
 
 	select {
@@ -143,6 +149,52 @@ func (b *Bot) RunWebhook(ctx context.Context, cfg WebhookConfig) error {
 		err = derr
 	}
 	return err
+}
+
+// Reclaimer is a Journal shared by several replicas (adapters/postgres):
+// Reclaim takes over the pending updates of replicas that stopped renewing
+// their lease (they died), to be handled here. Pending, at start, returns
+// only this replica's share.
+type Reclaimer interface {
+	Reclaim(ctx context.Context) (map[int64][]byte, error)
+	// ReclaimInterval is how often Reclaim is called.
+	ReclaimInterval() time.Duration
+}
+
+// reclaim dispatches the updates of dead replicas while the webhook
+// serves, until ctx ends.
+func (b *Bot) reclaim(ctx context.Context, r Reclaimer) {
+	t := time.NewTicker(r.ReclaimInterval())
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		got, err := r.Reclaim(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				b.log().Error("journal reclaim failed", "err", err)
+			}
+			continue
+		}
+		ids := make([]int64, 0, len(got))
+		for id := range got {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			var u tgbotapi.Update
+			if err := json.Unmarshal(got[id], &u); err != nil {
+				b.log().Error("undecodable journaled update dropped", "update", id, "err", err)
+				_ = b.Journal.Done(ctx, id)
+				continue
+			}
+			b.log().Info("taking over another replica's update", "update", id)
+			b.redispatch(id, u, 0)
+		}
+	}
 }
 
 // recentIDs remembers the last maxRecentIDs update IDs taken in, for

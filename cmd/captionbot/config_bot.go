@@ -42,13 +42,6 @@ type botConfig struct {
 	ShutdownGrace duration `toml:"shutdown_grace"`
 }
 
-// storeConfig is the [store] section.
-type storeConfig struct {
-	// Path is the bbolt file with settings and the update journal; relative
-	// paths are relative to the config file.
-	Path string `toml:"path"`
-}
-
 // logConfig is the [log] section.
 type logConfig struct {
 	// Level is debug, info, warn or error.
@@ -110,16 +103,6 @@ func (bc *botConfig) check() error {
 			return fmt.Errorf("bot.%s must be positive", v.key)
 		}
 	}
-	return nil
-}
-
-func (sc *storeConfig) defaults() { *sc = storeConfig{Path: "captionbot.db"} }
-
-func (sc *storeConfig) check(dir string) error {
-	if sc.Path == "" {
-		return fmt.Errorf("store.path must be set")
-	}
-	sc.Path = resolvePath(dir, sc.Path)
 	return nil
 }
 

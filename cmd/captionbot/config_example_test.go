@@ -21,7 +21,7 @@ var exampleConfig = filepath.Join("..", "..", "config.example.toml")
 // keys, so the machine's environment does not change what a test loads.
 func hermeticConfigEnv(t *testing.T) {
 	t.Helper()
-	for _, env := range []string{envTelegramToken, envTelegramSecret, envDiscordToken, envOpenAIKey} {
+	for _, env := range []string{envTelegramToken, envTelegramSecret, envDiscordToken, envOpenAIKey, envStoreDSN} {
 		t.Setenv(env, "")
 	}
 }

@@ -7,27 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
-	"github.com/captionbot/captionbot/adapters/bolt"
 	"github.com/captionbot/captionbot/bot"
 )
-
-// openStore opens the [store] database, with a clear message when another
-// captionbot holds it.
-func openStore(cfg *config) (*bolt.Store, error) {
-	st, err := bolt.Open(cfg.Store.Path, time.Second)
-	switch {
-	case errors.Is(err, bolt.ErrLocked):
-		return nil, fmt.Errorf("%s is in use by another captionbot process; stop it first (or use another [store] path)", cfg.Store.Path)
-	case errors.Is(err, bolt.ErrCorrupt):
-		return nil, fmt.Errorf("%w\n"+
-			"The settings store is damaged. Move %s aside (captionbot then starts with an empty store), "+
-			"and restore the settings from a backup made with 'captionbot prefs export': "+
-			"'captionbot prefs import --config FILE BACKUP.json'", err, cfg.Store.Path)
-	}
-	return st, err
-}
 
 func runPrefs(ctx context.Context, _ deps, args []string, stdout, stderr io.Writer) int {
 	usage := func() {
@@ -46,7 +28,7 @@ func runPrefs(ctx context.Context, _ deps, args []string, stdout, stderr io.Writ
 	verb := args[0]
 	fl := flag.NewFlagSet("prefs "+verb, flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	configPath := fl.String("config", "", "TOML config `FILE` (its [store] path is used)")
+	configPath := fl.String("config", "", "TOML config `FILE` (its [store] is used)")
 	fl.Usage = usage
 	files, err := parseInterleaved(fl, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
@@ -61,13 +43,13 @@ func runPrefs(ctx context.Context, _ deps, args []string, stdout, stderr io.Writ
 		fmt.Fprintf(stderr, "captionbot: %v\n", err)
 		return exitUsage
 	}
-	if verb == "export" {
+	if verb == "export" && cfg.Store.Driver == "bolt" {
 		if _, err := os.Stat(cfg.Store.Path); err != nil {
 			fmt.Fprintf(stderr, "captionbot: no settings store at %s\n", cfg.Store.Path)
 			return exitUsage
 		}
 	}
-	st, err := openStore(cfg)
+	st, err := openStore(ctx, cfg, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "captionbot: %v\n", err)
 		return exitUsage

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/captionbot/captionbot/adapters/bolt"
+	"github.com/captionbot/captionbot/adapters/postgres"
+	"github.com/captionbot/captionbot/adapters/postgres/pgtest"
 	"github.com/captionbot/captionbot/bot"
 )
 
@@ -83,5 +85,54 @@ func TestPrefsUsageErrors(t *testing.T) {
 		if code := run(ctx, defaultDeps(), tc.args, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), tc.want) {
 			t.Errorf("%v: code %d, stderr %q; want 2 and %q", tc.args, code, stderr.String(), tc.want)
 		}
+	}
+}
+
+// TestPrefsBoltToPostgres is the README's move from bbolt to PostgreSQL:
+// export with the bolt config, import with the postgres one.
+func TestPrefsBoltToPostgres(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.DSN(t)
+	hermeticConfigEnv(t)
+	dir := t.TempDir()
+	srcDB := filepath.Join(dir, "src.db")
+	st, err := bolt.Open(srcDB, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	five := 5
+	user := bot.PrefKey{Platform: "telegram", Scope: bot.ScopeUser, ID: "42"}
+	_ = st.Set(ctx, user, bot.Settings{Network: "linkedin", Hashtags: &five})
+	_ = st.Set(ctx, bot.PrefKey{Platform: "discord", Scope: bot.ScopeChat, ID: "7"}, bot.Settings{Tone: "witty"})
+	st.Close()
+
+	backup := filepath.Join(dir, "backup.json")
+	var stdout, stderr bytes.Buffer
+	if code := run(ctx, defaultDeps(), []string{"prefs", "export", "--config", storeConfigFile(t, srcDB), backup}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("export: %d %s", code, stderr.String())
+	}
+	pgConfig := writeConfig(t, "[store]\ndriver = \"postgres\"\n")
+	t.Setenv(envStoreDSN, dsn)
+	stderr.Reset()
+	if code := run(ctx, defaultDeps(), []string{"prefs", "import", "--config", pgConfig, backup}, &stdout, &stderr); code != exitOK ||
+		!strings.Contains(stderr.String(), "imported 2") {
+		t.Fatalf("import: %d %s", code, stderr.String())
+	}
+	stderr.Reset()
+	stdout.Reset()
+	if code := run(ctx, defaultDeps(), []string{"prefs", "export", "--config", pgConfig}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("export from postgres: %d %s", code, stderr.String())
+	}
+	want, _ := os.ReadFile(backup)
+	if stdout.String() != string(want) {
+		t.Errorf("postgres export differs from the bolt one:\n%s\nwant:\n%s", stdout.String(), want)
+	}
+	pg, err := postgres.Open(ctx, dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	if got, _ := pg.Get(ctx, user); got.Network != "linkedin" || got.HashtagCount() != 5 {
+		t.Errorf("imported %+v", got)
 	}
 }

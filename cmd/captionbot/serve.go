@@ -39,7 +39,7 @@ type platformStarter struct {
 // platformEnv is what serve shares with every platform.
 type platformEnv struct {
 	Service *bot.Service
-	Store   *bolt.Store
+	Store   store
 	Log     *slog.Logger
 }
 
@@ -104,12 +104,19 @@ func runServe(ctx context.Context, dp deps, args []string, stdout, stderr io.Wri
 	}
 	log := newLogger(cfg.Log, stderr)
 
-	store, err := openStore(cfg)
+	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "captionbot: %v\n", err)
+		if cfg.Store.Driver == "postgres" {
+			return exitFailure // the database may be back at the next try
+		}
 		return exitUsage
 	}
 	defer store.Close()
+	if err := lockPoller(ctx, cfg, store); err != nil {
+		fmt.Fprintf(stderr, "captionbot: %v\n", err)
+		return exitUsage
+	}
 
 	describer, closer, err := dp.openDescriber(cfg)
 	if err != nil {
@@ -179,19 +186,28 @@ func runServe(ctx context.Context, dp deps, args []string, stdout, stderr io.Wri
 }
 
 // watchStore logs, once, when the store's file was deleted or replaced:
-// settings changes fail from then on, and a restart is needed.
-func watchStore(ctx context.Context, store *bolt.Store, log *slog.Logger, every time.Duration) {
+// settings changes fail from then on, and a restart is needed. A database
+// that cannot be reached (postgres) is logged when it goes and comes back.
+func watchStore(ctx context.Context, store store, log *slog.Logger, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	down := false
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := store.Err(); errors.Is(err, bolt.ErrGone) {
+			err := store.Err()
+			switch {
+			case errors.Is(err, bolt.ErrGone):
 				log.Error("settings store lost: settings changes fail until captionbot is restarted", "err", err)
 				return
+			case err != nil && !down:
+				log.Error("settings store unreachable", "err", err)
+			case err == nil && down:
+				log.Info("settings store reachable again")
 			}
+			down = err != nil
 		}
 	}
 }
@@ -250,6 +266,19 @@ func connectRetrying(ctx context.Context, retry backoff, p platformStarter, cfg 
 		}
 		wait = min(2*wait, retry.max)
 	}
+}
+
+// lockPoller takes a shared store's long-polling lock when Telegram long
+// polls: one poller per bot, however many processes share the store.
+func lockPoller(ctx context.Context, cfg *config, st store) error {
+	pl, ok := st.(pollLocker)
+	if !ok || cfg.Telegram.Token == "" || cfg.Telegram.Mode == "webhook" {
+		return nil
+	}
+	if err := pl.LockPoller(ctx, telegram.Platform); err != nil {
+		return fmt.Errorf("%w\nRun one long-polling captionbot per bot, or set [telegram] mode = \"webhook\" to run several behind a load balancer", err)
+	}
+	return nil
 }
 
 // connectTelegram starts the Telegram adapter: getMe, then long polling or

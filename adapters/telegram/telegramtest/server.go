@@ -13,6 +13,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -389,4 +390,39 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// NewUpdate assigns u the next update_id (as Push does) and returns it with
+// the update's JSON, for delivery to a webhook (PostWebhook) rather than
+// getUpdates.
+func (s *Server) NewUpdate(u map[string]any) (int64, []byte) {
+	s.mu.Lock()
+	id := s.nextID
+	s.nextID++
+	s.mu.Unlock()
+	u["update_id"] = id
+	raw, err := json.Marshal(u)
+	if err != nil {
+		panic(err)
+	}
+	return id, raw
+}
+
+// PostWebhook delivers one update's JSON to a webhook as Telegram does
+// (POST with the secret token header) and returns the HTTP status; Telegram
+// delivers it again until it gets a 2xx.
+func PostWebhook(ctx context.Context, client *http.Client, url, secret string, raw []byte) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(string(raw)))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, nil
 }
