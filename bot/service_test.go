@@ -500,7 +500,7 @@ func TestQueueWaitFallsBack(t *testing.T) {
 	defer close(rf.release)
 	fallback := &bottest.Refiner{RefineFunc: func(_ context.Context, req bot.RefineRequest) (bot.Post, error) {
 		p := bottest.Render(req)
-		p.Refiner = "offline"
+		p.WrittenBy = "offline"
 		return p, nil
 	}}
 	now := time.Unix(1000, 0) // frozen: the captioning wait is zero
@@ -519,7 +519,7 @@ func TestQueueWaitFallsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := r.next(t) // photo 1's refine holds the only slot until the test ends
-	if res.Err != nil || res.Post.Refiner != "offline" || len(fallback.Requests()) != 1 {
+	if res.Err != nil || res.Post.WrittenBy != "offline" || len(fallback.Requests()) != 1 {
 		t.Fatalf("result %+v, fallback calls %d: want the fallback post", res, len(fallback.Requests()))
 	}
 }

@@ -104,8 +104,9 @@ type Post struct {
 	Hashtags []string `json:"hashtags"`
 	AltText  string   `json:"alt_text"`
 	Network  string   `json:"network"`
-	// Refiner names what wrote the text: "openai" or "offline".
-	Refiner string `json:"refiner"`
+	// WrittenBy names what wrote the text: "openai" or "offline" (JSON
+	// key "refiner").
+	WrittenBy string `json:"refiner"`
 }
 
 // Refiner turns a raw caption into a post for a network. It should not fail

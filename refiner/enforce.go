@@ -43,7 +43,7 @@ func Enforce(n prompts.Network, p bot.Post, hashtags int) bot.Post {
 	alt = strings.Join(strings.FieldsFunc(alt, func(r rune) bool { return r == '#' }), "")
 	alt = cutToFit(alt, n.MaxAltText, func(s string) int { return utf8.RuneCountInString(s) })
 
-	out := bot.Post{Network: n.Name, Refiner: p.Refiner, AltText: alt}
+	out := bot.Post{Network: n.Name, WrittenBy: p.WrittenBy, AltText: alt}
 	out.Text, out.Caption, out.Hashtags = fit(n, caption, tags)
 	return out
 }

@@ -28,7 +28,7 @@ func TestEnforceFortyHashtags(t *testing.T) {
 	}
 	tags = append([]string{"#Dog", "dog", "#DOG"}, tags...)
 	ig := network(t, "instagram")
-	p := Enforce(ig, bot.Post{Caption: "A dog.", Hashtags: tags, AltText: "A dog.", Refiner: "openai"}, ig.HashtagCount(-1))
+	p := Enforce(ig, bot.Post{Caption: "A dog.", Hashtags: tags, AltText: "A dog.", WrittenBy: "openai"}, ig.HashtagCount(-1))
 	want := []string{"#Dog", "#tag0", "#tag1", "#tag2", "#tag3"}
 	if diff := cmp.Diff(want, p.Hashtags); diff != "" {
 		t.Errorf("hashtags (-want +got):\n%s", diff)
@@ -36,8 +36,8 @@ func TestEnforceFortyHashtags(t *testing.T) {
 	if p.Text != "A dog.\n\n#Dog #tag0 #tag1 #tag2 #tag3" {
 		t.Errorf("text = %q", p.Text)
 	}
-	if p.Refiner != "openai" || p.Network != "instagram" {
-		t.Errorf("refiner/network = %q/%q", p.Refiner, p.Network)
+	if p.WrittenBy != "openai" || p.Network != "instagram" {
+		t.Errorf("refiner/network = %q/%q", p.WrittenBy, p.Network)
 	}
 }
 
@@ -46,7 +46,7 @@ func TestEnforceLongCaption(t *testing.T) {
 	for _, n := range prompts.Networks() {
 		t.Run(n.Name, func(t *testing.T) {
 			count := n.HashtagCount(-1)
-			p := Enforce(n, bot.Post{Caption: long, Hashtags: []string{"#dog", "#grass", "#run", "#summer", "#pets"}, AltText: long, Refiner: "openai"}, count)
+			p := Enforce(n, bot.Post{Caption: long, Hashtags: []string{"#dog", "#grass", "#run", "#summer", "#pets"}, AltText: long, WrittenBy: "openai"}, count)
 			checkPost(t, n.Name, n, p, count)
 			if n.MaxLength < len(long) {
 				if !strings.HasSuffix(p.Caption, Ellipsis) {
@@ -77,7 +77,7 @@ func TestEnforceXWeighted(t *testing.T) {
 		"mixed": strings.Repeat("Tokyo 東京 trip ✈️ ", 40),
 	} {
 		t.Run(name, func(t *testing.T) {
-			p := Enforce(x, bot.Post{Caption: caption, Hashtags: []string{"#travel", "#東京"}, AltText: "x", Refiner: "openai"}, 2)
+			p := Enforce(x, bot.Post{Caption: caption, Hashtags: []string{"#travel", "#東京"}, AltText: "x", WrittenBy: "openai"}, 2)
 			if l := prompts.WeightedLength(p.Text); l > 280 {
 				t.Errorf("weighted length %d > 280: %q", l, p.Text)
 			}
@@ -105,18 +105,18 @@ func TestEnforceXWeighted(t *testing.T) {
 func TestEnforceCleansDraft(t *testing.T) {
 	li := network(t, "linkedin")
 	p := Enforce(li, bot.Post{
-		Caption:  "  Great  team day 🎉\x07\r\n\r\n\r\n\r\nProud of the \u202Ecrew.  #Team #teamwork#Offsite ",
-		Hashtags: []string{"#Leadership", "#team"},
-		AltText:  "People at a table 🎉 #team",
-		Refiner:  "openai",
+		Caption:   "  Great  team day 🎉\x07\r\n\r\n\r\n\r\nProud of the \u202Ecrew.  #Team #teamwork#Offsite ",
+		Hashtags:  []string{"#Leadership", "#team"},
+		AltText:   "People at a table 🎉 #team",
+		WrittenBy: "openai",
 	}, 3)
 	want := bot.Post{
-		Text:     "Great team day\n\nProud of the crew.\n\n#Leadership #team #teamwork",
-		Caption:  "Great team day\n\nProud of the crew.",
-		Hashtags: []string{"#Leadership", "#team", "#teamwork"},
-		AltText:  "People at a table team",
-		Network:  "linkedin",
-		Refiner:  "openai",
+		Text:      "Great team day\n\nProud of the crew.\n\n#Leadership #team #teamwork",
+		Caption:   "Great team day\n\nProud of the crew.",
+		Hashtags:  []string{"#Leadership", "#team", "#teamwork"},
+		AltText:   "People at a table team",
+		Network:   "linkedin",
+		WrittenBy: "openai",
 	}
 	if diff := cmp.Diff(want, p); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -170,7 +170,7 @@ func TestEnforceCountsInlineHashtags(t *testing.T) {
 			hashtags: 0,
 		},
 	} {
-		p := Enforce(ig, bot.Post{Caption: tc.caption, Hashtags: tc.tags, Refiner: "openai"}, tc.hashtags)
+		p := Enforce(ig, bot.Post{Caption: tc.caption, Hashtags: tc.tags, WrittenBy: "openai"}, tc.hashtags)
 		if p.Text != tc.wantText {
 			t.Errorf("%q: text = %q, want %q", tc.caption, p.Text, tc.wantText)
 		}

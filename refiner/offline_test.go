@@ -39,7 +39,7 @@ func TestOfflineExamples(t *testing.T) {
 				Caption:  "A dog runs through the grass. Best friend material. 🐶✨",
 				Hashtags: []string{"#goldenretriever", "#dog", "#grass", "#photooftheday", "#goodvibes"},
 				AltText:  "A dog runs through the grass.",
-				Network:  "instagram", Refiner: "offline",
+				Network:  "instagram", WrittenBy: "offline",
 			},
 		},
 		{
@@ -49,7 +49,7 @@ func TestOfflineExamples(t *testing.T) {
 				Caption:  "Breaking news: a dog runs through the grass. More at eleven. 🐶",
 				Hashtags: []string{"#goldenretriever", "#dog"},
 				AltText:  "A dog runs through the grass.",
-				Network:  "x", Refiner: "offline",
+				Network:  "x", WrittenBy: "offline",
 			},
 		},
 		{
@@ -59,14 +59,14 @@ func TestOfflineExamples(t *testing.T) {
 				Caption:  "A dog runs through the grass.",
 				Hashtags: []string{"#goldenretriever"},
 				AltText:  "A dog runs through the grass.",
-				Network:  "linkedin", Refiner: "offline",
+				Network:  "linkedin", WrittenBy: "offline",
 			},
 		},
 		{
 			req: bot.RefineRequest{Description: bot.Description{Caption: "a apple on a table"}, Network: "plain", Tone: "fun", Hashtags: 5},
 			want: bot.Post{
 				Text: "An apple on a table.", Caption: "An apple on a table.", Hashtags: []string{},
-				AltText: "An apple on a table.", Network: "plain", Refiner: "offline",
+				AltText: "An apple on a table.", Network: "plain", WrittenBy: "offline",
 			},
 		},
 		{
@@ -83,7 +83,7 @@ func TestOfflineExamples(t *testing.T) {
 				Caption:  "This looks like a dog, perhaps a German shepherd. A moment, captured. 🐶✨",
 				Hashtags: []string{"#germanshepherd", "#dog", "#photooftheday", "#goodvibes", "#happy"},
 				AltText:  "A photo that may show a dog, perhaps a German shepherd.",
-				Network:  "instagram", Refiner: "offline",
+				Network:  "instagram", WrittenBy: "offline",
 			},
 		},
 		{
@@ -97,7 +97,7 @@ func TestOfflineExamples(t *testing.T) {
 				Caption:  "This looks like a bird of prey.",
 				Hashtags: []string{"#birdofprey", "#bird"},
 				AltText:  "A photo that may show a bird of prey.",
-				Network:  "x", Refiner: "offline",
+				Network:  "x", WrittenBy: "offline",
 			},
 		},
 		{
@@ -115,7 +115,7 @@ func TestOfflineExamples(t *testing.T) {
 				Caption:  "This looks like a bird of prey.",
 				Hashtags: []string{"#birdofprey", "#bird"},
 				AltText:  "A photo that may show a bird of prey.",
-				Network:  "x", Refiner: "offline",
+				Network:  "x", WrittenBy: "offline",
 			},
 		},
 		{
@@ -131,7 +131,7 @@ func TestOfflineExamples(t *testing.T) {
 				Caption:  "A black and white dog is playing with a red ball.",
 				Hashtags: []string{"#germanshepherd", "#dog"},
 				AltText:  "A black and white dog is playing with a red ball.",
-				Network:  "linkedin", Refiner: "offline",
+				Network:  "linkedin", WrittenBy: "offline",
 			},
 		},
 		{
@@ -145,7 +145,7 @@ func TestOfflineExamples(t *testing.T) {
 				Caption:  "This looks like a German shepherd.",
 				Hashtags: []string{"#germanshepherd", "#dog"},
 				AltText:  "A photo that may show a German shepherd.",
-				Network:  "facebook", Refiner: "offline",
+				Network:  "facebook", WrittenBy: "offline",
 			},
 		},
 	} {

@@ -30,7 +30,7 @@ import (
 	"github.com/captionbot/captionbot/prompts"
 )
 
-// Name is Post.Refiner for posts this package drafts.
+// Name is Post.WrittenBy for posts this package drafts.
 const Name = "openai"
 
 // Defaults for Config's zero values.
@@ -182,7 +182,7 @@ func (c *Client) Write(ctx context.Context, req bot.RefineRequest) (bot.Post, er
 	if err != nil {
 		return bot.Post{}, err
 	}
-	post.Network, post.Refiner = n.Name, Name
+	post.Network, post.WrittenBy = n.Name, Name
 	return post, nil
 }
 

@@ -66,7 +66,7 @@ func TestWriteGoodJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := bot.Post{Caption: "Spring zoomies! 🐶", Hashtags: []string{"#dog", "#spring"}, AltText: "A golden dog running on grass.", Network: "instagram", Refiner: "openai"}
+	want := bot.Post{Caption: "Spring zoomies! 🐶", Hashtags: []string{"#dog", "#spring"}, AltText: "A golden dog running on grass.", Network: "instagram", WrittenBy: "openai"}
 	if diff := cmp.Diff(want, p); diff != "" {
 		t.Errorf("post (-want +got):\n%s", diff)
 	}
@@ -134,7 +134,7 @@ func TestWritePlainText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := bot.Post{Caption: "Spring zoomies in the park!", Hashtags: []string{"#dog", "#spring"}, AltText: "A dog running on grass.", Network: "instagram", Refiner: "openai"}
+	want := bot.Post{Caption: "Spring zoomies in the park!", Hashtags: []string{"#dog", "#spring"}, AltText: "A dog running on grass.", Network: "instagram", WrittenBy: "openai"}
 	if diff := cmp.Diff(want, p); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
