@@ -98,8 +98,8 @@ type Post struct {
 	// Text is the whole post as the user would paste it: caption, and
 	// hashtags placed where the network expects them.
 	Text string `json:"post"`
-	// Caption is the post without hashtags.
-	Caption string `json:"caption"`
+	// Body is the post without hashtags (JSON key "caption").
+	Body string `json:"caption"`
 	// Hashtags each start with '#'.
 	Hashtags []string `json:"hashtags"`
 	AltText  string   `json:"alt_text"`

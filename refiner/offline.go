@@ -120,7 +120,7 @@ func (o *Offline) write(n prompts.Network, req bot.RefineRequest) bot.Post {
 	}
 	candidates = append(candidates, framings.Tones[tone].Fillers...)
 	post := bot.Post{
-		Caption:   caption,
+		Body:      caption,
 		Hashtags:  candidates,
 		AltText:   alt,
 		WrittenBy: OfflineName,

@@ -25,7 +25,7 @@ import (
 // DefaultTimeout is how long Refiner waits for a Writer.
 const DefaultTimeout = 20 * time.Second
 
-// Writer drafts a post with an LLM. The draft's Caption, Hashtags, AltText
+// Writer drafts a post with an LLM. The draft's Body, Hashtags, AltText
 // and WrittenBy (the writer's name, e.g. "openai") are used; Refiner enforces
 // limits and safety, so a Writer need not. It receives a request whose Tone
 // and Language are normalised and whose Hashtags is the resolved count.
@@ -141,7 +141,7 @@ func (r *Refiner) draft(ctx context.Context, n prompts.Network, req bot.RefineRe
 		return bot.Post{}, err
 	}
 	post := Enforce(n, draft, req.Hashtags)
-	if strings.TrimSpace(post.Caption) == "" {
+	if strings.TrimSpace(post.Body) == "" {
 		return bot.Post{}, errEmptyDraft
 	}
 	if post.AltText == "" {

@@ -22,7 +22,7 @@ func (f writerFunc) Write(ctx context.Context, req bot.RefineRequest) (bot.Post,
 }
 
 func draft(caption string, tags ...string) bot.Post {
-	return bot.Post{Caption: caption, Hashtags: tags, AltText: "A dog in the grass.", WrittenBy: "openai"}
+	return bot.Post{Body: caption, Hashtags: tags, AltText: "A dog in the grass.", WrittenBy: "openai"}
 }
 
 // newTestRefiner returns a Refiner around w that logs into buf.
@@ -72,7 +72,7 @@ func TestRefinerFallsBack(t *testing.T) {
 		{"empty", func(context.Context, bot.RefineRequest) (bot.Post, error) { return draft("  "), nil }},
 		{"only hashtags", func(context.Context, bot.RefineRequest) (bot.Post, error) { return draft("#dog #grass"), nil }},
 		{"unnamed", func(context.Context, bot.RefineRequest) (bot.Post, error) {
-			return bot.Post{Caption: "A dog."}, nil
+			return bot.Post{Body: "A dog."}, nil
 		}},
 		{"refusal", func(context.Context, bot.RefineRequest) (bot.Post, error) {
 			return draft("I'm sorry, I can't help with that."), nil
@@ -170,7 +170,7 @@ func TestRefinerOfflineOnly(t *testing.T) {
 // TestRefinerFillsAltText fills a missing alt text from the offline post.
 func TestRefinerFillsAltText(t *testing.T) {
 	w := writerFunc(func(context.Context, bot.RefineRequest) (bot.Post, error) {
-		return bot.Post{Caption: "Meadow zoomies.", WrittenBy: "openai"}, nil
+		return bot.Post{Body: "Meadow zoomies.", WrittenBy: "openai"}, nil
 	})
 	r := newTestRefiner(w, &bytes.Buffer{})
 	p, err := r.Refine(context.Background(), bot.RefineRequest{Description: dogOnGrass, Network: "linkedin", Hashtags: 0})
@@ -185,7 +185,7 @@ func TestWriterGetsPlainLabels(t *testing.T) {
 	var got []bot.Label
 	r := New(writerFunc(func(_ context.Context, req bot.RefineRequest) (bot.Post, error) {
 		got = req.Description.Labels
-		return bot.Post{Caption: "A bird of prey in flight.", WrittenBy: "openai"}, nil
+		return bot.Post{Body: "A bird of prey in flight.", WrittenBy: "openai"}, nil
 	}))
 	r.Log = slog.New(slog.DiscardHandler)
 	in := []bot.Label{{Label: "kite", Score: 0.4}, {Label: "bald eagle", Score: 0.3}}

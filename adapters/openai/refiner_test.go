@@ -226,7 +226,7 @@ func TestServerFailuresFallBack(t *testing.T) {
 			if d := time.Since(start); d > 500*time.Millisecond {
 				t.Errorf("took %v with a 300ms deadline", d)
 			}
-			if p.WrittenBy != "offline" || p.Caption == "" {
+			if p.WrittenBy != "offline" || p.Body == "" {
 				t.Errorf("post = %+v", p)
 			}
 			if !strings.Contains(logs.String(), "refiner=offline") {
@@ -270,8 +270,8 @@ func TestRefinerDoesNotPublishInjectedContacts(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tc.wantLLM {
-				if p.WrittenBy != openai.Name || p.Caption != tc.want {
-					t.Errorf("post %s %q, want openai %q\n%s", p.WrittenBy, p.Caption, tc.want, logs.String())
+				if p.WrittenBy != openai.Name || p.Body != tc.want {
+					t.Errorf("post %s %q, want openai %q\n%s", p.WrittenBy, p.Body, tc.want, logs.String())
 				}
 				return
 			}
