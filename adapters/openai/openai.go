@@ -28,6 +28,7 @@ import (
 
 	"github.com/captionbot/captionbot/bot"
 	"github.com/captionbot/captionbot/prompts"
+	"github.com/captionbot/captionbot/refiner"
 )
 
 // Name is Post.WrittenBy for posts this package drafts.
@@ -80,6 +81,8 @@ type Client struct {
 	// format is the response format the server accepts, lowered on a 400.
 	format atomic.Int32
 }
+
+var _ refiner.Writer = (*Client)(nil)
 
 // Response formats, from most to least structured.
 const (
