@@ -57,27 +57,24 @@ func (b *Bot) deliver(ctx context.Context, chatID int64, replyTo, editID int, re
 // next tone, then every other network, three a row. The post replies to its
 // photo, so the actions carry no photo reference.
 func postKeyboard(res bot.Result) tgbotapi.InlineKeyboardMarkup {
-	var rows [][]tgbotapi.InlineKeyboardButton
-	var nets []tgbotapi.InlineKeyboardButton
-	var first []tgbotapi.InlineKeyboardButton
+	rows := [][]tgbotapi.InlineKeyboardButton{nil} // Regenerate and tone
 	for _, a := range bot.PostActions("", res.Settings, res.Variant) {
 		label := a.Label()
 		if e := a.Emoji(); e != "" {
 			label = e + " " + label
 		}
 		btn := tgbotapi.NewInlineKeyboardButtonData(label, a.Data())
-		if a.Kind != bot.ActionNetwork {
-			first = append(first, btn)
-			continue
-		}
-		if nets = append(nets, btn); len(nets) == 3 {
-			rows, nets = append(rows, nets), nil
+		last := len(rows) - 1
+		switch {
+		case a.Kind != bot.ActionNetwork:
+			rows[0] = append(rows[0], btn)
+		case last == 0 || len(rows[last]) == 3:
+			rows = append(rows, []tgbotapi.InlineKeyboardButton{btn})
+		default:
+			rows[last] = append(rows[last], btn)
 		}
 	}
-	if len(nets) > 0 {
-		rows = append(rows, nets)
-	}
-	return tgbotapi.InlineKeyboardMarkup{InlineKeyboard: append([][]tgbotapi.InlineKeyboardButton{first}, rows...)}
+	return tgbotapi.InlineKeyboardMarkup{InlineKeyboard: rows}
 }
 
 // choicesKeyboard shows a setting's values, three a row, current marked;
