@@ -77,6 +77,21 @@ func postKeyboard(res bot.Result) tgbotapi.InlineKeyboardMarkup {
 	return tgbotapi.InlineKeyboardMarkup{InlineKeyboard: rows}
 }
 
+// parsePostAction decodes a post button: bot.PostAction's data, or the
+// "p|NETWORK|TONE|VARIANT" of posts sent before it (their buttons still work,
+// since the post replies to its photo).
+func parsePostAction(data string) (bot.PostAction, bool) {
+	if a, ok := bot.ParsePostAction(data); ok {
+		return a, true
+	}
+	f := strings.Split(data, "|")
+	if len(f) != 4 || f[0] != "p" {
+		return bot.PostAction{}, false
+	}
+	// Checked as the current encoding of the same action.
+	return bot.ParsePostAction("p|r||" + f[1] + "|" + f[2] + "||" + f[3])
+}
+
 // choicesKeyboard shows a setting's values, three a row, current marked;
 // callback data is "s|setting|value".
 func choicesKeyboard(c *bot.Choices) tgbotapi.InlineKeyboardMarkup {
@@ -136,7 +151,7 @@ func (b *Bot) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery, tr 
 		}
 		return
 	}
-	act, ok := bot.ParsePostAction(q.Data)
+	act, ok := parsePostAction(q.Data)
 	if !ok {
 		answer("This button has expired.", false)
 		tr.finish()
