@@ -378,9 +378,9 @@ func (s *Service) finish(q *queued, res Result, fellBack string) {
 	case res.Err != nil:
 		log.Error("job failed", "err", res.Err)
 	case fellBack != "":
-		log.Warn("caption sent", "refiner", res.Post.Refiner, "fallback", fellBack)
+		log.Warn("caption sent", "refiner", res.Post.WrittenBy, "fallback", fellBack)
 	default:
-		log.Info("caption sent", "refiner", res.Post.Refiner)
+		log.Info("caption sent", "refiner", res.Post.WrittenBy)
 	}
 }
 

@@ -80,8 +80,8 @@ func TestSubmitDeliversPost(t *testing.T) {
 	if res.Err != nil {
 		t.Fatalf("Err = %v", res.Err)
 	}
-	if want := "[instagram//en/v0] a dog runs through the grass."; res.Post.Caption != want {
-		t.Errorf("caption = %q, want %q", res.Post.Caption, want)
+	if want := "[instagram//en/v0] a dog runs through the grass."; res.Post.Body != want {
+		t.Errorf("caption = %q, want %q", res.Post.Body, want)
 	}
 	if res.Settings.Network != "instagram" || res.Cached {
 		t.Errorf("settings %+v cached %v", res.Settings, res.Cached)
@@ -109,8 +109,8 @@ func TestRegenerateUsesCache(t *testing.T) {
 	if !res.Cached || d.Calls() != 1 || fetches != 1 {
 		t.Errorf("cached=%v describe calls=%d fetches=%d, want true 1 1", res.Cached, d.Calls(), fetches)
 	}
-	if !strings.HasPrefix(res.Post.Caption, "[linkedin//en/v1]") {
-		t.Errorf("caption %q", res.Post.Caption)
+	if !strings.HasPrefix(res.Post.Body, "[linkedin//en/v1]") {
+		t.Errorf("caption %q", res.Post.Body)
 	}
 }
 
@@ -487,7 +487,7 @@ func TestSlowRefinerDoesNotStallCaptioning(t *testing.T) {
 	}
 	close(rf.release)
 	for range 5 {
-		if res := r.next(t); res.Err != nil || res.Post.Caption == "" {
+		if res := r.next(t); res.Err != nil || res.Post.Body == "" {
 			t.Errorf("result %+v", res)
 		}
 	}
@@ -500,7 +500,7 @@ func TestQueueWaitFallsBack(t *testing.T) {
 	defer close(rf.release)
 	fallback := &bottest.Refiner{RefineFunc: func(_ context.Context, req bot.RefineRequest) (bot.Post, error) {
 		p := bottest.Render(req)
-		p.Refiner = "offline"
+		p.WrittenBy = "offline"
 		return p, nil
 	}}
 	now := time.Unix(1000, 0) // frozen: the captioning wait is zero
@@ -519,7 +519,7 @@ func TestQueueWaitFallsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := r.next(t) // photo 1's refine holds the only slot until the test ends
-	if res.Err != nil || res.Post.Refiner != "offline" || len(fallback.Requests()) != 1 {
+	if res.Err != nil || res.Post.WrittenBy != "offline" || len(fallback.Requests()) != 1 {
 		t.Fatalf("result %+v, fallback calls %d: want the fallback post", res, len(fallback.Requests()))
 	}
 }
@@ -555,7 +555,7 @@ func TestQueueWaitBusy(t *testing.T) {
 	got := map[string]error{}
 	for range 2 {
 		res := r.next(t)
-		got[res.Post.Caption] = res.Err
+		got[res.Post.Body] = res.Err
 	}
 	if d.Calls() != 1 {
 		t.Errorf("describe calls = %d, want 1 (the late photo is not captioned)", d.Calls())

@@ -98,14 +98,15 @@ type Post struct {
 	// Text is the whole post as the user would paste it: caption, and
 	// hashtags placed where the network expects them.
 	Text string `json:"post"`
-	// Caption is the post without hashtags.
-	Caption string `json:"caption"`
+	// Body is the post without hashtags (JSON key "caption").
+	Body string `json:"caption"`
 	// Hashtags each start with '#'.
 	Hashtags []string `json:"hashtags"`
 	AltText  string   `json:"alt_text"`
 	Network  string   `json:"network"`
-	// Refiner names what wrote the text: "openai" or "offline".
-	Refiner string `json:"refiner"`
+	// WrittenBy names what wrote the text: "openai" or "offline" (JSON
+	// key "refiner").
+	WrittenBy string `json:"refiner"`
 }
 
 // Refiner turns a raw caption into a post for a network. It should not fail

@@ -24,7 +24,7 @@ const Ellipsis = "…"
 // word boundary with "…" to fit the network's length. Fields outside the
 // schema are not copied. Network is set; Refiner is kept.
 func Enforce(n prompts.Network, p bot.Post, hashtags int) bot.Post {
-	caption := cleanMultiline(p.Caption)
+	caption := cleanMultiline(p.Body)
 	caption, trailing := splitTrailingHashtags(caption)
 	if n.Emoji == prompts.EmojiNone {
 		caption = prompts.StripEmoji(caption)
@@ -43,8 +43,8 @@ func Enforce(n prompts.Network, p bot.Post, hashtags int) bot.Post {
 	alt = strings.Join(strings.FieldsFunc(alt, func(r rune) bool { return r == '#' }), "")
 	alt = cutToFit(alt, n.MaxAltText, func(s string) int { return utf8.RuneCountInString(s) })
 
-	out := bot.Post{Network: n.Name, Refiner: p.Refiner, AltText: alt}
-	out.Text, out.Caption, out.Hashtags = fit(n, caption, tags)
+	out := bot.Post{Network: n.Name, WrittenBy: p.WrittenBy, AltText: alt}
+	out.Text, out.Body, out.Hashtags = fit(n, caption, tags)
 	return out
 }
 

@@ -28,7 +28,7 @@ func TestEnforceFortyHashtags(t *testing.T) {
 	}
 	tags = append([]string{"#Dog", "dog", "#DOG"}, tags...)
 	ig := network(t, "instagram")
-	p := Enforce(ig, bot.Post{Caption: "A dog.", Hashtags: tags, AltText: "A dog.", Refiner: "openai"}, ig.HashtagCount(-1))
+	p := Enforce(ig, bot.Post{Body: "A dog.", Hashtags: tags, AltText: "A dog.", WrittenBy: "openai"}, ig.HashtagCount(-1))
 	want := []string{"#Dog", "#tag0", "#tag1", "#tag2", "#tag3"}
 	if diff := cmp.Diff(want, p.Hashtags); diff != "" {
 		t.Errorf("hashtags (-want +got):\n%s", diff)
@@ -36,8 +36,8 @@ func TestEnforceFortyHashtags(t *testing.T) {
 	if p.Text != "A dog.\n\n#Dog #tag0 #tag1 #tag2 #tag3" {
 		t.Errorf("text = %q", p.Text)
 	}
-	if p.Refiner != "openai" || p.Network != "instagram" {
-		t.Errorf("refiner/network = %q/%q", p.Refiner, p.Network)
+	if p.WrittenBy != "openai" || p.Network != "instagram" {
+		t.Errorf("refiner/network = %q/%q", p.WrittenBy, p.Network)
 	}
 }
 
@@ -46,13 +46,13 @@ func TestEnforceLongCaption(t *testing.T) {
 	for _, n := range prompts.Networks() {
 		t.Run(n.Name, func(t *testing.T) {
 			count := n.HashtagCount(-1)
-			p := Enforce(n, bot.Post{Caption: long, Hashtags: []string{"#dog", "#grass", "#run", "#summer", "#pets"}, AltText: long, Refiner: "openai"}, count)
+			p := Enforce(n, bot.Post{Body: long, Hashtags: []string{"#dog", "#grass", "#run", "#summer", "#pets"}, AltText: long, WrittenBy: "openai"}, count)
 			checkPost(t, n.Name, n, p, count)
 			if n.MaxLength < len(long) {
-				if !strings.HasSuffix(p.Caption, Ellipsis) {
-					t.Errorf("cut caption does not end in …: %q", p.Caption[max(0, len(p.Caption)-20):])
+				if !strings.HasSuffix(p.Body, Ellipsis) {
+					t.Errorf("cut caption does not end in …: %q", p.Body[max(0, len(p.Body)-20):])
 				}
-				if trimmed := strings.TrimSuffix(p.Caption, Ellipsis); !strings.HasPrefix(long, trimmed) || !strings.HasSuffix(trimmed, "grass.") && !strings.HasSuffix(trimmed, "runs") && !strings.Contains(" "+long, trimmed+" ") {
+				if trimmed := strings.TrimSuffix(p.Body, Ellipsis); !strings.HasPrefix(long, trimmed) || !strings.HasSuffix(trimmed, "grass.") && !strings.HasSuffix(trimmed, "runs") && !strings.Contains(" "+long, trimmed+" ") {
 					t.Errorf("not cut at a word boundary: …%q", trimmed[max(0, len(trimmed)-20):])
 				}
 				if n.Length(p.Text) < n.MaxLength-40 {
@@ -77,7 +77,7 @@ func TestEnforceXWeighted(t *testing.T) {
 		"mixed": strings.Repeat("Tokyo 東京 trip ✈️ ", 40),
 	} {
 		t.Run(name, func(t *testing.T) {
-			p := Enforce(x, bot.Post{Caption: caption, Hashtags: []string{"#travel", "#東京"}, AltText: "x", Refiner: "openai"}, 2)
+			p := Enforce(x, bot.Post{Body: caption, Hashtags: []string{"#travel", "#東京"}, AltText: "x", WrittenBy: "openai"}, 2)
 			if l := prompts.WeightedLength(p.Text); l > 280 {
 				t.Errorf("weighted length %d > 280: %q", l, p.Text)
 			}
@@ -87,17 +87,17 @@ func TestEnforceXWeighted(t *testing.T) {
 			if !strings.HasSuffix(p.Text, " #travel #東京") {
 				t.Errorf("hashtags not inline at the end: %q", p.Text)
 			}
-			if strings.Contains(p.Caption, "\u200D"+Ellipsis) || strings.HasSuffix(strings.TrimSuffix(p.Caption, Ellipsis), "\u200D") {
-				t.Errorf("cut inside an emoji sequence: %q", p.Caption)
+			if strings.Contains(p.Body, "\u200D"+Ellipsis) || strings.HasSuffix(strings.TrimSuffix(p.Body, Ellipsis), "\u200D") {
+				t.Errorf("cut inside an emoji sequence: %q", p.Body)
 			}
 		})
 	}
 	// 140 CJK characters fill X exactly; no hashtags leaves them whole.
 	full := strings.Repeat("猫", 140)
-	if p := Enforce(x, bot.Post{Caption: full}, 0); p.Text != full {
+	if p := Enforce(x, bot.Post{Body: full}, 0); p.Text != full {
 		t.Errorf("140 CJK characters were cut: %q", p.Text)
 	}
-	if p := Enforce(x, bot.Post{Caption: full + "猫"}, 0); prompts.WeightedLength(p.Text) > 280 || !strings.HasSuffix(p.Text, Ellipsis) {
+	if p := Enforce(x, bot.Post{Body: full + "猫"}, 0); prompts.WeightedLength(p.Text) > 280 || !strings.HasSuffix(p.Text, Ellipsis) {
 		t.Errorf("141 CJK characters: %q (%d)", p.Text, prompts.WeightedLength(p.Text))
 	}
 }
@@ -105,18 +105,18 @@ func TestEnforceXWeighted(t *testing.T) {
 func TestEnforceCleansDraft(t *testing.T) {
 	li := network(t, "linkedin")
 	p := Enforce(li, bot.Post{
-		Caption:  "  Great  team day 🎉\x07\r\n\r\n\r\n\r\nProud of the \u202Ecrew.  #Team #teamwork#Offsite ",
-		Hashtags: []string{"#Leadership", "#team"},
-		AltText:  "People at a table 🎉 #team",
-		Refiner:  "openai",
+		Body:      "  Great  team day 🎉\x07\r\n\r\n\r\n\r\nProud of the \u202Ecrew.  #Team #teamwork#Offsite ",
+		Hashtags:  []string{"#Leadership", "#team"},
+		AltText:   "People at a table 🎉 #team",
+		WrittenBy: "openai",
 	}, 3)
 	want := bot.Post{
-		Text:     "Great team day\n\nProud of the crew.\n\n#Leadership #team #teamwork",
-		Caption:  "Great team day\n\nProud of the crew.",
-		Hashtags: []string{"#Leadership", "#team", "#teamwork"},
-		AltText:  "People at a table team",
-		Network:  "linkedin",
-		Refiner:  "openai",
+		Text:      "Great team day\n\nProud of the crew.\n\n#Leadership #team #teamwork",
+		Body:      "Great team day\n\nProud of the crew.",
+		Hashtags:  []string{"#Leadership", "#team", "#teamwork"},
+		AltText:   "People at a table team",
+		Network:   "linkedin",
+		WrittenBy: "openai",
 	}
 	if diff := cmp.Diff(want, p); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -170,7 +170,7 @@ func TestEnforceCountsInlineHashtags(t *testing.T) {
 			hashtags: 0,
 		},
 	} {
-		p := Enforce(ig, bot.Post{Caption: tc.caption, Hashtags: tc.tags, Refiner: "openai"}, tc.hashtags)
+		p := Enforce(ig, bot.Post{Body: tc.caption, Hashtags: tc.tags, WrittenBy: "openai"}, tc.hashtags)
 		if p.Text != tc.wantText {
 			t.Errorf("%q: text = %q, want %q", tc.caption, p.Text, tc.wantText)
 		}
@@ -191,7 +191,7 @@ func TestEnforceCountsInlineHashtags(t *testing.T) {
 
 func TestEnforcePlainHasNoHashtags(t *testing.T) {
 	plain := network(t, "plain")
-	p := Enforce(plain, bot.Post{Caption: "A cat. #cat", Hashtags: []string{"#cat"}}, 3)
+	p := Enforce(plain, bot.Post{Body: "A cat. #cat", Hashtags: []string{"#cat"}}, 3)
 	if p.Text != "A cat." || len(p.Hashtags) != 0 {
 		t.Errorf("plain post = %q %v", p.Text, p.Hashtags)
 	}
@@ -228,7 +228,7 @@ func FuzzEnforce(f *testing.F) {
 	}
 	x, _ := prompts.Lookup("x")
 	f.Fuzz(func(t *testing.T, caption, tag string) {
-		p := Enforce(x, bot.Post{Caption: caption, Hashtags: []string{tag, tag + "2"}, AltText: caption}, 2)
+		p := Enforce(x, bot.Post{Body: caption, Hashtags: []string{tag, tag + "2"}, AltText: caption}, 2)
 		if l := x.Length(p.Text); l > x.MaxLength {
 			t.Fatalf("length %d > %d for %q", l, x.MaxLength, caption)
 		}

@@ -71,7 +71,7 @@ func TestFramingLineFitsTheKind(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return p.Caption
+		return p.Body
 	}
 	subject := func(name, kind string) bot.Description {
 		return bot.Description{Caption: "a " + name, RawCaption: "a dog", Subjects: []bot.Subject{{Name: name, Kind: kind, Score: 0.9, Source: "detector"}}}

@@ -14,7 +14,7 @@ import (
 	"github.com/captionbot/captionbot/prompts"
 )
 
-// OfflineName is Post.Refiner for posts the offline refiner wrote.
+// OfflineName is Post.WrittenBy for posts the offline refiner wrote.
 const OfflineName = "offline"
 
 // DefaultMinLabelScore is the lowest encoder score a label needs to become a
@@ -120,10 +120,10 @@ func (o *Offline) write(n prompts.Network, req bot.RefineRequest) bot.Post {
 	}
 	candidates = append(candidates, framings.Tones[tone].Fillers...)
 	post := bot.Post{
-		Caption:  caption,
-		Hashtags: candidates,
-		AltText:  alt,
-		Refiner:  OfflineName,
+		Body:      caption,
+		Hashtags:  candidates,
+		AltText:   alt,
+		WrittenBy: OfflineName,
 	}
 	return Enforce(n, post, req.Hashtags)
 }

@@ -36,37 +36,37 @@ func TestOfflineExamples(t *testing.T) {
 			req: bot.RefineRequest{Description: dogOnGrass, Network: "instagram", Hashtags: -1},
 			want: bot.Post{
 				Text:     "A dog runs through the grass. Best friend material. 🐶✨\n\n#goldenretriever #dog #grass #photooftheday #goodvibes",
-				Caption:  "A dog runs through the grass. Best friend material. 🐶✨",
+				Body:     "A dog runs through the grass. Best friend material. 🐶✨",
 				Hashtags: []string{"#goldenretriever", "#dog", "#grass", "#photooftheday", "#goodvibes"},
 				AltText:  "A dog runs through the grass.",
-				Network:  "instagram", Refiner: "offline",
+				Network:  "instagram", WrittenBy: "offline",
 			},
 		},
 		{
 			req: bot.RefineRequest{Description: dogOnGrass, Network: "x", Hashtags: -1, Variant: 1},
 			want: bot.Post{
 				Text:     "Breaking news: a dog runs through the grass. More at eleven. 🐶 #goldenretriever #dog",
-				Caption:  "Breaking news: a dog runs through the grass. More at eleven. 🐶",
+				Body:     "Breaking news: a dog runs through the grass. More at eleven. 🐶",
 				Hashtags: []string{"#goldenretriever", "#dog"},
 				AltText:  "A dog runs through the grass.",
-				Network:  "x", Refiner: "offline",
+				Network:  "x", WrittenBy: "offline",
 			},
 		},
 		{
 			req: bot.RefineRequest{Description: dogOnGrass, Network: "linkedin", Hashtags: 1},
 			want: bot.Post{
 				Text:     "A dog runs through the grass.\n\n#goldenretriever",
-				Caption:  "A dog runs through the grass.",
+				Body:     "A dog runs through the grass.",
 				Hashtags: []string{"#goldenretriever"},
 				AltText:  "A dog runs through the grass.",
-				Network:  "linkedin", Refiner: "offline",
+				Network:  "linkedin", WrittenBy: "offline",
 			},
 		},
 		{
 			req: bot.RefineRequest{Description: bot.Description{Caption: "a apple on a table"}, Network: "plain", Tone: "fun", Hashtags: 5},
 			want: bot.Post{
-				Text: "An apple on a table.", Caption: "An apple on a table.", Hashtags: []string{},
-				AltText: "An apple on a table.", Network: "plain", Refiner: "offline",
+				Text: "An apple on a table.", Body: "An apple on a table.", Hashtags: []string{},
+				AltText: "An apple on a table.", Network: "plain", WrittenBy: "offline",
 			},
 		},
 		{
@@ -80,10 +80,10 @@ func TestOfflineExamples(t *testing.T) {
 			}}, Network: "instagram", Hashtags: -1},
 			want: bot.Post{
 				Text:     "This looks like a dog, perhaps a German shepherd. A moment, captured. 🐶✨\n\n#germanshepherd #dog #photooftheday #goodvibes #happy",
-				Caption:  "This looks like a dog, perhaps a German shepherd. A moment, captured. 🐶✨",
+				Body:     "This looks like a dog, perhaps a German shepherd. A moment, captured. 🐶✨",
 				Hashtags: []string{"#germanshepherd", "#dog", "#photooftheday", "#goodvibes", "#happy"},
 				AltText:  "A photo that may show a dog, perhaps a German shepherd.",
-				Network:  "instagram", Refiner: "offline",
+				Network:  "instagram", WrittenBy: "offline",
 			},
 		},
 		{
@@ -94,10 +94,10 @@ func TestOfflineExamples(t *testing.T) {
 			}}, Network: "x", Tone: "professional", Hashtags: -1},
 			want: bot.Post{
 				Text:     "This looks like a bird of prey. #birdofprey #bird",
-				Caption:  "This looks like a bird of prey.",
+				Body:     "This looks like a bird of prey.",
 				Hashtags: []string{"#birdofprey", "#bird"},
 				AltText:  "A photo that may show a bird of prey.",
-				Network:  "x", Refiner: "offline",
+				Network:  "x", WrittenBy: "offline",
 			},
 		},
 		{
@@ -112,10 +112,10 @@ func TestOfflineExamples(t *testing.T) {
 				}}, Network: "x", Tone: "professional", Hashtags: -1},
 			want: bot.Post{
 				Text:     "This looks like a bird of prey. #birdofprey #bird",
-				Caption:  "This looks like a bird of prey.",
+				Body:     "This looks like a bird of prey.",
 				Hashtags: []string{"#birdofprey", "#bird"},
 				AltText:  "A photo that may show a bird of prey.",
-				Network:  "x", Refiner: "offline",
+				Network:  "x", WrittenBy: "offline",
 			},
 		},
 		{
@@ -128,10 +128,10 @@ func TestOfflineExamples(t *testing.T) {
 				}}, Network: "linkedin", Tone: "minimal", Hashtags: 2},
 			want: bot.Post{
 				Text:     "A black and white dog is playing with a red ball.\n\n#germanshepherd #dog",
-				Caption:  "A black and white dog is playing with a red ball.",
+				Body:     "A black and white dog is playing with a red ball.",
 				Hashtags: []string{"#germanshepherd", "#dog"},
 				AltText:  "A black and white dog is playing with a red ball.",
-				Network:  "linkedin", Refiner: "offline",
+				Network:  "linkedin", WrittenBy: "offline",
 			},
 		},
 		{
@@ -142,10 +142,10 @@ func TestOfflineExamples(t *testing.T) {
 			}}, Network: "facebook", Tone: "minimal", Hashtags: -1},
 			want: bot.Post{
 				Text:     "This looks like a German shepherd.\n\n#germanshepherd #dog",
-				Caption:  "This looks like a German shepherd.",
+				Body:     "This looks like a German shepherd.",
 				Hashtags: []string{"#germanshepherd", "#dog"},
 				AltText:  "A photo that may show a German shepherd.",
-				Network:  "facebook", Refiner: "offline",
+				Network:  "facebook", WrittenBy: "offline",
 			},
 		},
 	} {
@@ -206,7 +206,7 @@ func checkPost(t *testing.T, name string, n prompts.Network, p bot.Post, maxTags
 	if l := n.Length(p.Text); l > n.MaxLength {
 		t.Errorf("%s: length %d > %d", name, l, n.MaxLength)
 	}
-	if p.Caption == "" || p.Text == "" || p.AltText == "" {
+	if p.Body == "" || p.Text == "" || p.AltText == "" {
 		t.Errorf("%s: empty field in %+v", name, p)
 	}
 	if len(p.Hashtags) > maxTags {

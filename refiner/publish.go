@@ -44,13 +44,13 @@ var commonTLDs = wordSet(strings.Fields(`com net org info biz xyz top site onlin
 // phone number or @handle, whatever the hint asked for.
 func checkPublishable(p bot.Post) error {
 	for _, part := range []struct{ field, text string }{
-		{"caption", p.Caption}, {"alt text", p.AltText}, {"hashtags", strings.Join(p.Hashtags, " ")},
+		{"caption", p.Body}, {"alt text", p.AltText}, {"hashtags", strings.Join(p.Hashtags, " ")},
 	} {
 		if what := contactDetail(part.text); what != "" {
 			return fmt.Errorf("%w: %s in the %s", ErrNotPublishable, what, part.field)
 		}
 	}
-	if preamble(p.Caption) != "" {
+	if preamble(p.Body) != "" {
 		return fmt.Errorf("%w: assistant preamble in the caption", ErrNotPublishable)
 	}
 	return nil
@@ -110,7 +110,7 @@ func preamble(s string) string {
 // "Sure! Here is a caption:" line or prefix, a closing "Let me know…"
 // line, and quotes around the whole caption.
 func cleanDraft(p bot.Post) bot.Post {
-	c := strings.TrimSpace(p.Caption)
+	c := strings.TrimSpace(p.Body)
 	for range 3 {
 		pre := preamble(c)
 		if pre == "" {
@@ -119,7 +119,7 @@ func cleanDraft(p bot.Post) bot.Post {
 		c = strings.TrimSpace(c[len(pre):])
 	}
 	c = strings.TrimSpace(closingLine.ReplaceAllString(c, ""))
-	p.Caption = unwrapQuotes(c)
+	p.Body = unwrapQuotes(c)
 	p.AltText = unwrapQuotes(strings.TrimSpace(p.AltText))
 	return p
 }

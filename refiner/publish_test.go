@@ -31,7 +31,7 @@ func TestRefinerRefusesContactDetails(t *testing.T) {
 		{"bare domain", draft("Puppies for sale at cheappups.shop today"), "domain"},
 		{"www", draft("Adopt one: www.pups-4-u.net"), "URL"},
 		{"in hashtags", draft("Golden hour with Max.", "#dog", "@maxthedog"), "@handle"},
-		{"in alt text", bot.Post{Caption: "Golden hour with Max.", AltText: "A dog. Visit bit.ly/x", Refiner: "openai"}, "domain"},
+		{"in alt text", bot.Post{Body: "Golden hour with Max.", AltText: "A dog. Visit bit.ly/x", WrittenBy: "openai"}, "domain"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs bytes.Buffer
@@ -43,7 +43,7 @@ func TestRefinerRefusesContactDetails(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p.Refiner != OfflineName {
+			if p.WrittenBy != OfflineName {
 				t.Fatalf("published the model's post: %q", p.Text)
 			}
 			if what := contactDetail(p.Text + " " + p.AltText); what != "" {
@@ -73,7 +73,7 @@ func TestPublishableCaptions(t *testing.T) {
 		if err := checkPublishable(cleanDraft(p)); err != nil {
 			t.Errorf("%q: %v", c, err)
 		}
-		if got := cleanDraft(p).Caption; got != c {
+		if got := cleanDraft(p).Body; got != c {
 			t.Errorf("cleanDraft(%q) = %q", c, got)
 		}
 	}
@@ -101,12 +101,12 @@ func TestRefinerStripsAssistantTalk(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.Refiner != "openai" || p.Caption != want {
-			t.Errorf("%q → %s post %q, want the openai post %q\n%s", answer, p.Refiner, p.Caption, want, logs.String())
+		if p.WrittenBy != "openai" || p.Body != want {
+			t.Errorf("%q → %s post %q, want the openai post %q\n%s", answer, p.WrittenBy, p.Body, want, logs.String())
 		}
 	}
 	// A reply that is only talk falls back.
-	if err := checkPublishable(cleanDraft(draft("Sure!"))); err == nil && cleanDraft(draft("Sure!")).Caption != "" {
+	if err := checkPublishable(cleanDraft(draft("Sure!"))); err == nil && cleanDraft(draft("Sure!")).Body != "" {
 		t.Error(`"Sure!" alone is publishable`)
 	}
 }

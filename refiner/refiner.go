@@ -7,7 +7,7 @@
 // number or @handle (ErrNotPublishable) and, when anything fails — no writer,
 // timeout, server error, malformed or empty answer, unsafe or unpublishable
 // text — returns the Offline refiner's post instead, marked
-// Refiner "offline". A user never gets an error because an LLM is down.
+// WrittenBy "offline". A user never gets an error because an LLM is down.
 package refiner
 
 import (
@@ -25,8 +25,8 @@ import (
 // DefaultTimeout is how long Refiner waits for a Writer.
 const DefaultTimeout = 20 * time.Second
 
-// Writer drafts a post with an LLM. The draft's Caption, Hashtags, AltText
-// and Refiner (the writer's name, e.g. "openai") are used; Refiner enforces
+// Writer drafts a post with an LLM. The draft's Body, Hashtags, AltText
+// and WrittenBy (the writer's name, e.g. "openai") are used; Refiner enforces
 // limits and safety, so a Writer need not. It receives a request whose Tone
 // and Language are normalised and whose Hashtags is the resolved count.
 type Writer interface {
@@ -77,7 +77,7 @@ func (r *Refiner) Refine(ctx context.Context, req bot.RefineRequest) (bot.Post, 
 			"dur", time.Since(start).Round(time.Millisecond), "err", err)
 		return offline, nil
 	}
-	r.log().Info("post refined", "refiner", post.Refiner, "network", n.Name, "variant", req.Variant,
+	r.log().Info("post refined", "refiner", post.WrittenBy, "network", n.Name, "variant", req.Variant,
 		"dur", time.Since(start).Round(time.Millisecond))
 	return post, nil
 }
@@ -131,7 +131,7 @@ func (r *Refiner) draft(ctx context.Context, n prompts.Network, req bot.RefineRe
 	if res.err != nil {
 		return bot.Post{}, res.err
 	}
-	if res.post.Refiner == "" || res.post.Refiner == OfflineName {
+	if res.post.WrittenBy == "" || res.post.WrittenBy == OfflineName {
 		return bot.Post{}, errUnnamedDraft
 	}
 	// Checked before Enforce too: it turns "@handle" hashtags into
@@ -141,7 +141,7 @@ func (r *Refiner) draft(ctx context.Context, n prompts.Network, req bot.RefineRe
 		return bot.Post{}, err
 	}
 	post := Enforce(n, draft, req.Hashtags)
-	if strings.TrimSpace(post.Caption) == "" {
+	if strings.TrimSpace(post.Body) == "" {
 		return bot.Post{}, errEmptyDraft
 	}
 	if post.AltText == "" {

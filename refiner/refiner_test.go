@@ -22,7 +22,7 @@ func (f writerFunc) Write(ctx context.Context, req bot.RefineRequest) (bot.Post,
 }
 
 func draft(caption string, tags ...string) bot.Post {
-	return bot.Post{Caption: caption, Hashtags: tags, AltText: "A dog in the grass.", Refiner: "openai"}
+	return bot.Post{Body: caption, Hashtags: tags, AltText: "A dog in the grass.", WrittenBy: "openai"}
 }
 
 // newTestRefiner returns a Refiner around w that logs into buf.
@@ -45,7 +45,7 @@ func TestRefinerUsesWriter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Refiner != "openai" || p.Text != "Zoomies in the meadow! 🐶\n\n#GoldenRetriever #dog #meadow" {
+	if p.WrittenBy != "openai" || p.Text != "Zoomies in the meadow! 🐶\n\n#GoldenRetriever #dog #meadow" {
 		t.Errorf("post = %+v", p)
 	}
 	if got.Network != "instagram" || got.Tone != "witty" || got.Language != "de" || got.Hashtags != 5 || got.Variant != 2 {
@@ -72,7 +72,7 @@ func TestRefinerFallsBack(t *testing.T) {
 		{"empty", func(context.Context, bot.RefineRequest) (bot.Post, error) { return draft("  "), nil }},
 		{"only hashtags", func(context.Context, bot.RefineRequest) (bot.Post, error) { return draft("#dog #grass"), nil }},
 		{"unnamed", func(context.Context, bot.RefineRequest) (bot.Post, error) {
-			return bot.Post{Caption: "A dog."}, nil
+			return bot.Post{Body: "A dog."}, nil
 		}},
 		{"refusal", func(context.Context, bot.RefineRequest) (bot.Post, error) {
 			return draft("I'm sorry, I can't help with that."), nil
@@ -110,7 +110,7 @@ func TestRefinerFallsBack(t *testing.T) {
 			if d := time.Since(start); d > r.Timeout+150*time.Millisecond {
 				t.Errorf("took %v, deadline %v", d, r.Timeout)
 			}
-			if p.Refiner != "offline" || p.Text != offline.Text {
+			if p.WrittenBy != "offline" || p.Text != offline.Text {
 				t.Errorf("post = %+v, want the offline post %q", p, offline.Text)
 			}
 			if !strings.Contains(logs.String(), "refiner=offline") || !strings.Contains(logs.String(), "level=WARN") {
@@ -132,7 +132,7 @@ func TestRefinerCallerDeadlineWins(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	p, err := r.Refine(ctx, bot.RefineRequest{Description: dogOnGrass, Network: "facebook", Hashtags: -1})
-	if err != nil || p.Refiner != "offline" {
+	if err != nil || p.WrittenBy != "offline" {
 		t.Fatalf("Refine = %+v, %v", p, err)
 	}
 	if d := time.Since(start); d > 500*time.Millisecond {
@@ -159,7 +159,7 @@ func TestRefinerOfflineOnly(t *testing.T) {
 	var logs bytes.Buffer
 	r := newTestRefiner(nil, &logs)
 	p, err := r.Refine(context.Background(), bot.RefineRequest{Description: dogOnGrass, Network: "tiktok", Hashtags: 3})
-	if err != nil || p.Refiner != "offline" || len(p.Hashtags) != 3 {
+	if err != nil || p.WrittenBy != "offline" || len(p.Hashtags) != 3 {
 		t.Fatalf("Refine = %+v, %v", p, err)
 	}
 	if !strings.Contains(logs.String(), "refiner=offline") || strings.Contains(logs.String(), "WARN") {
@@ -170,11 +170,11 @@ func TestRefinerOfflineOnly(t *testing.T) {
 // TestRefinerFillsAltText fills a missing alt text from the offline post.
 func TestRefinerFillsAltText(t *testing.T) {
 	w := writerFunc(func(context.Context, bot.RefineRequest) (bot.Post, error) {
-		return bot.Post{Caption: "Meadow zoomies.", Refiner: "openai"}, nil
+		return bot.Post{Body: "Meadow zoomies.", WrittenBy: "openai"}, nil
 	})
 	r := newTestRefiner(w, &bytes.Buffer{})
 	p, err := r.Refine(context.Background(), bot.RefineRequest{Description: dogOnGrass, Network: "linkedin", Hashtags: 0})
-	if err != nil || p.Refiner != "openai" || p.AltText != "A dog runs through the grass." {
+	if err != nil || p.WrittenBy != "openai" || p.AltText != "A dog runs through the grass." {
 		t.Fatalf("Refine = %+v, %v", p, err)
 	}
 }
@@ -185,12 +185,12 @@ func TestWriterGetsPlainLabels(t *testing.T) {
 	var got []bot.Label
 	r := New(writerFunc(func(_ context.Context, req bot.RefineRequest) (bot.Post, error) {
 		got = req.Description.Labels
-		return bot.Post{Caption: "A bird of prey in flight.", Refiner: "openai"}, nil
+		return bot.Post{Body: "A bird of prey in flight.", WrittenBy: "openai"}, nil
 	}))
 	r.Log = slog.New(slog.DiscardHandler)
 	in := []bot.Label{{Label: "kite", Score: 0.4}, {Label: "bald eagle", Score: 0.3}}
 	p, err := r.Refine(context.Background(), bot.RefineRequest{Description: bot.Description{Labels: in}, Network: "x", Hashtags: -1})
-	if err != nil || p.Refiner != "openai" {
+	if err != nil || p.WrittenBy != "openai" {
 		t.Fatalf("post %+v, %v", p, err)
 	}
 	want := []bot.Label{{Label: "bird of prey", Score: 0.4}, {Label: "bald eagle", Score: 0.3}}

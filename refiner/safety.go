@@ -21,7 +21,7 @@ var ErrUnsafe = errors.New("unsafe post")
 // whole words, so "therapist" is not "rapist". The error wraps ErrUnsafe and
 // names the rule, never the text.
 func CheckSafety(p bot.Post, source string) error {
-	text := phraseText(p.Caption + " " + p.AltText + " " + strings.Join(p.Hashtags, " "))
+	text := phraseText(p.Body + " " + p.AltText + " " + strings.Join(p.Hashtags, " "))
 	for _, term := range bannedTerms {
 		if hasPhrase(text, term) {
 			return fmt.Errorf("%w: banned term", ErrUnsafe)

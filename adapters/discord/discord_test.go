@@ -908,7 +908,7 @@ func TestLongPostIsSplit(t *testing.T) {
 	long := strings.Repeat("word ", 900) // 4,500 characters
 	h := start(t, func(_ *Config, _ *bot.Service, _ *bottest.Describer, r *bottest.Refiner) {
 		r.RefineFunc = func(_ context.Context, req bot.RefineRequest) (bot.Post, error) {
-			return bot.Post{Text: long, Network: req.Network, Refiner: "test"}, nil
+			return bot.Post{Text: long, Network: req.Network, WrittenBy: "test"}, nil
 		}
 	})
 	i := h.slashCaption(h.srv.Attachment("p.png", "image/png", photo(t)), 0)

@@ -9,8 +9,9 @@
 //   - image attachments in DMs, and in guild channels only on messages that
 //     mention the bot;
 //   - interactions are deferred at once and the deferred reply is edited
-//     with the post; buttons under a post regenerate it or switch the
-//     network, and every component interaction is acknowledged;
+//     with the post; the buttons under a post are bot.PostActions
+//     (regenerate, next tone, every other network), and every component
+//     interaction is acknowledged;
 //   - posts are split to Discord's 2,000-character limit and never ping.
 //
 // Work runs on the service's worker pool, with its rate limits and shutdown

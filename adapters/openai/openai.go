@@ -28,9 +28,10 @@ import (
 
 	"github.com/captionbot/captionbot/bot"
 	"github.com/captionbot/captionbot/prompts"
+	"github.com/captionbot/captionbot/refiner"
 )
 
-// Name is Post.Refiner for posts this package drafts.
+// Name is Post.WrittenBy for posts this package drafts.
 const Name = "openai"
 
 // Defaults for Config's zero values.
@@ -80,6 +81,8 @@ type Client struct {
 	// format is the response format the server accepts, lowered on a 400.
 	format atomic.Int32
 }
+
+var _ refiner.Writer = (*Client)(nil)
 
 // Response formats, from most to least structured.
 const (
@@ -182,7 +185,7 @@ func (c *Client) Write(ctx context.Context, req bot.RefineRequest) (bot.Post, er
 	if err != nil {
 		return bot.Post{}, err
 	}
-	post.Network, post.Refiner = n.Name, Name
+	post.Network, post.WrittenBy = n.Name, Name
 	return post, nil
 }
 

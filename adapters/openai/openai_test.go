@@ -66,7 +66,7 @@ func TestWriteGoodJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := bot.Post{Caption: "Spring zoomies! 🐶", Hashtags: []string{"#dog", "#spring"}, AltText: "A golden dog running on grass.", Network: "instagram", Refiner: "openai"}
+	want := bot.Post{Body: "Spring zoomies! 🐶", Hashtags: []string{"#dog", "#spring"}, AltText: "A golden dog running on grass.", Network: "instagram", WrittenBy: "openai"}
 	if diff := cmp.Diff(want, p); diff != "" {
 		t.Errorf("post (-want +got):\n%s", diff)
 	}
@@ -134,7 +134,7 @@ func TestWritePlainText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := bot.Post{Caption: "Spring zoomies in the park!", Hashtags: []string{"#dog", "#spring"}, AltText: "A dog running on grass.", Network: "instagram", Refiner: "openai"}
+	want := bot.Post{Body: "Spring zoomies in the park!", Hashtags: []string{"#dog", "#spring"}, AltText: "A dog running on grass.", Network: "instagram", WrittenBy: "openai"}
 	if diff := cmp.Diff(want, p); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
@@ -155,7 +155,7 @@ func TestWriteFormatFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Caption != "A dog in spring grass." || len(p.Hashtags) != 2 {
+	if p.Body != "A dog in spring grass." || len(p.Hashtags) != 2 {
 		t.Errorf("post = %+v", p)
 	}
 	if f.count() != 3 {
@@ -190,7 +190,7 @@ func TestWriteRetryAfter429(t *testing.T) {
 	if d := time.Since(start); d < 900*time.Millisecond {
 		t.Errorf("retried after %v, Retry-After said 1s", d)
 	}
-	if p.Caption != "A dog." || f.count() != 2 {
+	if p.Body != "A dog." || f.count() != 2 {
 		t.Errorf("post %+v after %d requests", p, f.count())
 	}
 }
@@ -460,19 +460,19 @@ func TestParseReply(t *testing.T) {
 		want     bot.Post
 	}{
 		{"json", `{"caption":"A dog.","hashtags":["#dog"],"alt_text":"Dog."}`,
-			bot.Post{Caption: "A dog.", Hashtags: []string{"#dog"}, AltText: "Dog."}},
+			bot.Post{Body: "A dog.", Hashtags: []string{"#dog"}, AltText: "Dog."}},
 		{"fenced json with extra fields", "```json\n{\"caption\":\"A dog.\",\"hashtags\":\"#dog #grass\",\"mood\":\"happy\",\"Text\":\"x\"}\n```",
-			bot.Post{Caption: "A dog.", Hashtags: []string{"#dog", "#grass"}}},
+			bot.Post{Body: "A dog.", Hashtags: []string{"#dog", "#grass"}}},
 		{"quoted inside JSON", `{"caption":"\"Spring zoomies!\"","hashtags":["dog"],"alt_text":"“A dog.”"}`,
-			bot.Post{Caption: "Spring zoomies!", Hashtags: []string{"dog"}, AltText: "A dog."}},
+			bot.Post{Body: "Spring zoomies!", Hashtags: []string{"dog"}, AltText: "A dog."}},
 		{"wrong types dropped", `{"caption":"A dog.","hashtags":[1,"#ok",null],"alt_text":{"x":1}}`,
-			bot.Post{Caption: "A dog.", Hashtags: []string{"#ok"}}},
+			bot.Post{Body: "A dog.", Hashtags: []string{"#ok"}}},
 		{"plain", "Spring zoomies!\n\n#dog #spring",
-			bot.Post{Caption: "Spring zoomies!", Hashtags: []string{"#dog", "#spring"}}},
+			bot.Post{Body: "Spring zoomies!", Hashtags: []string{"#dog", "#spring"}}},
 		{"plain labelled", "**Caption:** “A dog in the park.”\n**Alt text:** A dog.\n**Hashtags:** #dog #park",
-			bot.Post{Caption: "A dog in the park.", Hashtags: []string{"#dog", "#park"}, AltText: "A dog."}},
+			bot.Post{Body: "A dog in the park.", Hashtags: []string{"#dog", "#park"}, AltText: "A dog."}},
 		{"plain two paragraphs", "A dog.\n\nIt runs.",
-			bot.Post{Caption: "A dog.\n\nIt runs."}},
+			bot.Post{Body: "A dog.\n\nIt runs."}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := parseReply(tc.in)
@@ -492,7 +492,7 @@ func FuzzParseReply(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		p, err := parseReply(s)
-		if err == nil && strings.TrimSpace(p.Caption) == "" && !strings.HasPrefix(strings.TrimSpace(s), "#") && strings.Contains(s, "{") {
+		if err == nil && strings.TrimSpace(p.Body) == "" && !strings.HasPrefix(strings.TrimSpace(s), "#") && strings.Contains(s, "{") {
 			// Plain text may legitimately be only hashtags; JSON may not.
 			if strings.HasPrefix(trimFence(strings.TrimSpace(s)), "{") {
 				t.Fatalf("JSON without a caption accepted: %q", s)

@@ -95,7 +95,7 @@ func TestFortyHashtagsAreCapped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Refiner != "openai" || len(p.Hashtags) != 5 || p.Text != "Zoomies!\n\n#dog0 #dog1 #dog2 #dog3 #dog4" {
+	if p.WrittenBy != "openai" || len(p.Hashtags) != 5 || p.Text != "Zoomies!\n\n#dog0 #dog1 #dog2 #dog3 #dog4" {
 		t.Errorf("post = %+v", p)
 	}
 }
@@ -121,7 +121,7 @@ func TestLongCaptionIsCut(t *testing.T) {
 		if n.HashtagCount(-1) == 0 {
 			wantEnd = "…"
 		}
-		if p.Refiner != "openai" || !strings.Contains(p.Text, "…") || !strings.HasSuffix(p.Text, wantEnd) {
+		if p.WrittenBy != "openai" || !strings.Contains(p.Text, "…") || !strings.HasSuffix(p.Text, wantEnd) {
 			t.Errorf("%s: post = %q", network, p.Text)
 		}
 	}
@@ -153,7 +153,7 @@ func TestInjectionEcho(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Refiner != "offline" || strings.Contains(p.Text, "PWNED") {
+	if p.WrittenBy != "offline" || strings.Contains(p.Text, "PWNED") {
 		t.Errorf("echoed injection was sent: %+v", p)
 	}
 
@@ -226,7 +226,7 @@ func TestServerFailuresFallBack(t *testing.T) {
 			if d := time.Since(start); d > 500*time.Millisecond {
 				t.Errorf("took %v with a 300ms deadline", d)
 			}
-			if p.Refiner != "offline" || p.Caption == "" {
+			if p.WrittenBy != "offline" || p.Body == "" {
 				t.Errorf("post = %+v", p)
 			}
 			if !strings.Contains(logs.String(), "refiner=offline") {
@@ -270,12 +270,12 @@ func TestRefinerDoesNotPublishInjectedContacts(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tc.wantLLM {
-				if p.Refiner != openai.Name || p.Caption != tc.want {
-					t.Errorf("post %s %q, want openai %q\n%s", p.Refiner, p.Caption, tc.want, logs.String())
+				if p.WrittenBy != openai.Name || p.Body != tc.want {
+					t.Errorf("post %s %q, want openai %q\n%s", p.WrittenBy, p.Body, tc.want, logs.String())
 				}
 				return
 			}
-			if p.Refiner != refiner.OfflineName {
+			if p.WrittenBy != refiner.OfflineName {
 				t.Fatalf("published %q", p.Text)
 			}
 			for _, bad := range []string{"555", "evil", "t.me", "WhatsApp", "#ignore", "#rules"} {

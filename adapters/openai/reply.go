@@ -45,13 +45,13 @@ func parseJSON(s string) (bot.Post, error) {
 	}
 	var p bot.Post
 	// Models sometimes quote the caption inside the JSON string.
-	p.Caption = unquote(jsonString(fields["caption"]))
+	p.Body = unquote(jsonString(fields["caption"]))
 	p.AltText = unquote(jsonString(fields["alt_text"]))
 	if p.AltText == "" {
 		p.AltText = unquote(jsonString(fields["alt"]))
 	}
 	p.Hashtags = jsonStrings(fields["hashtags"])
-	if strings.TrimSpace(p.Caption) == "" {
+	if strings.TrimSpace(p.Body) == "" {
 		return bot.Post{}, fmt.Errorf("openai: %w: no caption", ErrBadReply)
 	}
 	return p, nil
@@ -112,7 +112,7 @@ func parsePlain(s string) bot.Post {
 			caption = append(caption, line)
 		}
 	}
-	p.Caption = unquote(strings.TrimSpace(strings.Join(caption, "\n")))
+	p.Body = unquote(strings.TrimSpace(strings.Join(caption, "\n")))
 	return p
 }
 

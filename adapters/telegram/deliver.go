@@ -57,27 +57,39 @@ func (b *Bot) deliver(ctx context.Context, chatID int64, replyTo, editID int, re
 // next tone, then every other network, three a row. The post replies to its
 // photo, so the actions carry no photo reference.
 func postKeyboard(res bot.Result) tgbotapi.InlineKeyboardMarkup {
-	var rows [][]tgbotapi.InlineKeyboardButton
-	var nets []tgbotapi.InlineKeyboardButton
-	var first []tgbotapi.InlineKeyboardButton
+	rows := [][]tgbotapi.InlineKeyboardButton{nil} // Regenerate and tone
 	for _, a := range bot.PostActions("", res.Settings, res.Variant) {
 		label := a.Label()
 		if e := a.Emoji(); e != "" {
 			label = e + " " + label
 		}
 		btn := tgbotapi.NewInlineKeyboardButtonData(label, a.Data())
-		if a.Kind != bot.ActionNetwork {
-			first = append(first, btn)
-			continue
-		}
-		if nets = append(nets, btn); len(nets) == 3 {
-			rows, nets = append(rows, nets), nil
+		last := len(rows) - 1
+		switch {
+		case a.Kind != bot.ActionNetwork:
+			rows[0] = append(rows[0], btn)
+		case last == 0 || len(rows[last]) == 3:
+			rows = append(rows, []tgbotapi.InlineKeyboardButton{btn})
+		default:
+			rows[last] = append(rows[last], btn)
 		}
 	}
-	if len(nets) > 0 {
-		rows = append(rows, nets)
+	return tgbotapi.InlineKeyboardMarkup{InlineKeyboard: rows}
+}
+
+// parsePostAction decodes a post button: bot.PostAction's data, or the
+// "p|NETWORK|TONE|VARIANT" of posts sent before it (their buttons still work,
+// since the post replies to its photo).
+func parsePostAction(data string) (bot.PostAction, bool) {
+	if a, ok := bot.ParsePostAction(data); ok {
+		return a, true
 	}
-	return tgbotapi.InlineKeyboardMarkup{InlineKeyboard: append([][]tgbotapi.InlineKeyboardButton{first}, rows...)}
+	f := strings.Split(data, "|")
+	if len(f) != 4 || f[0] != "p" {
+		return bot.PostAction{}, false
+	}
+	// Checked as the current encoding of the same action.
+	return bot.ParsePostAction("p|r||" + f[1] + "|" + f[2] + "||" + f[3])
 }
 
 // choicesKeyboard shows a setting's values, three a row, current marked;
@@ -139,7 +151,7 @@ func (b *Bot) handleCallback(ctx context.Context, q *tgbotapi.CallbackQuery, tr 
 		}
 		return
 	}
-	act, ok := bot.ParsePostAction(q.Data)
+	act, ok := parsePostAction(q.Data)
 	if !ok {
 		answer("This button has expired.", false)
 		tr.finish()

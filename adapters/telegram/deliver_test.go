@@ -46,6 +46,19 @@ func TestPostKeyboardOffersEveryAction(t *testing.T) {
 	}
 }
 
+// Buttons of posts sent before bot.PostAction keep working.
+func TestParsePostActionReadsOldButtons(t *testing.T) {
+	a, ok := parsePostAction("p|linkedin|witty|3")
+	if want := (bot.PostAction{Kind: bot.ActionRegenerate, Network: "linkedin", Tone: "witty", Variant: 3}); !ok || a != want {
+		t.Errorf("old button = %+v %v, want %+v", a, ok, want)
+	}
+	for _, bad := range []string{"", "p", "p|myspace||1", "p|x|angry|1", "p|x||-1", "p|x||abc", "p|x|||1", "s|network"} {
+		if a, ok := parsePostAction(bad); ok {
+			t.Errorf("parsePostAction(%q) = %+v, want rejected", bad, a)
+		}
+	}
+}
+
 func TestCommandRequestPlace(t *testing.T) {
 	b := &Bot{}
 	for _, tc := range []struct {

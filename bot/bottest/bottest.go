@@ -84,7 +84,7 @@ func Render(req bot.RefineRequest) bot.Post {
 	if len(tags) > 0 {
 		text += "\n\n" + strings.Join(tags, " ")
 	}
-	return bot.Post{Text: text, Caption: caption, Hashtags: tags, Network: req.Network, Refiner: "bottest"}
+	return bot.Post{Text: text, Body: caption, Hashtags: tags, Network: req.Network, WrittenBy: "bottest"}
 }
 
 // Preferences is an in-memory bot.Preferences. GetErr and SetErr, when set,

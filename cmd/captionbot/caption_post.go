@@ -106,7 +106,7 @@ func (o *postOptions) refine(ctx context.Context, line *captionLine) error {
 	if err != nil {
 		return err
 	}
-	line.PostFields = &PostFields{Post: p.Text, Hashtags: p.Hashtags, AltText: p.AltText, Network: p.Network, Refiner: p.Refiner}
+	line.PostFields = &PostFields{Post: p.Text, Hashtags: p.Hashtags, AltText: p.AltText, Network: p.Network, Refiner: p.WrittenBy}
 	return nil
 }
 

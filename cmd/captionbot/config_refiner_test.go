@@ -93,7 +93,7 @@ func TestOpenRefinerOffline(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, err := r.Refine(context.Background(), bot.RefineRequest{Description: bot.Description{Caption: "a cat on a sofa"}, Network: "plain", Hashtags: -1})
-	if err != nil || p.Text != "A cat on a sofa." || p.Refiner != "offline" {
+	if err != nil || p.Text != "A cat on a sofa." || p.WrittenBy != "offline" {
 		t.Errorf("Refine = %+v, %v", p, err)
 	}
 }
@@ -142,7 +142,7 @@ timeout = "5s"
 	if err != nil {
 		t.Fatal(err)
 	}
-	if post.Refiner != "openai" || post.Text != "Sofa king. #cat" {
+	if post.WrittenBy != "openai" || post.Text != "Sofa king. #cat" {
 		t.Errorf("post = %+v", post)
 	}
 	if *auth != "Bearer sk-env-key-123" {
