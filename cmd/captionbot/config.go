@@ -25,6 +25,7 @@ type config struct {
 	Store     storeConfig     `toml:"store"`
 	Bot       botConfig       `toml:"bot"`
 	Log       logConfig       `toml:"log"`
+	HTTP      httpConfig      `toml:"http"`
 }
 
 // configDefaults fill in each section's defaults before the file is read;

@@ -20,7 +20,7 @@ import (
 
 func init() {
 	register("serve", command{
-		summary: "run the chat bot: captionbot serve --config FILE",
+		summary: "run the web playground and the chat bots: captionbot serve [--config FILE]",
 		run:     runServe,
 	})
 	platforms = append(platforms, platformStarter{
@@ -70,7 +70,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	configPath := fl.String("config", "", "TOML config `FILE` (default: built-in defaults and environment)")
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, "usage: captionbot serve [--config FILE]")
-		fmt.Fprintln(stderr, "\nRuns every chat platform that has a token until SIGINT/SIGTERM:")
+		fmt.Fprintln(stderr, "\nServes the web playground and API on [http] listen (default "+defaultHTTPListen+"), and every")
+		fmt.Fprintln(stderr, "chat platform that has a token, until SIGINT/SIGTERM:")
 		for _, p := range platforms {
 			fmt.Fprintf(stderr, "  %s: %s\n", p.name, p.tokenHint)
 		}
@@ -99,8 +100,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			enabled = append(enabled, p)
 		}
 	}
-	if len(enabled) == 0 {
-		fmt.Fprintf(stderr, "captionbot: no chat platform has a token; set %s\n", strings.Join(hints, ", or "))
+	if len(enabled) == 0 && cfg.HTTP.Listen == "" {
+		fmt.Fprintf(stderr, "captionbot: nothing to serve: [http] listen is off and no chat platform has a token; set %s\n", strings.Join(hints, ", or "))
 		return exitUsage
 	}
 	log := newLogger(cfg.Log, stderr)
@@ -111,6 +112,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	defer store.Close()
+
+	listeners, err := listenHTTP(cfg.HTTP)
+	if err != nil {
+		fmt.Fprintf(stderr, "captionbot: %v\n", err)
+		return exitUsage
+	}
+	defer listeners.Close()
 
 	describer, closer, err := openDescriber(cfg)
 	if err != nil {
@@ -156,6 +164,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	})
 	g.Go(func() error { watchStore(gctx, store, log, storeCheckInterval); return nil })
 	status := &platformStatus{}
+	ready := webReady(func() bool { return true }, store, enabled, status) // models loaded above
+	serveHTTP(gctx, g, listeners, cfg, env, ready, nil, nil, stdout)
 	for _, p := range enabled {
 		g.Go(func() error {
 			run, err := connectRetrying(gctx, p, cfg, env, status)

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/captionbot/captionbot/bot/bottest"
+)
+
+// startServeWeb runs "captionbot serve" and returns the playground's URL
+// from its output, and stop (SIGTERM), which returns the exit code.
+func startServeWeb(t *testing.T, cfgPath string) (url string, stop func() int, stderr *safeBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stderr = &safeBuffer{}
+	stdout := &safeBuffer{}
+	code := make(chan int, 1)
+	go func() { code <- run(ctx, []string{"serve", "--config", cfgPath}, stdout, stderr) }()
+	var once sync.Once
+	stop = func() int {
+		c := -1
+		once.Do(func() {
+			cancel()
+			select {
+			case c = <-code:
+			case <-time.After(30 * time.Second):
+				t.Error("serve did not stop")
+			}
+		})
+		return c
+	}
+	t.Cleanup(func() { stop() })
+	re := regexp.MustCompile(`web playground at (http://\S+/)`)
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(stdout.String()); m != nil {
+			return m[1], stop, stderr
+		}
+		select {
+		case c := <-code:
+			t.Fatalf("serve exited %d:\n%s", c, stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("no URL printed; stderr:\n%s", stderr.String())
+	return "", nil, nil
+}
+
+func webConfig(t *testing.T, extra string) string {
+	t.Helper()
+	t.Setenv(envTelegramToken, "")
+	t.Setenv(envDiscordToken, "")
+	return writeConfig(t, fmt.Sprintf(`
+[store]
+path = %q
+[bot]
+workers = 2
+%s`, filepath.Join(t.TempDir(), "captionbot.db"), extra))
+}
+
+func TestServeWebAlone(t *testing.T) {
+	useDescriber(t, &bottest.Describer{})
+	url, stop, stderr := startServeWeb(t, webConfig(t, ""))
+
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("image", "dog.jpg")
+	fw.Write([]byte("jpeg"))
+	mw.WriteField("network", "x")
+	mw.Close()
+	resp, err := http.Post(url+"v1/captions", mw.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Caption, Post, Network string
+		Hashtags               []string
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != 200 ||
+		got.Network != "x" || !strings.Contains(got.Post, "dog") {
+		t.Errorf("status %d, %+v, %v", resp.StatusCode, got, err)
+	}
+	resp.Body.Close()
+	for _, p := range []string{"", "healthz", "readyz"} {
+		resp, err := http.Get(url + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("/%s: %d", p, resp.StatusCode)
+		}
+	}
+	if code := stop(); code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, stderr.String())
+	}
+}
+
+// TestServeReadyzWaitsForPlatforms: /readyz is 503 while a configured
+// platform is not connected, with the platform named.
+func TestServeReadyzWaitsForPlatforms(t *testing.T) {
+	useDescriber(t, &bottest.Describer{})
+	down, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer down.Close()
+	cfg := webConfig(t, fmt.Sprintf(`[telegram]
+token = "123:abc"
+api_endpoint = "http://%s/bot%%s/%%s"
+`, down.Addr()))
+	url, _, _ := startServeWeb(t, cfg)
+	resp, err := http.Get(url + "readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), "telegram: not connected") {
+		t.Errorf("readyz %d %s", resp.StatusCode, b)
+	}
+}
+
+func TestServeRefusesOpenAPIOnPublicAddress(t *testing.T) {
+	t.Setenv(envHTTPListen, "0.0.0.0:0")
+	var stderr bytes.Buffer
+	code := run(context.Background(), []string{"serve", "--config", webConfig(t, "")}, io.Discard, &stderr)
+	if code != exitUsage || !strings.Contains(stderr.String(), "api_keys") || !strings.Contains(stderr.String(), "public = true") {
+		t.Errorf("code %d, stderr %q", code, stderr.String())
+	}
+}
+
+func TestServePortInUse(t *testing.T) {
+	useDescriber(t, &bottest.Describer{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	t.Setenv(envHTTPListen, ln.Addr().String())
+	var stderr bytes.Buffer
+	code := run(context.Background(), []string{"serve", "--config", webConfig(t, "")}, io.Discard, &stderr)
+	if code != exitUsage || !strings.Contains(stderr.String(), "in use") || !strings.Contains(stderr.String(), "another port") {
+		t.Errorf("code %d, stderr %q", code, stderr.String())
+	}
+}
+
+func TestHTTPConfigChecks(t *testing.T) {
+	hermeticConfigEnv(t)
+	t.Setenv(envHTTPListen, "")
+	os.Unsetenv(envHTTPListen) // restored by Setenv's cleanup
+	for _, tc := range []struct{ text, want string }{
+		{"[http]\nlisten = \"0.0.0.0:8080\"", "reachable from other machines"},
+		{"[http]\nlisten = \"8080\"", "want HOST:PORT"},
+		{"[http]\nmax_upload_mb = 0", "max_upload_mb"},
+		{"[http]\nwrite_timeout = \"1m\"", "longer than bot.job_timeout"},
+		{"[http]\ntrusted_proxies = [\"nope\"]", "trusted_proxies"},
+		{"[http]\napi_keys = [\"short\"]", "16 characters"},
+	} {
+		_, err := loadConfig(writeConfig(t, tc.text))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v; want %q", tc.text, err, tc.want)
+		}
+	}
+	for _, ok := range []string{
+		"[http]\nlisten = \"0.0.0.0:8080\"\npublic = true",
+		"[http]\nlisten = \"[::]:8080\"\napi_keys = [\"0123456789abcdef\"]",
+		"[http]\nlisten = \"localhost:8080\"\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]",
+		"[http]\nlisten = \"\"",
+	} {
+		if _, err := loadConfig(writeConfig(t, ok)); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+}
