@@ -129,7 +129,8 @@ func (s *Server) captions(w http.ResponseWriter, r *http.Request) {
 	select {
 	case res := <-done:
 		if res.Err != nil {
-			s.refuse(w, resultError(res.Err))
+			// The service counts and logs the job's outcome itself.
+			s.answer(w, resultError(res.Err))
 			return
 		}
 		writeJSON(w, http.StatusOK, response(res))
@@ -138,10 +139,15 @@ func (s *Server) captions(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// refuse answers a request refused before or by Submit, and tells Refused.
 func (s *Server) refuse(w http.ResponseWriter, e *apiError) {
 	if s.Refused != nil {
 		s.Refused(e.code)
 	}
+	s.answer(w, e)
+}
+
+func (s *Server) answer(w http.ResponseWriter, e *apiError) {
 	if e.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.retryAfter.Seconds()))))
 	}

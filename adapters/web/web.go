@@ -55,8 +55,10 @@ type Server struct {
 	Ready func() []string
 	// Metrics, when set, is served at /metrics.
 	Metrics http.Handler
-	// Refused is told each photo the API refused, by reason ("rate_limited",
-	// "busy", "too_large", ...); nil means nobody is told.
+	// Refused is told each request refused before a worker took it (bad
+	// input, "too_large", "rate_limited", "busy", ...), by its error code;
+	// nil means nobody is told. (Jobs that fail later are the service's to
+	// count.)
 	Refused func(reason string)
 	// Timeouts of the http.Server Serve runs; zero means the defaults.
 	// WriteTimeout must exceed the bot's job timeout, as a caption request
@@ -155,7 +157,8 @@ func (s *Server) api(h http.Handler) http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		if len(s.APIKeys) > 0 && !s.authorized(r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="captionbot"`)
-			writeError(w, http.StatusUnauthorized, "unauthorized", "This API needs a key: send Authorization: Bearer KEY.")
+			s.refuse(w, &apiError{status: http.StatusUnauthorized, code: "unauthorized",
+				message: "This API needs a key: send Authorization: Bearer KEY."})
 			return
 		}
 		h.ServeHTTP(w, r)

@@ -14,7 +14,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/captionbot/captionbot/adapters/bolt"
+	"github.com/captionbot/captionbot/adapters/prometheus"
 	"github.com/captionbot/captionbot/adapters/telegram"
+	"github.com/captionbot/captionbot/adapters/web"
 	"github.com/captionbot/captionbot/bot"
 )
 
@@ -136,11 +138,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 
-	svc := newService(describer, refiner, store)
+	var svc *bot.Service
+	metrics := prometheus.New(func() int { return svc.Queued() })
+	svc = newService(metrics.Describer(describer), metrics.Refiner(refiner, cfg.Refiner.Provider == providerOpenAI), store)
 	applyBotConfig(svc, cfg.Bot)
 	svc.RefineWorkers = cfg.Refiner.Concurrency
-	svc.Fallback = offlineRefiner(log)
-	svc.Log = log
+	svc.Fallback = metrics.Fallback(offlineRefiner(log))
+	svc.Log = slog.New(metrics.LogHandler(log.Handler())) // counts each job's outcome
 	if err := svc.Start(); err != nil {
 		fmt.Fprintf(stderr, "captionbot: %v\n", err)
 		return exitUsage
@@ -165,7 +169,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	g.Go(func() error { watchStore(gctx, store, log, storeCheckInterval); return nil })
 	status := &platformStatus{}
 	ready := webReady(func() bool { return true }, store, enabled, status) // models loaded above
-	serveHTTP(gctx, g, listeners, cfg, env, ready, nil, nil, stdout)
+	serveHTTP(gctx, g, listeners, cfg, env, ready, metrics.Handler(),
+		func(reason string) { metrics.Refused(web.Platform, reason) }, stdout)
 	for _, p := range enabled {
 		g.Go(func() error {
 			run, err := connectRetrying(gctx, p, cfg, env, status)

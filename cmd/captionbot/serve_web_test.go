@@ -186,3 +186,68 @@ func TestHTTPConfigChecks(t *testing.T) {
 		}
 	}
 }
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestServeMetrics(t *testing.T) {
+	useDescriber(t, &bottest.Describer{})
+	url, _, stderr := startServeWeb(t, webConfig(t, "[http]\napi_keys = [\"key-0123456789abcdef\"]\n"))
+	req, _ := http.NewRequest(http.MethodPost, url+"v1/captions?network=x", strings.NewReader("jpeg"))
+	req.Header.Set("Content-Type", "image/jpeg")
+	req.Header.Set("Authorization", "Bearer key-0123456789abcdef")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("caption: %d", resp.StatusCode)
+	}
+	// Refused without a key: the API is guarded, /metrics is not.
+	resp, err = http.Post(url+"v1/captions", "image/jpeg", strings.NewReader("jpeg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Errorf("without a key: %d", resp.StatusCode)
+	}
+	code, text := get(t, url+"metrics")
+	for _, want := range []string{`captionbot_photos_total{outcome="sent",platform="web"} 1`, `captionbot_stage_seconds_count{stage="total"} 1`,
+		`captionbot_stage_seconds_count{stage="refine"} 1`, `captionbot_queue_depth 0`, `captionbot_refusals_total{platform="web",reason="unauthorized"} 1`} {
+		if code != 200 || !strings.Contains(text, want+"\n") {
+			t.Errorf("metrics (%d) lack %q", code, want)
+		}
+	}
+	if strings.Contains(text, "0123456789abcdef") || strings.Contains(stderr.String(), "0123456789abcdef") {
+		t.Error("the API key reached the metrics or the log")
+	}
+}
+
+func TestServeMetricsListen(t *testing.T) {
+	useDescriber(t, &bottest.Describer{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	url, _, _ := startServeWeb(t, webConfig(t, fmt.Sprintf("[http]\nmetrics_listen = %q\n", addr)))
+	if code, _ := get(t, url+"metrics"); code != 404 {
+		t.Errorf("/metrics on the main address: %d", code)
+	}
+	for _, p := range []string{"metrics", "healthz", "readyz"} {
+		if code, _ := get(t, "http://"+addr+"/"+p); code != 200 {
+			t.Errorf("/%s on metrics_listen: %d", p, code)
+		}
+	}
+}
