@@ -375,7 +375,7 @@ func TestPageIsSelfContained(t *testing.T) {
 	if strings.Contains(csp, "unsafe") {
 		t.Errorf("CSP allows unsafe: %q", csp)
 	}
-	for _, f := range []string{"index.html", "app.js", "style.css"} {
+	for _, f := range []string{"index.html", "app.js", "style.css"} { // favicon.svg has only its xmlns
 		b, err := static.ReadFile("static/" + f)
 		if err != nil {
 			t.Fatal(err)
