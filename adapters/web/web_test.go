@@ -27,7 +27,7 @@ import (
 var jpeg = []byte("\xff\xd8\xff\xe0 fake jpeg")
 
 // newService starts a bot.Service with fakes; tweak may set options.
-func newService(t *testing.T, d bot.Describer, tweak func(*bot.Service)) *bot.Service {
+func newService(t testing.TB, d bot.Describer, tweak func(*bot.Service)) *bot.Service {
 	t.Helper()
 	if d == nil {
 		d = &bottest.Describer{}
@@ -57,7 +57,7 @@ func newTestServer(t *testing.T, s *Server) *httptest.Server {
 }
 
 // multipartBody builds a form with the photo in "image" and fields.
-func multipartBody(t *testing.T, img []byte, fields map[string]string) (io.Reader, string) {
+func multipartBody(t testing.TB, img []byte, fields map[string]string) (io.Reader, string) {
 	t.Helper()
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)

@@ -39,6 +39,8 @@
       const r = await fetch("v1/networks", { headers: headers() });
       if (r.status === 401) { $("keybox").open = true; setStatus("This server needs an API key (below).", true); return; }
       const data = await r.json();
+      if (!r.ok) { setStatus(data.error ? data.error.message : "Could not load the networks.", true); return; }
+      setStatus(state.file ? "" : "Choose a photo to start.");
       state.networks = data.networks;
       state.network = data.networks.length ? data.networks[0].name : "";
       const nets = $("networks");
@@ -52,6 +54,7 @@
         tones.append(chip(t[0].toUpperCase() + t.slice(1), false, () => choose("tone", t), t));
       }
       const lang = $("lang");
+      lang.replaceChildren();
       const names = typeof Intl.DisplayNames === "function" ? new Intl.DisplayNames(["en"], { type: "language" }) : null;
       for (const code of data.languages) {
         const o = document.createElement("option");
@@ -196,6 +199,7 @@
     for (const id of ["lang", "hashtags"]) {
       $(id).addEventListener("change", () => { state.variant = 0; if (state.file) caption(); });
     }
+    $("apikey").addEventListener("change", loadChoices); // a key typed after a 401
     loadChoices();
   }
   init();
