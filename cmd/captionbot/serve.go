@@ -121,6 +121,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	defer listeners.Close()
+	// HTTP serves from here on: /healthz at once, /readyz and photos once
+	// the models are loaded and the service runs.
+	gate := &serviceGate{}
+	metrics := prometheus.New(gate.Queued)
+	status := &platformStatus{}
+	ready := webReady(gate.started, store, enabled, status)
+	httpServers := startHTTP(ctx, listeners, cfg, log, gate, ready, metrics.Handler(),
+		func(reason string) { metrics.Refused(web.Platform, reason) }, stdout)
+	defer httpServers.stop()
 
 	describer, closer, err := openDescriber(cfg)
 	if err != nil {
@@ -138,9 +147,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 
-	var svc *bot.Service
-	metrics := prometheus.New(func() int { return svc.Queued() })
-	svc = newService(metrics.Describer(describer), metrics.Refiner(refiner, cfg.Refiner.Provider == providerOpenAI), store)
+	svc := newService(metrics.Describer(describer), metrics.Refiner(refiner, cfg.Refiner.Provider == providerOpenAI), store)
 	applyBotConfig(svc, cfg.Bot)
 	svc.RefineWorkers = cfg.Refiner.Concurrency
 	svc.Fallback = metrics.Fallback(offlineRefiner(log))
@@ -149,6 +156,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "captionbot: %v\n", err)
 		return exitUsage
 	}
+	gate.set(svc)
 	env := platformEnv{Service: svc, Store: store, Log: log}
 
 	// The service and every platform run until a signal (or a platform's
@@ -167,10 +175,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return nil
 	})
 	g.Go(func() error { watchStore(gctx, store, log, storeCheckInterval); return nil })
-	status := &platformStatus{}
-	ready := webReady(func() bool { return true }, store, enabled, status) // models loaded above
-	serveHTTP(gctx, g, listeners, cfg, env, ready, metrics.Handler(),
-		func(reason string) { metrics.Refused(web.Platform, reason) }, stdout)
+	g.Go(func() error { return httpServers.wait(gctx) })
 	for _, p := range enabled {
 		g.Go(func() error {
 			run, err := connectRetrying(gctx, p, cfg, env, status)

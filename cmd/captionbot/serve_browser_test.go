@@ -75,6 +75,7 @@ func startServeProcess(t *testing.T, cfgPath string) string {
 		if !ok {
 			t.Fatalf("serve exited without a URL:\n%s", stderr.String())
 		}
+		waitModels(t, u)
 		return u
 	case <-time.After(2 * time.Minute):
 		t.Fatalf("serve printed no URL:\n%s", stderr.String())

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/captionbot/captionbot/bot"
 	"github.com/captionbot/captionbot/bot/bottest"
 )
 
@@ -47,6 +48,7 @@ func startServeWeb(t *testing.T, cfgPath string) (url string, stop func() int, s
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := re.FindStringSubmatch(stdout.String()); m != nil {
+			waitModels(t, m[1])
 			return m[1], stop, stderr
 		}
 		select {
@@ -57,6 +59,24 @@ func startServeWeb(t *testing.T, cfgPath string) (url string, stop func() int, s
 	}
 	t.Fatalf("no URL printed; stderr:\n%s", stderr.String())
 	return "", nil, nil
+}
+
+// waitModels waits until serve at url has loaded the models (HTTP starts
+// before).
+func waitModels(t *testing.T, url string) {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		resp, err := http.Get(url + "readyz")
+		if err != nil {
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), "models") {
+			return
+		}
+	}
+	t.Fatal("the models never loaded")
 }
 
 func webConfig(t *testing.T, extra string) string {
@@ -249,5 +269,61 @@ func TestServeMetricsListen(t *testing.T) {
 		if code, _ := get(t, "http://"+addr+"/"+p); code != 200 {
 			t.Errorf("/%s on metrics_listen: %d", p, code)
 		}
+	}
+}
+
+// TestServeHTTPBeforeModels: HTTP answers while the models load: /healthz
+// 200, /readyz 503 naming the models, photos 503 with Retry-After.
+func TestServeHTTPBeforeModels(t *testing.T) {
+	release := make(chan struct{})
+	old := openDescriber
+	openDescriber = func(cfg *config) (bot.Describer, io.Closer, error) {
+		<-release
+		return &bottest.Describer{}, io.NopCloser(nil), nil
+	}
+	t.Cleanup(func() { openDescriber = old })
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdout, stderr := &safeBuffer{}, &safeBuffer{}
+	code := make(chan int, 1)
+	go func() { code <- run(ctx, []string{"serve", "--config", webConfig(t, "")}, stdout, stderr) }()
+	re := regexp.MustCompile(`web playground at (http://\S+/)`)
+	var url string
+	for deadline := time.Now().Add(20 * time.Second); url == ""; time.Sleep(10 * time.Millisecond) {
+		if m := re.FindStringSubmatch(stdout.String()); m != nil {
+			url = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no URL before the models loaded:\n%s", stderr.String())
+		}
+	}
+	if c, _ := get(t, url+"healthz"); c != 200 {
+		t.Errorf("healthz %d", c)
+	}
+	if c, body := get(t, url+"readyz"); c != 503 || !strings.Contains(body, "models: not loaded") {
+		t.Errorf("readyz %d %s", c, body)
+	}
+	resp, err := http.Post(url+"v1/captions", "image/jpeg", strings.NewReader("jpeg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("photo while loading: %d", resp.StatusCode)
+	}
+	close(release)
+	waitModels(t, url)
+	if c, _ := get(t, url+"readyz"); c != 200 {
+		t.Errorf("readyz after loading: %d", c)
+	}
+	cancel()
+	if c := <-code; c != exitOK {
+		t.Errorf("exit %d:\n%s", c, stderr.String())
 	}
 }
