@@ -106,7 +106,7 @@ func (s *Server) captions(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, aerr)
 		return
 	}
-	addr := s.clientAddr(r)
+	addr := rateKey(s.clientAddr(r))
 	done := make(chan bot.Result, 1)
 	job := bot.Job{
 		Platform: Platform,

@@ -192,8 +192,20 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ready"})
 }
 
-// clientAddr is the address rate limits count against: the peer, or, when
-// the peer is a trusted proxy, the last X-Forwarded-For hop that is not.
+// rateKey is what rate limits count against for a client address: the
+// address itself, or for IPv6 its /64 (one subscriber's usual share, so a
+// client cannot dodge its limit by changing addresses within it).
+func rateKey(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil || !a.Is6() || a.IsLoopback() {
+		return addr
+	}
+	p, _ := a.Prefix(64) // an IPv6 address always has a /64
+	return p.String()
+}
+
+// clientAddr is the client's address: the peer, or, when the peer is a
+// trusted proxy, the last X-Forwarded-For hop that is not.
 func (s *Server) clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

@@ -417,6 +417,20 @@ func TestClientAddr(t *testing.T) {
 	}
 }
 
+func TestRateKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.1":            "192.0.2.1",
+		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
+		"2001:db8:1:2::9":      "2001:db8:1:2::/64",
+		"::1":                  "::1",
+		"not-an-ip":            "not-an-ip",
+	} {
+		if got := rateKey(in); got != want {
+			t.Errorf("rateKey(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
+
 func TestServeShutsDown(t *testing.T) {
 	srv := New(newService(t, nil, nil))
 	ts := httptest.NewUnstartedServer(nil)
