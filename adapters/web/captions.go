@@ -123,7 +123,7 @@ func (s *Server) captions(w http.ResponseWriter, r *http.Request) {
 		},
 	}
 	if err := s.svc.Submit(job); err != nil {
-		s.refuse(w, submitError(err))
+		s.answer(w, submitError(err)) // the service tells its Refused
 		return
 	}
 	select {

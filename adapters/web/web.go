@@ -55,10 +55,10 @@ type Server struct {
 	Ready func() []string
 	// Metrics, when set, is served at /metrics.
 	Metrics http.Handler
-	// Refused is told each request refused before a worker took it (bad
-	// input, "too_large", "rate_limited", "busy", ...), by its error code;
-	// nil means nobody is told. (Jobs that fail later are the service's to
-	// count.)
+	// Refused is told each request refused before it reached the service
+	// (bad input, "too_large", "unauthorized", ...), by its error code; nil
+	// means nobody is told. (The service counts its own refusals, rate
+	// limits and a full queue, and the jobs that fail later.)
 	Refused func(reason string)
 	// Timeouts of the http.Server Serve runs; zero means the defaults.
 	// WriteTimeout must exceed the bot's job timeout, as a caption request

@@ -152,6 +152,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	svc.RefineWorkers = cfg.Refiner.Concurrency
 	svc.Fallback = metrics.Fallback(offlineRefiner(log))
 	svc.Log = slog.New(metrics.LogHandler(log.Handler())) // counts each job's outcome
+	svc.Refused = func(job bot.Job, err error) { metrics.Refused(job.Platform, prometheus.ReasonCode(err)) }
 	if err := svc.Start(); err != nil {
 		fmt.Fprintf(stderr, "captionbot: %v\n", err)
 		return exitUsage

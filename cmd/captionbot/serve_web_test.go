@@ -220,7 +220,7 @@ func get(t *testing.T, url string) (int, string) {
 
 func TestServeMetrics(t *testing.T) {
 	useDescriber(t, &bottest.Describer{})
-	url, _, stderr := startServeWeb(t, webConfig(t, "[http]\napi_keys = [\"key-0123456789abcdef\"]\n"))
+	url, _, stderr := startServeWeb(t, webConfig(t, "user_per_minute = 1\nuser_burst = 1\n[http]\napi_keys = [\"key-0123456789abcdef\"]\n"))
 	req, _ := http.NewRequest(http.MethodPost, url+"v1/captions?network=x", strings.NewReader("jpeg"))
 	req.Header.Set("Content-Type", "image/jpeg")
 	req.Header.Set("Authorization", "Bearer key-0123456789abcdef")
@@ -231,6 +231,17 @@ func TestServeMetrics(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Fatalf("caption: %d", resp.StatusCode)
+	}
+	// The second photo is over the rate limit.
+	req, _ = http.NewRequest(http.MethodPost, url+"v1/captions?network=x", strings.NewReader("jpeg"))
+	req.Header.Set("Content-Type", "image/jpeg")
+	req.Header.Set("Authorization", "Bearer key-0123456789abcdef")
+	if resp, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 429 {
+		t.Errorf("second photo: %d", resp.StatusCode)
 	}
 	// Refused without a key: the API is guarded, /metrics is not.
 	resp, err = http.Post(url+"v1/captions", "image/jpeg", strings.NewReader("jpeg"))
@@ -243,7 +254,8 @@ func TestServeMetrics(t *testing.T) {
 	}
 	code, text := get(t, url+"metrics")
 	for _, want := range []string{`captionbot_photos_total{outcome="sent",platform="web"} 1`, `captionbot_stage_seconds_count{stage="total"} 1`,
-		`captionbot_stage_seconds_count{stage="refine"} 1`, `captionbot_queue_depth 0`, `captionbot_refusals_total{platform="web",reason="unauthorized"} 1`} {
+		`captionbot_stage_seconds_count{stage="refine"} 1`, `captionbot_queue_depth 0`, `captionbot_refusals_total{platform="web",reason="unauthorized"} 1`,
+		`captionbot_refusals_total{platform="web",reason="rate_limited"} 1`} {
 		if code != 200 || !strings.Contains(text, want+"\n") {
 			t.Errorf("metrics (%d) lack %q", code, want)
 		}
