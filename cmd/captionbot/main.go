@@ -2,7 +2,7 @@
 //
 //	captionbot caption [--json] [--config FILE] PATH...
 //	captionbot eval --images DIR --captions TOKENFILE --split SPLITFILE
-//	captionbot serve --config FILE
+//	captionbot serve [--config FILE]   (web playground and API on [http] listen, chat bots with tokens)
 //	captionbot version
 package main
 
