@@ -119,6 +119,9 @@ type Service struct {
 	ShutdownGrace time.Duration
 	// Log receives job outcomes; nil means slog.Default().
 	Log *slog.Logger
+	// Refused, when set, is told each job Submit refuses (rate limited,
+	// busy, stopped), e.g. for a metric; it must not block.
+	Refused func(job Job, err error)
 	// Now is the clock for rate limits and the cache; nil means time.Now.
 	Now func() time.Time
 
@@ -282,6 +285,14 @@ func (s *Service) Shutdown(ctx context.Context) error {
 // chat is over its limit, and ErrBusy when the queue is full. On nil, Deliver
 // will be called exactly once.
 func (s *Service) Submit(job Job) error {
+	err := s.submit(job)
+	if err != nil && s.Refused != nil && job.Deliver != nil && job.Fetch != nil {
+		s.Refused(job, err)
+	}
+	return err
+}
+
+func (s *Service) submit(job Job) error {
 	if job.Deliver == nil || job.Fetch == nil {
 		return errors.New("bot: job without Fetch or Deliver")
 	}

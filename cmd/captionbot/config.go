@@ -24,6 +24,7 @@ type config struct {
 	Store     storeConfig     `toml:"store"`
 	Bot       botConfig       `toml:"bot"`
 	Log       logConfig       `toml:"log"`
+	HTTP      httpConfig      `toml:"http"`
 }
 
 // defaults fills in each section's defaults before the file is read; keys
@@ -36,6 +37,7 @@ func (c *config) defaults() {
 	c.Store.defaults()
 	c.Bot.defaults()
 	c.Log.defaults()
+	c.HTTP.defaults()
 }
 
 // check validates the sections after the file is read, in order, and
@@ -50,6 +52,7 @@ func (c *config) check(dir string) error {
 		c.Store.check(dir),
 		c.Bot.check(),
 		c.Log.check(),
+		c.HTTP.check(c.Bot.JobTimeout.Duration),
 	)
 }
 

@@ -2,7 +2,7 @@
 //
 //	captionbot caption [--json] [--config FILE] PATH...
 //	captionbot eval --images DIR --captions TOKENFILE --split SPLITFILE
-//	captionbot serve --config FILE
+//	captionbot serve [--config FILE]   (web playground and API on [http] listen, chat bots with tokens)
 //	captionbot version
 package main
 
@@ -64,7 +64,7 @@ func commands() []command {
 		{"caption", "caption photos offline: captionbot caption [--json] [--config FILE] [--network NAME ...] PATH...", runCaption},
 		{"eval", "score captions on a Flickr8k split: captionbot eval --images DIR --captions TOKENFILE --split SPLITFILE", runEval},
 		{"prefs", "back up settings: captionbot prefs export|import [--config FILE] [FILE]", runPrefs},
-		{"serve", "run the chat bot: captionbot serve --config FILE", runServe},
+		{"serve", "run the web playground and the chat bots: captionbot serve [--config FILE]", runServe},
 		{"version", "print the versions of captionbot, Go and ONNX Runtime", runVersion},
 	}
 }

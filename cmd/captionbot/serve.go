@@ -15,7 +15,9 @@ import (
 
 	"github.com/captionbot/captionbot/adapters/bolt"
 	"github.com/captionbot/captionbot/adapters/discord"
+	"github.com/captionbot/captionbot/adapters/prometheus"
 	"github.com/captionbot/captionbot/adapters/telegram"
+	"github.com/captionbot/captionbot/adapters/web"
 	"github.com/captionbot/captionbot/bot"
 )
 
@@ -69,7 +71,8 @@ func runServe(ctx context.Context, dp deps, args []string, stdout, stderr io.Wri
 	configPath := fl.String("config", "", "TOML config `FILE` (default: built-in defaults and environment)")
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, "usage: captionbot serve [--config FILE]")
-		fmt.Fprintln(stderr, "\nRuns every chat platform that has a token until SIGINT/SIGTERM:")
+		fmt.Fprintln(stderr, "\nServes the web playground and API on [http] listen (default "+defaultHTTPListen+"), and every")
+		fmt.Fprintln(stderr, "chat platform that has a token, until SIGINT/SIGTERM:")
 		for _, p := range platforms() {
 			fmt.Fprintf(stderr, "  %s: %s\n", p.name, p.tokenHint)
 		}
@@ -98,8 +101,8 @@ func runServe(ctx context.Context, dp deps, args []string, stdout, stderr io.Wri
 			enabled = append(enabled, p)
 		}
 	}
-	if len(enabled) == 0 {
-		fmt.Fprintf(stderr, "captionbot: no chat platform has a token; set %s\n", strings.Join(hints, ", or "))
+	if len(enabled) == 0 && cfg.HTTP.Listen == "" {
+		fmt.Fprintf(stderr, "captionbot: nothing to serve: [http] listen is off and no chat platform has a token; set %s\n", strings.Join(hints, ", or "))
 		return exitUsage
 	}
 	log := newLogger(cfg.Log, stderr)
@@ -118,6 +121,22 @@ func runServe(ctx context.Context, dp deps, args []string, stdout, stderr io.Wri
 		return exitUsage
 	}
 
+	listeners, err := listenHTTP(cfg.HTTP)
+	if err != nil {
+		fmt.Fprintf(stderr, "captionbot: %v\n", err)
+		return exitUsage
+	}
+	defer listeners.Close()
+	// HTTP serves from here on: /healthz at once, /readyz and photos once
+	// the models are loaded and the service runs.
+	gate := &serviceGate{}
+	metrics := prometheus.New(gate.Queued)
+	status := &platformStatus{}
+	ready := webReady(gate.started, store, enabled, status)
+	httpServers := startHTTP(ctx, listeners, cfg, log, gate, ready, metrics.Handler(),
+		func(reason string) { metrics.Refused(web.Platform, reason) }, stdout)
+	defer httpServers.stop()
+
 	describer, closer, err := dp.openDescriber(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "captionbot: %v\n", err)
@@ -134,15 +153,17 @@ func runServe(ctx context.Context, dp deps, args []string, stdout, stderr io.Wri
 		return exitUsage
 	}
 
-	svc := dp.newService(describer, refiner, store)
+	svc := dp.newService(metrics.Describer(describer), metrics.Refiner(refiner, cfg.Refiner.Provider == providerOpenAI), store)
 	applyBotConfig(svc, cfg.Bot)
 	svc.RefineWorkers = cfg.Refiner.Concurrency
-	svc.Fallback = offlineRefiner(log)
-	svc.Log = log
+	svc.Fallback = metrics.Fallback(offlineRefiner(log))
+	svc.Log = slog.New(metrics.LogHandler(log.Handler())) // counts each job's outcome
+	svc.Refused = func(job bot.Job, err error) { metrics.Refused(job.Platform, prometheus.ReasonCode(err)) }
 	if err := svc.Start(); err != nil {
 		fmt.Fprintf(stderr, "captionbot: %v\n", err)
 		return exitUsage
 	}
+	gate.set(svc)
 	env := platformEnv{Service: svc, Store: store, Log: log}
 
 	// The service and every platform run until a signal (or a platform's
@@ -161,7 +182,7 @@ func runServe(ctx context.Context, dp deps, args []string, stdout, stderr io.Wri
 		return nil
 	})
 	g.Go(func() error { watchStore(gctx, store, log, dp.storeCheckEvery); return nil })
-	status := &platformStatus{}
+	g.Go(func() error { return httpServers.wait(gctx) })
 	for _, p := range enabled {
 		g.Go(func() error {
 			run, err := connectRetrying(gctx, dp.connectRetry, p, cfg, env, status)

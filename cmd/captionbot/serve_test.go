@@ -128,12 +128,13 @@ func TestServeTelegramEndToEnd(t *testing.T) {
 	}
 }
 
-func TestServeWithoutTokensExits2(t *testing.T) {
+func TestServeNothingToServeExits2(t *testing.T) {
 	t.Setenv(envTelegramToken, "")
 	t.Setenv("CAPTIONBOT_DISCORD_TOKEN", "")
+	t.Setenv(envHTTPListen, "")
 	var stderr bytes.Buffer
-	if code := run(context.Background(), defaultDeps(), []string{"serve", "--config", writeConfig(t, "")}, io.Discard, &stderr); code != exitUsage ||
-		!strings.Contains(stderr.String(), "no chat platform has a token") ||
+	if code := run(context.Background(), defaultDeps(), []string{"serve", "--config", writeConfig(t, "[http]\nlisten = \"\"\n")}, io.Discard, &stderr); code != exitUsage ||
+		!strings.Contains(stderr.String(), "no chat platform has a token") || !strings.Contains(stderr.String(), "[http] listen is off") ||
 		!strings.Contains(stderr.String(), "$CAPTIONBOT_TELEGRAM_TOKEN") || !strings.Contains(stderr.String(), "$CAPTIONBOT_DISCORD_TOKEN") {
 		t.Errorf("code %d, stderr %q", code, stderr.String())
 	}

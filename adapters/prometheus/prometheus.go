@@ -1,0 +1,230 @@
+// Package prometheus exports captionbot's metrics in the Prometheus format
+// (github.com/prometheus/client_golang): photos by platform and outcome,
+// latency per stage, the queue depth, refusals by reason and LLM
+// fallbacks. Labels carry only fixed words (platform names, outcomes,
+// reasons): never a token, a key, an ID or chat text.
+package prometheus
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	prom "github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/captionbot/captionbot/bot"
+)
+
+// Platforms are the platform label's values; others count as "other".
+var Platforms = []string{"telegram", "discord", "web"}
+
+// Metrics holds captionbot's collectors in a registry of its own.
+type Metrics struct {
+	reg       *prom.Registry
+	photos    *prom.CounterVec
+	stages    *prom.HistogramVec
+	refusals  *prom.CounterVec
+	fallbacks *prom.CounterVec
+}
+
+// New registers the collectors; queueDepth (e.g. bot.Service.Queued) is
+// read at each scrape, nil means no queue gauge.
+func New(queueDepth func() int) *Metrics {
+	m := &Metrics{
+		reg: prom.NewRegistry(),
+		photos: prom.NewCounterVec(prom.CounterOpts{Name: "captionbot_photos_total",
+			Help: "Photos handled, by platform and outcome (sent, refused, busy, failed, undelivered)."},
+			[]string{"platform", "outcome"}),
+		stages: prom.NewHistogramVec(prom.HistogramOpts{Name: "captionbot_stage_seconds",
+			Help:    "Latency per stage: total (accepted to post), describe, encoder, detector, decoder, refine.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120}},
+			[]string{"stage"}),
+		refusals: prom.NewCounterVec(prom.CounterOpts{Name: "captionbot_refusals_total",
+			Help: "Photos refused, by platform and reason (rate_limited, busy, not_image, too_large, ...)."},
+			[]string{"platform", "reason"}),
+		fallbacks: prom.NewCounterVec(prom.CounterOpts{Name: "captionbot_llm_fallbacks_total",
+			Help: "Posts the offline refiner wrote instead of the LLM, by reason (llm_error, queue_wait)."},
+			[]string{"reason"}),
+	}
+	m.reg.MustRegister(m.photos, m.stages, m.refusals, m.fallbacks,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if queueDepth != nil {
+		m.reg.MustRegister(prom.NewGaugeFunc(prom.GaugeOpts{Name: "captionbot_queue_depth",
+			Help: "Photos waiting for a captioning worker."}, func() float64 { return float64(queueDepth()) }))
+	}
+	return m
+}
+
+// Handler serves the metrics.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+func platform(p string) string {
+	if slices.Contains(Platforms, p) {
+		return p
+	}
+	return "other"
+}
+
+// Refused counts a photo refused before it reached a worker.
+func (m *Metrics) Refused(platformName, reason string) {
+	m.refusals.WithLabelValues(platform(platformName), reason).Inc()
+}
+
+func (m *Metrics) observe(stage string, d time.Duration) {
+	if d > 0 {
+		m.stages.WithLabelValues(stage).Observe(d.Seconds())
+	}
+}
+
+// Describer times d's stages from each Description's timings.
+func (m *Metrics) Describer(d bot.Describer) bot.Describer { return describer{d, m} }
+
+type describer struct {
+	bot.Describer
+	m *Metrics
+}
+
+func (d describer) Describe(ctx context.Context, img []byte) (bot.Description, error) {
+	start := time.Now()
+	desc, err := d.Describer.Describe(ctx, img)
+	if err != nil {
+		return desc, err
+	}
+	d.m.observe("describe", time.Since(start))
+	d.m.observe("encoder", desc.EncoderTime)
+	d.m.observe("detector", desc.DetectorTime)
+	d.m.observe("decoder", desc.DecoderTime)
+	return desc, nil
+}
+
+// Refiner times r; with llm, a post the offline refiner wrote (r's own
+// fallback) counts as an LLM fallback.
+func (m *Metrics) Refiner(r bot.Refiner, llm bool) bot.Refiner {
+	return refiner{r: r, m: m, llm: llm}
+}
+
+// Fallback times the service's Fallback refiner and counts each post it
+// writes as an LLM fallback ("queue_wait": no LLM slot in time).
+func (m *Metrics) Fallback(r bot.Refiner) bot.Refiner {
+	return refiner{r: r, m: m, fallback: true}
+}
+
+type refiner struct {
+	r             bot.Refiner
+	m             *Metrics
+	llm, fallback bool
+}
+
+func (r refiner) Refine(ctx context.Context, req bot.RefineRequest) (bot.Post, error) {
+	start := time.Now()
+	p, err := r.r.Refine(ctx, req)
+	r.m.observe("refine", time.Since(start))
+	switch {
+	case err != nil:
+	case r.fallback:
+		r.m.fallbacks.WithLabelValues("queue_wait").Inc()
+	case r.llm && p.WrittenBy == "offline":
+		r.m.fallbacks.WithLabelValues("llm_error").Inc()
+	}
+	return p, err
+}
+
+// outcomes are the service's job log messages and what they count as.
+var outcomes = map[string]string{
+	"caption sent":        "sent",
+	"photo refused":       "refused",
+	"job failed":          "failed",
+	"reply not delivered": "undelivered",
+	"photo waited too long, asked to try again": "busy",
+}
+
+// LogHandler wraps the service's log handler h: each job's outcome line
+// (bot.Service logs one per photo, with its platform and duration) counts
+// the photo, its total latency and, for refusals, the reason. Records pass
+// on to h unchanged.
+func (m *Metrics) LogHandler(h slog.Handler) slog.Handler { return &logHandler{h: h, m: m} }
+
+type logHandler struct {
+	h     slog.Handler
+	m     *Metrics
+	attrs []slog.Attr
+}
+
+func (l *logHandler) Enabled(ctx context.Context, level slog.Level) bool {
+	return true // outcomes count whatever the log level
+}
+
+func (l *logHandler) Handle(ctx context.Context, r slog.Record) error {
+	if outcome, ok := outcomes[r.Message]; ok {
+		l.count(outcome, r)
+	}
+	if !l.h.Enabled(ctx, r.Level) {
+		return nil
+	}
+	return l.h.Handle(ctx, r)
+}
+
+func (l *logHandler) count(outcome string, r slog.Record) {
+	var plat string
+	var dur time.Duration
+	var reason error
+	visit := func(a slog.Attr) bool {
+		switch a.Key {
+		case "platform":
+			plat = a.Value.String()
+		case "dur":
+			if a.Value.Kind() == slog.KindDuration {
+				dur = a.Value.Duration()
+			}
+		case "reason":
+			reason, _ = a.Value.Any().(error)
+		}
+		return true
+	}
+	for _, a := range l.attrs {
+		visit(a)
+	}
+	r.Attrs(visit)
+	l.m.photos.WithLabelValues(platform(plat), outcome).Inc()
+	if outcome == "sent" {
+		l.m.observe("total", dur)
+	}
+	if outcome == "refused" || outcome == "busy" {
+		l.m.Refused(plat, ReasonCode(reason))
+	}
+}
+
+func (l *logHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &logHandler{h: l.h.WithAttrs(attrs), m: l.m, attrs: append(slices.Clip(l.attrs), attrs...)}
+}
+
+func (l *logHandler) WithGroup(name string) slog.Handler {
+	// Attributes in a group are not the service's fixed keys.
+	return &logHandler{h: l.h.WithGroup(name), m: l.m, attrs: l.attrs}
+}
+
+// ReasonCode names a refusal's error with a fixed word for a label.
+func ReasonCode(err error) string {
+	for _, c := range []struct {
+		err  error
+		code string
+	}{
+		{bot.ErrRateLimited, "rate_limited"}, {bot.ErrBusy, "busy"}, {bot.ErrStopped, "stopped"},
+		{bot.ErrEmptyImage, "empty_image"}, {bot.ErrNotImage, "not_image"}, {bot.ErrUnsupportedFile, "not_image"},
+		{bot.ErrCorruptImage, "corrupt_image"}, {bot.ErrImageTooLarge, "image_too_large"},
+		{bot.ErrImageTooSmall, "image_too_small"}, {bot.ErrFileTooLarge, "too_large"},
+		{bot.ErrPhotoExpired, "photo_expired"},
+	} {
+		if errors.Is(err, c.err) {
+			return c.code
+		}
+	}
+	return "other"
+}
