@@ -153,6 +153,40 @@ func cachedTaps(in, out int) []tentWeights {
 	return t
 }
 
+// paddedTapCache is tapCache with every output's taps padded to the same
+// count (see padTaps).
+var paddedTapCache sync.Map
+
+func cachedPaddedTaps(in, out int) []tentWeights {
+	key := [2]int{in, out}
+	if t, ok := paddedTapCache.Load(key); ok {
+		return t.([]tentWeights)
+	}
+	t := padTaps(cachedTaps(in, out), in)
+	paddedTapCache.Store(key, t)
+	return t
+}
+
+// padTaps gives every output as many taps as the widest, with zero weights
+// after its own (before, at the right edge). Samples and weights are never
+// negative, so a zero-weight tap adds +0 and the sums are the same bit for
+// bit; with equal counts horizontalTaps sums four outputs side by side.
+func padTaps(taps []tentWeights, in int) []tentWeights {
+	n := 0
+	for _, t := range taps {
+		n = max(n, len(t.w))
+	}
+	n = min(n, in)
+	out := make([]tentWeights, len(taps))
+	for i, t := range taps {
+		start := min(t.start, in-n)
+		w := make([]float32, n)
+		copy(w[t.start-start:], t.w)
+		out[i] = tentWeights{start: start, w: w}
+	}
+	return out
+}
+
 // floatBufs are scratch float32 buffers, reused between calls.
 var floatBufs = sync.Pool{New: func() any { return new([]float32) }}
 
@@ -169,6 +203,10 @@ func getFloats(n int) *[]float32 {
 // vertical pass first (it shrinks the most data), then the horizontal one.
 func (p plane) resize(dst []float32, ow, oh int) {
 	vt, ht := cachedTaps(p.h, oh), cachedTaps(p.w, ow)
+	var hp []tentWeights
+	if p.ch == 1 {
+		hp = cachedPaddedTaps(p.w, ow)
+	}
 	rowLen := p.w * p.ch
 	tp := getFloats(oh * rowLen)
 	defer floatBufs.Put(tp)
@@ -181,7 +219,7 @@ func (p plane) resize(dst []float32, ow, oh int) {
 		row := tmp[oy*rowLen : (oy+1)*rowLen]
 		out := dst[oy*ow*ch : (oy+1)*ow*ch]
 		if ch == 1 {
-			horizontalTaps(out, row, ht)
+			horizontalTaps(out, row, hp)
 			continue
 		}
 		for ox, t := range ht {
