@@ -1,6 +1,6 @@
 """Rewrites the exported float decoder step graph into a lighter one with the same interface.
 
-    git show a72da89:models/decoder_step.onnx > models/convert/cache/decoder_step-float.onnx
+    git show a72da89:models/decoder_step.onnx > models/convert/cache/decoder_step-float.onnx   # the float export
     /usr/bin/python3 models/convert/decoder_step.py --float models/convert/cache/decoder_step-float.onnx \
         --out models/decoder_step.onnx
 
@@ -10,9 +10,13 @@ L2. This rewrite
   - folds the word embedding into the LSTM's input weights: a table [vocab, 4H] = embed · Wᵀ + Wb,
     gathered by token, instead of a [B,H]×[H,4H] product (exact up to float rounding);
   - writes the LSTM cell out in plain ops (ONNX gate order i, o, f, c), since the LSTM op needs W;
-  - stores the recurrent matrix and the output layer as int8, symmetric, per output column, run by
-    ONNX Runtime's DynamicQuantizeMatMul (com.microsoft; activations quantized to uint8 per row batch
-    at run time, integer kernels), unless --float-only.
+  - stores the word table as float16 (cast back after the gather; --table-float32 keeps it float32);
+  - stores the recurrent matrix and the output layer as int8, symmetric, one scale per --block (64)
+    weights of a column, run by ONNX Runtime's MatMulNBits (com.microsoft, 8 bits) at accuracy level 4:
+    activations quantized per row and block, so a row's numbers never depend on the rest of the batch.
+    --kernel dynamic uses DynamicQuantizeMatMul instead (a little faster, but one activation scale for the
+    whole batch, so a caption depends on the beams and images beside it); --float-only and
+    --float-recurrent keep float weights, for comparisons.
 The inputs (tokens, h, c, img) and outputs (logprobs, h_out, c_out) keep their names and shapes, so the
 Go beam search is unchanged. Any change to the numbers needs a dev eval (see models/README.md).
 """
@@ -169,7 +173,7 @@ def main():
     logits = z @ head2_w.T + head2_b
     q, s = quantize_columns(head2_w.T.astype(np.float32))
     logits_q = z @ (q.astype(np.float32) * s) + head2_b
-    print("logit max |diff| int8 output weights (float activations):", np.abs(logits - logits_q).max())
+    print("logit max |diff| per-column int8 output weights (float activations, a rough guide):", np.abs(logits - logits_q).max())
     size = sum(t.nbytes for t in (numpy_helper.to_array(i) for i in inits))
     print(f"{args.out}: {len(nodes)} nodes, {size / 1e6:.1f} MB of weights")
 
