@@ -15,6 +15,15 @@ static int decode(tjhandle h, const unsigned char *buf, unsigned long size,
 		unsigned char *dst, int w, int pitch, int hgt, int format) {
 	return tjDecompress2(h, buf, size, dst, w, pitch, hgt, format, TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS);
 }
+
+// decodeYUV decompresses at w×h into three planes (Y, Cb, Cr) with the given
+// strides, without chroma upsampling or colour conversion.
+static int decodeYUV(tjhandle h, const unsigned char *buf, unsigned long size,
+		unsigned char *y, unsigned char *cb, unsigned char *cr, int ys, int cs, int w, int hgt) {
+	unsigned char *planes[3] = {y, cb, cr};
+	int strides[3] = {ys, cs, cs};
+	return tjDecompressToYUVPlanes(h, buf, size, planes, w, strides, hgt, TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS);
+}
 */
 import "C"
 
@@ -79,9 +88,11 @@ func decodeJPEGScaled(data []byte, w, h, minSide int) (img image.Image, ok bool)
 		g := image.NewGray(r)
 		img, pix, stride, format = g, g.Pix, g.Stride, C.TJPF_GRAY
 	case C.TJCS_YCbCr:
-		// Packed RGB(A), converted by libjpeg-turbo's SIMD code: its
-		// planes of a scaled, odd-sized photo are not always aligned as
-		// image.YCbCr wants.
+		if m, ok := decodeYCbCrPlanes(handle, data, sw, sh, subsamp); ok {
+			return m, true
+		}
+		// Packed RGB(A), converted by libjpeg-turbo's SIMD code, for the
+		// subsamplings image.YCbCr cannot hold (4:1:1).
 		rgba := image.NewRGBA(r)
 		img, pix, stride, format = rgba, rgba.Pix, rgba.Stride, C.TJPF_RGBA
 	default:
@@ -92,4 +103,50 @@ func decodeJPEGScaled(data []byte, w, h, minSide int) (img image.Image, ok bool)
 		return nil, false
 	}
 	return img, true
+}
+
+// ycbcrRatios are the chroma subsamplings image.YCbCr holds, by TJSAMP.
+var ycbcrRatios = map[C.int]image.YCbCrSubsampleRatio{
+	C.TJSAMP_444: image.YCbCrSubsampleRatio444,
+	C.TJSAMP_422: image.YCbCrSubsampleRatio422,
+	C.TJSAMP_420: image.YCbCrSubsampleRatio420,
+	C.TJSAMP_440: image.YCbCrSubsampleRatio440,
+}
+
+// decodeYCbCrPlanes decodes at sw×sh straight into an image.YCbCr, the
+// planes as the JPEG stores them: no chroma upsampling and no colour
+// conversion here, as image/jpeg decodes (and as the training features were
+// made); Preprocess resamples each plane at its own resolution. libjpeg-turbo
+// pads the luma plane to whole chroma samples (an odd scaled width or
+// height gets one more luma column or row), which the stride and the
+// buffer's spare row absorb; the chroma planes are ceil(side/2) as
+// image.YCbCr expects.
+func decodeYCbCrPlanes(handle C.tjhandle, data []byte, sw, sh int, subsamp C.int) (*image.YCbCr, bool) {
+	ratio, ok := ycbcrRatios[subsamp]
+	if !ok {
+		return nil, false
+	}
+	yw, yh := int(C.tjPlaneWidth(0, C.int(sw), subsamp)), int(C.tjPlaneHeight(0, C.int(sh), subsamp))
+	cw, ch := int(C.tjPlaneWidth(1, C.int(sw), subsamp)), int(C.tjPlaneHeight(1, C.int(sh), subsamp))
+	m := &image.YCbCr{
+		Y:              make([]uint8, yw*yh),
+		Cb:             make([]uint8, cw*ch),
+		Cr:             make([]uint8, cw*ch),
+		YStride:        yw,
+		CStride:        cw,
+		SubsampleRatio: ratio,
+		Rect:           image.Rect(0, 0, sw, sh),
+	}
+	// Go's layout: chroma is ceil(w/2) (or w) by ceil(h/2) (or h); anything else
+	// and the planes would not line up.
+	want := image.NewYCbCr(m.Rect, ratio)
+	if yw < sw || yh < sh || cw != want.CStride || ch != len(want.Cb)/want.CStride {
+		return nil, false
+	}
+	if C.decodeYUV(handle, (*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)),
+		(*C.uchar)(unsafe.Pointer(&m.Y[0])), (*C.uchar)(unsafe.Pointer(&m.Cb[0])), (*C.uchar)(unsafe.Pointer(&m.Cr[0])),
+		C.int(yw), C.int(cw), C.int(sw), C.int(sh)) != 0 {
+		return nil, false
+	}
+	return m, true
 }

@@ -181,7 +181,7 @@ func BenchmarkPreprocess(b *testing.B) {
 			b.ReportAllocs()
 			cpu := processCPU()
 			for b.Loop() {
-				img, err := DecodeImageReduced(tc.data, 2*InputSize) // as Describe
+				img, err := DecodeImageReduced(tc.data, DescribeMinSide) // as Describe
 				if err != nil {
 					b.Fatal(err)
 				}

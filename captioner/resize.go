@@ -153,6 +153,40 @@ func cachedTaps(in, out int) []tentWeights {
 	return t
 }
 
+// paddedTapCache is tapCache with every output's taps padded to the same
+// count (see padTaps).
+var paddedTapCache sync.Map
+
+func cachedPaddedTaps(in, out int) []tentWeights {
+	key := [2]int{in, out}
+	if t, ok := paddedTapCache.Load(key); ok {
+		return t.([]tentWeights)
+	}
+	t := padTaps(cachedTaps(in, out), in)
+	paddedTapCache.Store(key, t)
+	return t
+}
+
+// padTaps gives every output as many taps as the widest, with zero weights
+// after its own (before, at the right edge). Samples and weights are never
+// negative, so a zero-weight tap adds +0 and the sums are the same bit for
+// bit; with equal counts horizontalTaps sums four outputs side by side.
+func padTaps(taps []tentWeights, in int) []tentWeights {
+	n := 0
+	for _, t := range taps {
+		n = max(n, len(t.w))
+	}
+	n = min(n, in)
+	out := make([]tentWeights, len(taps))
+	for i, t := range taps {
+		start := min(t.start, in-n)
+		w := make([]float32, n)
+		copy(w[t.start-start:], t.w)
+		out[i] = tentWeights{start: start, w: w}
+	}
+	return out
+}
+
 // floatBufs are scratch float32 buffers, reused between calls.
 var floatBufs = sync.Pool{New: func() any { return new([]float32) }}
 
@@ -169,23 +203,25 @@ func getFloats(n int) *[]float32 {
 // vertical pass first (it shrinks the most data), then the horizontal one.
 func (p plane) resize(dst []float32, ow, oh int) {
 	vt, ht := cachedTaps(p.h, oh), cachedTaps(p.w, ow)
+	var hp []tentWeights
+	if p.ch == 1 {
+		hp = cachedPaddedTaps(p.w, ow)
+	}
 	rowLen := p.w * p.ch
 	tp := getFloats(oh * rowLen)
 	defer floatBufs.Put(tp)
 	tmp := *tp
-	clear(tmp)
 	for oy, t := range vt {
-		acc := tmp[oy*rowLen : (oy+1)*rowLen]
-		for j, w := range t.w {
-			for i, v := range p.row(t.start + j) {
-				acc[i] += w * float32(v)
-			}
-		}
+		p.verticalTaps(tmp[oy*rowLen:(oy+1)*rowLen], t)
 	}
 	ch := p.ch
 	for oy := 0; oy < oh; oy++ {
 		row := tmp[oy*rowLen : (oy+1)*rowLen]
 		out := dst[oy*ow*ch : (oy+1)*ow*ch]
+		if ch == 1 {
+			horizontalTaps(out, row, hp)
+			continue
+		}
 		for ox, t := range ht {
 			s := row[t.start*ch : (t.start+len(t.w))*ch]
 			if ch == 1 {
@@ -206,6 +242,100 @@ func (p plane) resize(dst []float32, ow, oh int) {
 			out[ox*3], out[ox*3+1], out[ox*3+2] = r, g, b
 		}
 	}
+}
+
+// verticalTaps sets acc to the tap-weighted sum of rows t.start.. of p,
+// four rows per pass over acc, adding in tap order: the same float32 sums,
+// rounded the same way, as one row at a time into a cleared acc, with a
+// quarter of the loads and stores of acc.
+func (p plane) verticalTaps(acc []float32, t tentWeights) {
+	ws := t.w
+	if len(ws) == 0 {
+		clear(acc)
+		return
+	}
+	n := len(acc)
+	r0 := p.row(t.start)[:n]
+	w0 := ws[0]
+	for i, v := range r0 {
+		acc[i] = w0 * float32(v)
+	}
+	y := t.start + 1
+	ws = ws[1:]
+	for len(ws) >= 4 {
+		a, b, c, d := p.row(y)[:n], p.row(y + 1)[:n], p.row(y + 2)[:n], p.row(y + 3)[:n]
+		wa, wb, wc, wd := ws[0], ws[1], ws[2], ws[3]
+		for i := range acc {
+			v := acc[i] + wa*float32(a[i])
+			v += wb * float32(b[i])
+			v += wc * float32(c[i])
+			acc[i] = v + wd*float32(d[i])
+		}
+		y, ws = y+4, ws[4:]
+	}
+	switch len(ws) {
+	case 3:
+		a, b, c := p.row(y)[:n], p.row(y + 1)[:n], p.row(y + 2)[:n]
+		wa, wb, wc := ws[0], ws[1], ws[2]
+		for i := range acc {
+			v := acc[i] + wa*float32(a[i])
+			v += wb * float32(b[i])
+			acc[i] = v + wc*float32(c[i])
+		}
+	case 2:
+		a, b := p.row(y)[:n], p.row(y + 1)[:n]
+		wa, wb := ws[0], ws[1]
+		for i := range acc {
+			v := acc[i] + wa*float32(a[i])
+			acc[i] = v + wb*float32(b[i])
+		}
+	case 1:
+		a, wa := p.row(y)[:n], ws[0]
+		for i := range acc {
+			acc[i] += wa * float32(a[i])
+		}
+	}
+}
+
+// horizontalTaps sets out[ox] to the tap-weighted sum of row around ox,
+// for a one-channel plane. Each sum adds its taps in order from zero, as a
+// plain loop would, but four neighbouring outputs with as many taps are
+// summed side by side: one sum is a chain of dependent adds, and four
+// chains keep the core busy while each waits on its last add.
+func horizontalTaps(out, row []float32, ht []tentWeights) {
+	ox := 0
+	for ; ox+4 <= len(ht); ox += 4 {
+		t0, t1, t2, t3 := ht[ox], ht[ox+1], ht[ox+2], ht[ox+3]
+		n := len(t0.w)
+		if len(t1.w) != n || len(t2.w) != n || len(t3.w) != n {
+			for k := range 4 {
+				out[ox+k] = tapSum(row, ht[ox+k])
+			}
+			continue
+		}
+		s0, s1, s2, s3 := row[t0.start:t0.start+n], row[t1.start:t1.start+n], row[t2.start:t2.start+n], row[t3.start:t3.start+n]
+		w0, w1, w2, w3 := t0.w[:n], t1.w[:n], t2.w[:n], t3.w[:n]
+		var v0, v1, v2, v3 float32
+		for j := range n {
+			v0 += w0[j] * s0[j]
+			v1 += w1[j] * s1[j]
+			v2 += w2[j] * s2[j]
+			v3 += w3[j] * s3[j]
+		}
+		out[ox], out[ox+1], out[ox+2], out[ox+3] = v0, v1, v2, v3
+	}
+	for ; ox < len(ht); ox++ {
+		out[ox] = tapSum(row, ht[ox])
+	}
+}
+
+func tapSum(row []float32, t tentWeights) float32 {
+	s := row[t.start : t.start+len(t.w)]
+	var v float32
+	for j, w := range t.w {
+		v += w * s[j]
+	}
+	return v
 }
 
 // resizeToTensor writes any image into the encoder's tensor.

@@ -30,3 +30,7 @@ echo "train.sh: training (log in $run/log.jsonl)"
   --kind merge --emb 256 --hidden 256 --dropout 0.5 --label-smoothing 0.1 --lr 1e-3 --epochs 8 --eval-from 5 \
   --seed 1 --threads 1 "$@"
 "$py" models/train/export.py --run "$run" --out "$out"
+# The shipped step graph is the int8 rewrite of the exported one (models/README.md, Caption decoder, Speed and
+# memory); the float export stays in the cache. Any new decoder needs its dev eval with the rewrite.
+cp "$out/decoder_step.onnx" "$cache/decoder_step-float.onnx"
+"$py" models/convert/decoder_step.py --float "$cache/decoder_step-float.onnx" --out "$out/decoder_step.onnx"
