@@ -63,6 +63,9 @@ type Result struct {
 	Err error
 	// Elapsed is the time from Submit to the end of refinement.
 	Elapsed time.Duration
+	// FetchTime is Job.Fetch's (the photo's download); zero when the
+	// description came from the cache.
+	FetchTime time.Duration
 }
 
 // Service runs jobs in two stages: captioning (fetch and Describe, CPU
@@ -145,7 +148,8 @@ type Service struct {
 
 type queued struct {
 	job      Job
-	accepted time.Time // by Service.Now
+	accepted time.Time     // by Service.Now
+	waited   time.Duration // in the queue, until a worker took it
 }
 
 // Defaults of the stage options.
@@ -335,7 +339,8 @@ func (s *Service) process(q *queued) {
 		s.finish(q, Result{Variant: job.Variant, Err: ErrStopped}, "")
 		return
 	}
-	if wait := s.now().Sub(q.accepted); wait > s.maxQueueWait() {
+	q.waited = s.now().Sub(q.accepted)
+	if wait := q.waited; wait > s.maxQueueWait() {
 		s.finish(q, Result{Variant: job.Variant,
 			Err: fmt.Errorf("%w: waited %s for a captioning worker", ErrBusy, wait.Round(time.Millisecond))}, "")
 		return
@@ -371,14 +376,17 @@ func (s *Service) finish(q *queued, res Result, fellBack string) {
 	res.Elapsed = s.now().Sub(q.accepted)
 
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(s.jobCtx), orDuration(s.DeliverTimeout, time.Minute))
+	deliverStart := time.Now()
 	derr := safeDeliver(dctx, job, res)
+	deliverTime := time.Since(deliverStart)
 	cancel()
 	s.mu.Lock()
 	s.inflight--
 	s.mu.Unlock()
 
 	log := s.log().With("platform", job.Platform, "chat", job.ChatID, "network", res.Settings.Network,
-		"variant", job.Variant, "cached", res.Cached, "dur", res.Elapsed)
+		"variant", job.Variant, "cached", res.Cached, "dur", res.Elapsed,
+		"queue_wait", q.waited, "fetch", res.FetchTime, "deliver", deliverTime)
 	switch {
 	case derr != nil:
 		log.Error("reply not delivered", "err", derr)
@@ -437,7 +445,9 @@ func (s *Service) describe(ctx context.Context, job Job) (res Result, req Refine
 		res.Cached = true
 	} else {
 		var err error
+		fetchStart := time.Now()
 		img, err = job.Fetch(ctx)
+		res.FetchTime = time.Since(fetchStart)
 		if err != nil {
 			res.Err = fmt.Errorf("fetch photo: %w", err)
 			return res, req

@@ -1,7 +1,8 @@
 // Package prometheus exports captionbot's metrics in the Prometheus format
 // (github.com/prometheus/client_golang): photos by platform and outcome,
-// latency per stage, the queue depth, refusals by reason and LLM
-// fallbacks. Labels carry only fixed words (platform names, outcomes,
+// latency per stage (queue wait, download, the models, refine, deliver),
+// the queue depth, refusals by reason, LLM calls and fallbacks, and cache
+// hits. Labels carry only fixed words (platform names, outcomes,
 // reasons): never a token, a key, an ID or chat text.
 package prometheus
 
@@ -30,6 +31,8 @@ type Metrics struct {
 	stages    *prom.HistogramVec
 	refusals  *prom.CounterVec
 	fallbacks *prom.CounterVec
+	llmCalls  *prom.CounterVec
+	cacheHits prom.Counter
 }
 
 // New registers the collectors; queueDepth (e.g. bot.Service.Queued) is
@@ -41,7 +44,7 @@ func New(queueDepth func() int) *Metrics {
 			Help: "Photos handled, by platform and outcome (sent, refused, busy, failed, undelivered)."},
 			[]string{"platform", "outcome"}),
 		stages: prom.NewHistogramVec(prom.HistogramOpts{Name: "captionbot_stage_seconds",
-			Help:    "Latency per stage: total (accepted to post), describe, encoder, detector, decoder, refine.",
+			Help:    "Latency per stage: total (accepted to post), queue_wait, download, describe, encoder, detector, decoder, refine, deliver.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120}},
 			[]string{"stage"}),
 		refusals: prom.NewCounterVec(prom.CounterOpts{Name: "captionbot_refusals_total",
@@ -50,8 +53,13 @@ func New(queueDepth func() int) *Metrics {
 		fallbacks: prom.NewCounterVec(prom.CounterOpts{Name: "captionbot_llm_fallbacks_total",
 			Help: "Posts the offline refiner wrote instead of the LLM, by reason (llm_error, queue_wait)."},
 			[]string{"reason"}),
+		llmCalls: prom.NewCounterVec(prom.CounterOpts{Name: "captionbot_llm_calls_total",
+			Help: "Posts asked of the LLM, by result (ok, fallback: the offline refiner wrote it)."},
+			[]string{"result"}),
+		cacheHits: prom.NewCounter(prom.CounterOpts{Name: "captionbot_cache_hits_total",
+			Help: "Posts written from a cached description (a button press: no download, no models)."}),
 	}
-	m.reg.MustRegister(m.photos, m.stages, m.refusals, m.fallbacks,
+	m.reg.MustRegister(m.photos, m.stages, m.refusals, m.fallbacks, m.llmCalls, m.cacheHits,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if queueDepth != nil {
 		m.reg.MustRegister(prom.NewGaugeFunc(prom.GaugeOpts{Name: "captionbot_queue_depth",
@@ -132,9 +140,15 @@ func (r refiner) Refine(ctx context.Context, req bot.RefineRequest) (bot.Post, e
 		r.m.fallbacks.WithLabelValues("queue_wait").Inc()
 	case r.llm && p.WrittenBy == "offline":
 		r.m.fallbacks.WithLabelValues("llm_error").Inc()
+		r.m.llmCalls.WithLabelValues("fallback").Inc()
+	case r.llm:
+		r.m.llmCalls.WithLabelValues("ok").Inc()
 	}
 	return p, err
 }
+
+// stageNames are the service's outcome-line timing keys and their stage.
+var stageNames = map[string]string{"queue_wait": "queue_wait", "fetch": "download", "deliver": "deliver"}
 
 // outcomes are the service's job log messages and what they count as.
 var outcomes = map[string]string{
@@ -175,6 +189,8 @@ func (l *logHandler) count(outcome string, r slog.Record) {
 	var plat string
 	var dur time.Duration
 	var reason error
+	var cached bool
+	stages := map[string]time.Duration{}
 	visit := func(a slog.Attr) bool {
 		switch a.Key {
 		case "platform":
@@ -183,6 +199,12 @@ func (l *logHandler) count(outcome string, r slog.Record) {
 			if a.Value.Kind() == slog.KindDuration {
 				dur = a.Value.Duration()
 			}
+		case "queue_wait", "fetch", "deliver":
+			if a.Value.Kind() == slog.KindDuration {
+				stages[stageNames[a.Key]] = a.Value.Duration()
+			}
+		case "cached":
+			cached = a.Value.Kind() == slog.KindBool && a.Value.Bool()
 		case "reason":
 			reason, _ = a.Value.Any().(error)
 		}
@@ -195,6 +217,12 @@ func (l *logHandler) count(outcome string, r slog.Record) {
 	l.m.photos.WithLabelValues(platform(plat), outcome).Inc()
 	if outcome == "sent" {
 		l.m.observe("total", dur)
+		for stage, d := range stages {
+			l.m.observe(stage, d)
+		}
+		if cached {
+			l.m.cacheHits.Inc()
+		}
 	}
 	if outcome == "refused" || outcome == "busy" {
 		l.m.Refused(plat, ReasonCode(reason))

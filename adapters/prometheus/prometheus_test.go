@@ -78,6 +78,8 @@ func TestServiceOutcomes(t *testing.T) {
 		`captionbot_stage_seconds_count{stage="describe"} 2`,
 		`captionbot_stage_seconds_count{stage="refine"} 2`,
 		`captionbot_stage_seconds_count{stage="total"} 2`,
+		`captionbot_stage_seconds_count{stage="download"} 2`,
+		`captionbot_stage_seconds_count{stage="deliver"} 2`,
 		`captionbot_queue_depth 3`)
 	if strings.Contains(text, "secret") {
 		t.Error("an ID reached the metrics")
@@ -96,10 +98,42 @@ func TestFallbacks(t *testing.T) {
 	m.Refiner(offline, true).Refine(ctx, bot.RefineRequest{})  // the LLM failed over
 	m.Refiner(offline, false).Refine(ctx, bot.RefineRequest{}) // no LLM configured
 	m.Fallback(offline).Refine(ctx, bot.RefineRequest{})
+	llm := &bottest.Refiner{RefineFunc: func(ctx context.Context, req bot.RefineRequest) (bot.Post, error) {
+		return bot.Post{Text: "x", WrittenBy: "openai"}, nil
+	}}
+	m.Refiner(llm, true).Refine(ctx, bot.RefineRequest{})
 	wantLines(t, scrape(t, m),
+		`captionbot_llm_calls_total{result="fallback"} 1`,
+		`captionbot_llm_calls_total{result="ok"} 1`,
 		`captionbot_llm_fallbacks_total{reason="llm_error"} 1`,
 		`captionbot_llm_fallbacks_total{reason="queue_wait"} 1`,
-		`captionbot_stage_seconds_count{stage="refine"} 3`)
+		`captionbot_stage_seconds_count{stage="refine"} 4`)
+}
+
+// A button press (the same photo again) is written from the cached
+// description and counts as a cache hit.
+func TestCacheHits(t *testing.T) {
+	m := New(nil)
+	log := slog.New(m.LogHandler(slog.NewTextHandler(io.Discard, nil)))
+	svc := bot.NewService(m.Describer(&bottest.Describer{}), m.Refiner(&bottest.Refiner{}, false), &bottest.Preferences{})
+	svc.Workers = 1
+	svc.Log = log
+	if err := svc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		done := make(chan bot.Result, 1)
+		if err := svc.Submit(bot.Job{Platform: "telegram", UserID: "1", ChatID: "1", PhotoKey: "p1",
+			Fetch:   func(context.Context) ([]byte, error) { return []byte("jpeg"), nil },
+			Deliver: func(_ context.Context, r bot.Result) error { done <- r; return nil }}); err != nil {
+			t.Fatal(err)
+		}
+		<-done
+	}
+	if err := svc.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wantLines(t, scrape(t, m), `captionbot_cache_hits_total 1`, `captionbot_stage_seconds_count{stage="download"} 1`)
 }
 
 func TestReasonCode(t *testing.T) {
