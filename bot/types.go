@@ -56,8 +56,9 @@ type Description struct {
 	Confidence float64
 	// Labels are the encoder's top ImageNet classes, best first.
 	Labels []Label
-	// EncoderTime, DetectorTime, DecoderTime and Total are the timings of
-	// this photo.
+	// DecodeTime (the file to pixels), EncoderTime, DetectorTime,
+	// DecoderTime and Total are the timings of this photo.
+	DecodeTime   time.Duration
 	EncoderTime  time.Duration
 	DetectorTime time.Duration
 	DecoderTime  time.Duration

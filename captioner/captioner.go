@@ -336,6 +336,7 @@ func (c *Captioner) Describe(ctx context.Context, data []byte) (bot.Description,
 	// DescribeMinSide, and the detector's boxes are scaled back to the
 	// original's pixels.
 	img, release, err := decodeImageContext(ctx, data, DescribeMinSide)
+	decodeTime := time.Since(start)
 	if err != nil {
 		return bot.Description{}, err
 	}
@@ -368,7 +369,7 @@ func (c *Captioner) Describe(ctx context.Context, data []byte) (bot.Description,
 			objs[i].Box[j] = int(math.Round(float64(objs[i].Box[j]) * scale))
 		}
 	}
-	d.Objects, d.DetectorTime = objs, detTime
+	d.Objects, d.DetectorTime, d.DecodeTime = objs, detTime, decodeTime
 	if c.decoder != nil {
 		decStart := time.Now()
 		d.RawCaption, d.Confidence, err = c.decoder.decode(ctx, d.encoding)

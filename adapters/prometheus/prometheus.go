@@ -1,6 +1,7 @@
 // Package prometheus exports captionbot's metrics in the Prometheus format
 // (github.com/prometheus/client_golang): photos by platform and outcome,
-// latency per stage (queue wait, download, the models, refine, deliver),
+// latency per stage (queue wait, download, decode, the models, refine,
+// deliver),
 // the queue depth, refusals by reason, LLM calls and fallbacks, and cache
 // hits. Labels carry only fixed words (platform names, outcomes,
 // reasons): never a token, a key, an ID or chat text.
@@ -33,6 +34,7 @@ type Metrics struct {
 	fallbacks *prom.CounterVec
 	llmCalls  *prom.CounterVec
 	cacheHits prom.Counter
+	apiErrors *prom.CounterVec
 }
 
 // New registers the collectors; queueDepth (e.g. bot.Service.Queued) is
@@ -44,7 +46,7 @@ func New(queueDepth func() int) *Metrics {
 			Help: "Photos handled, by platform and outcome (sent, refused, busy, failed, undelivered)."},
 			[]string{"platform", "outcome"}),
 		stages: prom.NewHistogramVec(prom.HistogramOpts{Name: "captionbot_stage_seconds",
-			Help:    "Latency per stage: total (accepted to post), queue_wait, download, describe, encoder, detector, decoder, refine, deliver.",
+			Help:    "Latency per stage: total (accepted to post), queue_wait, download, describe, decode, encoder, detector, decoder, refine, deliver.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120}},
 			[]string{"stage"}),
 		refusals: prom.NewCounterVec(prom.CounterOpts{Name: "captionbot_refusals_total",
@@ -58,8 +60,11 @@ func New(queueDepth func() int) *Metrics {
 			[]string{"result"}),
 		cacheHits: prom.NewCounter(prom.CounterOpts{Name: "captionbot_cache_hits_total",
 			Help: "Posts written from a cached description (a button press: no download, no models)."}),
+		apiErrors: prom.NewCounterVec(prom.CounterOpts{Name: "captionbot_platform_api_errors_total",
+			Help: "Chat platform API calls that failed, by platform and what followed (retried, failed)."},
+			[]string{"platform", "outcome"}),
 	}
-	m.reg.MustRegister(m.photos, m.stages, m.refusals, m.fallbacks, m.llmCalls, m.cacheHits,
+	m.reg.MustRegister(m.photos, m.stages, m.refusals, m.fallbacks, m.llmCalls, m.cacheHits, m.apiErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if queueDepth != nil {
 		m.reg.MustRegister(prom.NewGaugeFunc(prom.GaugeOpts{Name: "captionbot_queue_depth",
@@ -106,6 +111,7 @@ func (d describer) Describe(ctx context.Context, img []byte) (bot.Description, e
 		return desc, err
 	}
 	d.m.observe("describe", time.Since(start))
+	d.m.observe("decode", desc.DecodeTime)
 	d.m.observe("encoder", desc.EncoderTime)
 	d.m.observe("detector", desc.DetectorTime)
 	d.m.observe("decoder", desc.DecoderTime)
@@ -150,6 +156,34 @@ func (r refiner) Refine(ctx context.Context, req bot.RefineRequest) (bot.Post, e
 // stageNames are the service's outcome-line timing keys and their stage.
 var stageNames = map[string]string{"queue_wait": "queue_wait", "fetch": "download", "deliver": "deliver"}
 
+// apiErrorLines are the chat adapters' log messages for a failed API call
+// and what followed it.
+var apiErrorLines = map[string]string{
+	"telegram call failed, retrying": "retried",
+	"getUpdates failed":              "retried",
+	"reply failed":                   "failed",
+	"command reply failed":           "failed",
+	"answerCallbackQuery failed":     "failed",
+	"reply to message":               "failed",
+	"answer interaction":             "failed",
+}
+
+// platform is a record's "platform" attribute (the adapters add it).
+func (l *logHandler) platform(r slog.Record) string {
+	p := ""
+	find := func(a slog.Attr) bool {
+		if a.Key == "platform" {
+			p = a.Value.String()
+		}
+		return true
+	}
+	for _, a := range l.attrs {
+		find(a)
+	}
+	r.Attrs(find)
+	return p
+}
+
 // outcomes are the service's job log messages and what they count as.
 var outcomes = map[string]string{
 	"caption sent":        "sent",
@@ -178,6 +212,9 @@ func (l *logHandler) Enabled(ctx context.Context, level slog.Level) bool {
 func (l *logHandler) Handle(ctx context.Context, r slog.Record) error {
 	if outcome, ok := outcomes[r.Message]; ok {
 		l.count(outcome, r)
+	}
+	if outcome, ok := apiErrorLines[r.Message]; ok {
+		l.m.apiErrors.WithLabelValues(platform(l.platform(r)), outcome).Inc()
 	}
 	if !l.h.Enabled(ctx, r.Level) {
 		return nil

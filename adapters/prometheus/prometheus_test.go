@@ -42,6 +42,7 @@ func TestServiceOutcomes(t *testing.T) {
 		}
 		desc := bottest.DefaultDescription
 		desc.EncoderTime, desc.DecoderTime, desc.Total = 20*time.Millisecond, 30*time.Millisecond, 50*time.Millisecond
+		desc.DecodeTime = 5 * time.Millisecond
 		return desc, nil
 	}}
 	svc := bot.NewService(m.Describer(d), m.Refiner(&bottest.Refiner{}, false), &bottest.Preferences{})
@@ -79,6 +80,7 @@ func TestServiceOutcomes(t *testing.T) {
 		`captionbot_stage_seconds_count{stage="refine"} 2`,
 		`captionbot_stage_seconds_count{stage="total"} 2`,
 		`captionbot_stage_seconds_count{stage="download"} 2`,
+		`captionbot_stage_seconds_count{stage="decode"} 2`,
 		`captionbot_stage_seconds_count{stage="deliver"} 2`,
 		`captionbot_queue_depth 3`)
 	if strings.Contains(text, "secret") {
@@ -147,5 +149,24 @@ func TestReasonCode(t *testing.T) {
 		if got := ReasonCode(err); got != want {
 			t.Errorf("%v: %s, want %s", err, got, want)
 		}
+	}
+}
+
+// The chat adapters' failed API calls count by platform and what followed.
+func TestPlatformAPIErrors(t *testing.T) {
+	m := New(nil)
+	log := slog.New(m.LogHandler(slog.NewTextHandler(io.Discard, nil)))
+	tg := log.With("platform", "telegram")
+	tg.Warn("telegram call failed, retrying", "method", "sendMessage")
+	tg.Warn("telegram call failed, retrying", "method", "getFile")
+	tg.Error("reply failed", "chat", "secret-chat-9")
+	log.With("platform", "discord").Error("answer interaction", "interaction", "1")
+	text := scrape(t, m)
+	wantLines(t, text,
+		`captionbot_platform_api_errors_total{outcome="retried",platform="telegram"} 2`,
+		`captionbot_platform_api_errors_total{outcome="failed",platform="telegram"} 1`,
+		`captionbot_platform_api_errors_total{outcome="failed",platform="discord"} 1`)
+	if strings.Contains(text, "secret") {
+		t.Error("a chat ID reached the metrics")
 	}
 }

@@ -164,7 +164,8 @@ func runServe(ctx context.Context, dp deps, args []string, stdout, stderr io.Wri
 		return exitUsage
 	}
 	gate.set(svc)
-	env := platformEnv{Service: svc, Store: store, Log: log}
+	// The platforms log through the metrics too: their failed API calls count.
+	env := platformEnv{Service: svc, Store: store, Log: slog.New(metrics.LogHandler(log.Handler()))}
 
 	// The service and every platform run until a signal (or a platform's
 	// fatal error) ends ctx; the service then drains accepted jobs within
