@@ -51,9 +51,15 @@ type decodeBudget struct {
 	size int64
 }
 
-var budget atomic.Pointer[decodeBudget]
+var budget = func() *atomic.Pointer[decodeBudget] {
+	var p atomic.Pointer[decodeBudget]
+	p.Store(newDecodeBudget(DefaultDecodeBudget))
+	return &p
+}()
 
-func init() { SetDecodeBudget(DefaultDecodeBudget) }
+func newDecodeBudget(n int64) *decodeBudget {
+	return &decodeBudget{sem: semaphore.NewWeighted(n), size: n}
+}
 
 // SetDecodeBudget sets the bytes that concurrent decodes may hold together;
 // n ≤ 0 means DefaultDecodeBudget. A photo costing more than
@@ -63,7 +69,7 @@ func SetDecodeBudget(n int64) {
 	if n <= 0 {
 		n = DefaultDecodeBudget
 	}
-	budget.Store(&decodeBudget{sem: semaphore.NewWeighted(n), size: n})
+	budget.Store(newDecodeBudget(n))
 }
 
 // DecodeBudget returns the bytes concurrent decodes may hold together.

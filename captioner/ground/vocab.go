@@ -160,15 +160,16 @@ var cocoByName = func() map[string]category {
 // wordThing maps a caption word (singular) to the COCO class it names.
 // After Rohrbach et al. 2018 (CHAIR): man, woman, boy, girl... are all
 // "person". Two-word names ("hot dog") are looked up as one key.
-var wordThing = map[string]string{}
+var wordThing = buildWordThing()
 
-func init() {
+func buildWordThing() map[string]string {
+	m := map[string]string{}
 	add := func(class string, words ...string) {
 		if _, ok := cocoByName[class]; !ok {
 			panic("ground: unknown class " + class)
 		}
 		for _, w := range words {
-			wordThing[w] = class
+			m[w] = class
 		}
 	}
 	add("person", "person", "people", "man", "woman", "boy", "girl", "child", "kid", "baby",
@@ -267,6 +268,7 @@ func init() {
 	add("teddy bear", "teddy bear", "teddy", "stuffed animal")
 	add("hair drier", "hair dryer", "hair drier", "hairdryer")
 	add("toothbrush", "toothbrush")
+	return m
 }
 
 // genderWords are person words that say more than "person": gender or
