@@ -21,9 +21,9 @@ const (
 	vocabFile       = "vocab.txt"
 )
 
-// Caption is a decoded sentence and its confidence, the mean log-probability
+// Sentence is a decoded sentence and its confidence, the mean log-probability
 // per token (≤ 0; closer to 0 is surer).
-type Caption struct {
+type Sentence struct {
 	Text       string
 	Confidence float64
 }
@@ -140,7 +140,7 @@ func (d *decoder) input(encs []Encoding) []float32 {
 }
 
 // captions decodes a batch of encodings into sentences.
-func (d *decoder) captions(ctx context.Context, encs []Encoding, opt BeamOptions) ([]Caption, error) {
+func (d *decoder) captions(ctx context.Context, encs []Encoding, opt BeamOptions) ([]Sentence, error) {
 	if len(encs) == 0 {
 		return nil, nil
 	}
@@ -148,9 +148,9 @@ func (d *decoder) captions(ctx context.Context, encs []Encoding, opt BeamOptions
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Caption, len(res))
+	out := make([]Sentence, len(res))
 	for i, r := range res {
-		out[i] = Caption{Text: d.words(r.ids), Confidence: r.confidence}
+		out[i] = Sentence{Text: d.words(r.ids), Confidence: r.confidence}
 	}
 	return out, nil
 }
@@ -222,7 +222,7 @@ func (b *beamDecoder) close() error { return b.dec.close() }
 // CaptionEncodings decodes a batch of encodings at once (beams of every
 // image run in one step batch). It returns ErrNoDecoder when no decoder is
 // loaded.
-func (c *Captioner) CaptionEncodings(ctx context.Context, encs []Encoding) ([]Caption, error) {
+func (c *Captioner) CaptionEncodings(ctx context.Context, encs []Encoding) ([]Sentence, error) {
 	b, ok := c.decoder.(*beamDecoder)
 	if !ok {
 		return nil, ErrNoDecoder

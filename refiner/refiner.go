@@ -1,5 +1,5 @@
 // Package refiner turns a captioner's raw sentence into a post for a social
-// network. Refiner is captionbot's bot.Refiner: it asks a Writer (an LLM
+// network. WithFallback is captionbot's bot.Refiner: it asks a Writer (an LLM
 // client such as adapters/openai) for a draft within a deadline, strips
 // assistant talk from it ("Sure! Here is a caption:", wrapping quotes),
 // enforces the network's limits on it (Enforce), checks its safety
@@ -33,8 +33,8 @@ type Writer interface {
 	Write(ctx context.Context, req bot.RefineRequest) (bot.Post, error)
 }
 
-// Refiner is the bot.Refiner: a Writer with the offline fallback.
-type Refiner struct {
+// WithFallback is the bot.Refiner: a Writer with the offline fallback.
+type WithFallback struct {
 	writer Writer
 
 	// Offline writes the fallback post; its zero value is ready.
@@ -46,17 +46,17 @@ type Refiner struct {
 	Log *slog.Logger
 }
 
-var _ bot.Refiner = (*Refiner)(nil)
+var _ bot.Refiner = (*WithFallback)(nil)
 
 // New returns a Refiner that asks w first. A nil w means offline only.
-func New(w Writer) *Refiner {
-	return &Refiner{writer: w}
+func New(w Writer) *WithFallback {
+	return &WithFallback{writer: w}
 }
 
 // Refine returns a post for req. Its only errors are a bad request (unknown
 // network, tone or language: errors wrapping the prompts sentinels) and a
 // context already done before it starts.
-func (r *Refiner) Refine(ctx context.Context, req bot.RefineRequest) (bot.Post, error) {
+func (r *WithFallback) Refine(ctx context.Context, req bot.RefineRequest) (bot.Post, error) {
 	if err := ctx.Err(); err != nil {
 		return bot.Post{}, err
 	}
@@ -90,7 +90,7 @@ var (
 
 // draft asks the writer within the deadline and returns its enforced, safe
 // post, or why not.
-func (r *Refiner) draft(ctx context.Context, n prompts.Network, req bot.RefineRequest, offline bot.Post) (bot.Post, error) {
+func (r *WithFallback) draft(ctx context.Context, n prompts.Network, req bot.RefineRequest, offline bot.Post) (bot.Post, error) {
 	timeout := r.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -165,7 +165,7 @@ func source(req bot.RefineRequest) string {
 	return strings.Join(parts, " ")
 }
 
-func (r *Refiner) log() *slog.Logger {
+func (r *WithFallback) log() *slog.Logger {
 	if r.Log != nil {
 		return r.Log
 	}

@@ -26,7 +26,7 @@ func draft(caption string, tags ...string) bot.Post {
 }
 
 // newTestRefiner returns a Refiner around w that logs into buf.
-func newTestRefiner(w Writer, buf *bytes.Buffer) *Refiner {
+func newTestRefiner(w Writer, buf *bytes.Buffer) *WithFallback {
 	r := New(w)
 	r.Timeout = 200 * time.Millisecond
 	r.Log = slog.New(slog.NewTextHandler(buf, nil))

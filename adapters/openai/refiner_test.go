@@ -20,7 +20,7 @@ import (
 	"github.com/captionbot/captionbot/refiner"
 )
 
-// These tests run the whole refinement path — refiner.Refiner, this package's
+// These tests run the whole refinement path — refiner.WithFallback, this package's
 // Client and a fake OpenAI-compatible server — as cmd/captionbot wires it.
 
 const key = "sk-integration-secret-42"
@@ -59,7 +59,7 @@ func content(w http.ResponseWriter, post map[string]any) {
 	})
 }
 
-func newRefiner(t *testing.T, srv *httptest.Server, logs *bytes.Buffer, timeout time.Duration) *refiner.Refiner {
+func newRefiner(t *testing.T, srv *httptest.Server, logs *bytes.Buffer, timeout time.Duration) *refiner.WithFallback {
 	t.Helper()
 	c, err := openai.New(openai.Config{
 		BaseURL: srv.URL + "/v1", APIKey: key, Model: "test-model",
