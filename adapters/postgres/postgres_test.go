@@ -3,11 +3,8 @@ package postgres_test
 import (
 	"context"
 	"errors"
-	"io"
-	"net"
 	"net/url"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -183,8 +180,8 @@ func TestDatabaseDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newProxy(t, u.Host)
-	u.Host = p.addr
+	p := pgtest.NewProxy(t, u.Host)
+	u.Host = p.Addr
 	s := open(t, u.String(), postgres.Options{QueryTimeout: 500 * time.Millisecond})
 	defer s.Close()
 	k := bot.PrefKey{Platform: "telegram", Scope: bot.ScopeUser, ID: "1"}
@@ -194,7 +191,7 @@ func TestDatabaseDown(t *testing.T) {
 	if err := s.Err(); err != nil {
 		t.Fatal(err)
 	}
-	p.cut()
+	p.Cut()
 	start := time.Now()
 	if err := s.Err(); err == nil {
 		t.Error("Err with the database unreachable = nil")
@@ -209,7 +206,7 @@ func TestDatabaseDown(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("three calls on a dead database took %s", d)
 	}
-	p.restore()
+	p.Restore()
 	deadline := time.Now().Add(5 * time.Second)
 	for s.Err() != nil {
 		if time.Now().After(deadline) {
@@ -220,67 +217,6 @@ func TestDatabaseDown(t *testing.T) {
 	if st, err := s.Get(ctx, k); err != nil || st.Network != "x" {
 		t.Errorf("after reconnect: %+v, %v", st, err)
 	}
-}
-
-// proxy forwards loopback TCP to the database until cut: then it closes
-// every connection and refuses new ones.
-type proxy struct {
-	addr, target string
-	ln           net.Listener
-	mu           sync.Mutex
-	down         bool
-	conns        []net.Conn
-}
-
-func newProxy(t *testing.T, target string) *proxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{addr: ln.Addr().String(), target: target, ln: ln}
-	t.Cleanup(func() { ln.Close(); p.cut() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			p.mu.Lock()
-			if p.down {
-				p.mu.Unlock()
-				c.Close()
-				continue
-			}
-			d, err := net.Dial("tcp", target)
-			if err != nil {
-				p.mu.Unlock()
-				c.Close()
-				continue
-			}
-			p.conns = append(p.conns, c, d)
-			p.mu.Unlock()
-			go func() { _, _ = io.Copy(d, c); d.Close() }()
-			go func() { _, _ = io.Copy(c, d); c.Close() }()
-		}
-	}()
-	return p
-}
-
-func (p *proxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = true
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
-func (p *proxy) restore() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = false
 }
 
 func TestNewerSchemaRefused(t *testing.T) {

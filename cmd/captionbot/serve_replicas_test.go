@@ -441,8 +441,8 @@ func TestServePostgresDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newCutProxy(t, u.Host)
-	u.Host = p.addr
+	p := pgtest.NewProxy(t, u.Host)
+	u.Host = p.Addr
 	dp, _ := useDescriber(t, &bottest.Describer{})
 	api := tg.NewServer()
 	defer api.Close()
@@ -464,7 +464,7 @@ query_timeout = "300ms"
 	if got := waitCalls(t, api, "sendMessage", 1)[0].Params.Get("text"); !strings.Contains(got, "LinkedIn") {
 		t.Errorf("/network reply %q", got)
 	}
-	p.cut()
+	p.Cut()
 	start := time.Now()
 	api.Push(tg.Message(tg.PhotoMessage(2, tg.PrivateChat(42), 42, "p1", "")))
 	api.Push(tg.Message(tg.TextMessage(3, tg.PrivateChat(42), 42, "/network x", nil)))
@@ -483,7 +483,7 @@ query_timeout = "300ms"
 	if !strings.Contains(byReply[""], "Sorry, I couldn't") {
 		t.Errorf("/network reply with the database down: %q (all: %v)", byReply[""], byReply)
 	}
-	p.restore()
+	p.Restore()
 	deadline := time.Now().Add(15 * time.Second)
 	for n := 4; ; n++ {
 		api.Push(tg.Message(tg.TextMessage(n, tg.PrivateChat(42), 42, "/network x", nil)))
@@ -499,66 +499,6 @@ query_timeout = "300ms"
 	if code := stop(); code != exitOK {
 		t.Fatalf("exit %d:\n%s", code, stderr.String())
 	}
-}
-
-// cutProxy forwards loopback TCP to the database until cut: then it
-// closes every connection and refuses new ones, until restored.
-type cutProxy struct {
-	addr  string
-	mu    sync.Mutex
-	down  bool
-	conns []net.Conn
-}
-
-func newCutProxy(t *testing.T, target string) *cutProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &cutProxy{addr: ln.Addr().String()}
-	t.Cleanup(func() { ln.Close(); p.cut() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			p.mu.Lock()
-			if p.down {
-				p.mu.Unlock()
-				c.Close()
-				continue
-			}
-			d, err := net.Dial("tcp", target)
-			if err != nil {
-				p.mu.Unlock()
-				c.Close()
-				continue
-			}
-			p.conns = append(p.conns, c, d)
-			p.mu.Unlock()
-			go func() { _, _ = io.Copy(d, c); d.Close() }()
-			go func() { _, _ = io.Copy(c, d); c.Close() }()
-		}
-	}()
-	return p
-}
-
-func (p *cutProxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = true
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
-func (p *cutProxy) restore() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = false
 }
 
 // TestServePostgresUnreachable: a database that is not there stops serve at
