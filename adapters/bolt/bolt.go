@@ -14,7 +14,6 @@ package bolt
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -53,8 +52,6 @@ const (
 	journalPrefix = "journal_"
 	// donePrefix + name holds handled update IDs → when (unix seconds).
 	donePrefix = "done_"
-
-	recordVersion = 1
 )
 
 // Store is an open bbolt database. It is safe for concurrent use.
@@ -252,12 +249,6 @@ func (s *Store) batch(fn func(*bbolt.Tx) error) error {
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
-// settingsRecord is the stored form of one bot.Settings.
-type settingsRecord struct {
-	Version  int          `json:"v"`
-	Settings bot.Settings `json:"settings"`
-}
-
 func settingsBucket(scope bot.Scope) []byte {
 	if scope == bot.ScopeChat {
 		return []byte(bucketChats)
@@ -290,14 +281,11 @@ func (s *Store) Get(_ context.Context, k bot.PrefKey) (bot.Settings, error) {
 }
 
 func decodeSettings(v []byte) (bot.Settings, error) {
-	var rec settingsRecord
-	if err := json.Unmarshal(v, &rec); err != nil {
-		return bot.Settings{}, fmt.Errorf("%w: %v", ErrBadRecord, err)
+	st, err := bot.UnmarshalSettings(v)
+	if err != nil {
+		return st, fmt.Errorf("%w: %w", ErrBadRecord, err)
 	}
-	if rec.Version != recordVersion {
-		return bot.Settings{}, fmt.Errorf("%w: version %d", ErrBadRecord, rec.Version)
-	}
-	return rec.Settings, nil
+	return st, nil
 }
 
 // Set stores st under k. Zero settings delete the record.
@@ -308,7 +296,7 @@ func (s *Store) Set(_ context.Context, k bot.PrefKey, st bot.Settings) error {
 	if strings.Contains(k.Platform, ":") {
 		return fmt.Errorf("%w: platform contains ':'", bot.ErrBadPrefKey)
 	}
-	v, err := json.Marshal(settingsRecord{Version: recordVersion, Settings: st})
+	v, err := bot.MarshalSettings(st)
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -47,8 +46,6 @@ var ErrNewerSchema = errors.New("database schema is newer than this captionbot")
 // ErrLockLost: the connection holding the long-polling lock broke, so
 // another process may be polling now; restart captionbot.
 var ErrLockLost = errors.New("long-polling lock lost with its database connection; restart captionbot")
-
-const recordVersion = 1
 
 // Defaults for the Options fields.
 const (
@@ -345,21 +342,12 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// settingsRecord is the stored form of one bot.Settings.
-type settingsRecord struct {
-	Version  int          `json:"v"`
-	Settings bot.Settings `json:"settings"`
-}
-
 func decodeSettings(v []byte) (bot.Settings, error) {
-	var rec settingsRecord
-	if err := json.Unmarshal(v, &rec); err != nil {
-		return bot.Settings{}, fmt.Errorf("%w: %v", ErrBadRecord, err)
+	st, err := bot.UnmarshalSettings(v)
+	if err != nil {
+		return st, fmt.Errorf("%w: %w", ErrBadRecord, err)
 	}
-	if rec.Version != recordVersion {
-		return bot.Settings{}, fmt.Errorf("%w: version %d", ErrBadRecord, rec.Version)
-	}
-	return rec.Settings, nil
+	return st, nil
 }
 
 // Get returns the settings stored under k, or the zero Settings.
@@ -398,7 +386,7 @@ func (s *Store) Set(ctx context.Context, k bot.PrefKey, st bot.Settings) error {
 			k.Platform, string(k.Scope), k.ID)
 	} else {
 		var v []byte
-		if v, err = json.Marshal(settingsRecord{Version: recordVersion, Settings: st}); err != nil {
+		if v, err = bot.MarshalSettings(st); err != nil {
 			return err
 		}
 		_, err = s.pool.Exec(ctx, `INSERT INTO settings (platform, scope, id, record) VALUES ($1, $2, $3, $4)
