@@ -474,8 +474,6 @@ func (s *support) write() string {
 	return out
 }
 
-func isCOCO(name string) bool { _, ok := cocoByName[name]; return ok }
-
 func foodNoun(t bot.Subject) string {
 	if t.Name == "broccoli" || t.Name == "food" {
 		return t.Name

@@ -392,9 +392,6 @@ func Noun(thing string) string {
 	return thing
 }
 
-// Kind is a thing's kind (KindPerson, KindPet, ...).
-func Kind(thing string) string { return thingKind(thing) }
-
 // Hedged reports whether a grounded caption only hedges ("a photo of what
 // may be a teapot") or says nothing ("a photo"): nothing in it is stated.
 func Hedged(caption string) bool {
