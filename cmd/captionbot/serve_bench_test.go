@@ -208,17 +208,9 @@ level = "error"
 		wcancel()
 		var lat []time.Duration
 		var last time.Time
-		seen := map[string]bool{}
+		checkAnsweredOnce(b, calls)
 		for _, c := range calls {
-			key := c.Params.Get("chat_id") + "/" + c.Params.Get("reply_to_message_id")
-			if seen[key] {
-				b.Errorf("photo %s answered twice", key)
-			}
-			seen[key] = true
-			if c.Params.Get("reply_markup") == "" {
-				b.Errorf("photo %s got no post: %q", key, c.Params.Get("text"))
-			}
-			lat = append(lat, c.At.Sub(pushed[key]))
+			lat = append(lat, c.At.Sub(pushed[replyKey(c)]))
 			if c.At.After(last) {
 				last = c.At
 			}
@@ -285,4 +277,26 @@ func peakRSS() int64 {
 		}
 	}
 	return 0
+}
+
+// replyKey names the photo a sendMessage call answers: chat/message.
+func replyKey(c tg.Call) string {
+	return c.Params.Get("chat_id") + "/" + c.Params.Get("reply_to_message_id")
+}
+
+// checkAnsweredOnce fails for a photo answered twice or answered without a
+// post (the post carries the action buttons).
+func checkAnsweredOnce(b *testing.B, calls []tg.Call) {
+	b.Helper()
+	seen := map[string]bool{}
+	for _, c := range calls {
+		key := replyKey(c)
+		if seen[key] {
+			b.Errorf("photo %s answered twice", key)
+		}
+		seen[key] = true
+		if c.Params.Get("reply_markup") == "" {
+			b.Errorf("photo %s got no post: %q", key, c.Params.Get("text"))
+		}
+	}
 }

@@ -106,16 +106,8 @@ level = "error"
 		wcancel()
 		var within, llmPosts int
 		var last time.Duration
-		seen := map[string]bool{}
+		checkAnsweredOnce(b, calls)
 		for _, c := range calls {
-			key := c.Params.Get("chat_id") + "/" + c.Params.Get("reply_to_message_id")
-			if seen[key] {
-				b.Errorf("photo %s answered twice", key)
-			}
-			seen[key] = true
-			if c.Params.Get("reply_markup") == "" {
-				b.Errorf("photo %s got no post: %q", key, c.Params.Get("text"))
-			}
 			at := c.At.Sub(start)
 			if at <= 110*time.Second {
 				within++
