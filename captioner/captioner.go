@@ -28,9 +28,27 @@ var ErrNoModel = errors.New("model files not found: run captionbot from the repo
 
 // Files in the models folder.
 const (
-	EncoderFile = "encoder.onnx"
-	LabelsFile  = "imagenet_labels.txt"
+	EncoderFile     = "encoder.onnx"
+	EncoderInt8File = "encoder-int8.onnx" // Options.Encoder EncoderInt8
+	LabelsFile      = "imagenet_labels.txt"
 )
+
+// Options.Encoder values: which copy of the encoder runs.
+const (
+	EncoderFloat = "float" // encoder.onnx, float32 (the default)
+	EncoderInt8  = "int8"  // encoder-int8.onnx, int8 QDQ (models/README.md)
+)
+
+// encoderFile is the model file of an Options.Encoder value.
+func encoderFile(kind string) (string, error) {
+	switch kind {
+	case "", EncoderFloat:
+		return EncoderFile, nil
+	case EncoderInt8:
+		return EncoderInt8File, nil
+	}
+	return "", fmt.Errorf("encoder %q: want %q or %q", kind, EncoderFloat, EncoderInt8)
+}
 
 // Options configure a Captioner. Zero values mean the defaults given.
 type Options struct {
@@ -40,6 +58,9 @@ type Options struct {
 	// RuntimeLibrary is the ONNX Runtime shared library; empty: see
 	// FindRuntimeLibrary.
 	RuntimeLibrary string
+	// Encoder chooses the encoder's copy: EncoderFloat (empty means it) or
+	// EncoderInt8, the quantized copy (faster; scores in models/README.md).
+	Encoder string
 	// Sessions is the number of encoder sessions, i.e. of images encoded
 	// at the same time, and of detector sessions (0: AutoSessions).
 	Sessions int
@@ -149,7 +170,11 @@ func New(opts Options) (*Captioner, error) {
 		}
 		opts.ModelDir = dir
 	}
-	encPath := filepath.Join(opts.ModelDir, EncoderFile)
+	encFile, err := encoderFile(opts.Encoder)
+	if err != nil {
+		return nil, err
+	}
+	encPath := filepath.Join(opts.ModelDir, encFile)
 	if !isFile(encPath) {
 		return nil, fmt.Errorf("%s does not exist: %w", encPath, ErrNoModel)
 	}

@@ -221,8 +221,8 @@ func TestDescribeCanceled(t *testing.T) {
 
 // BenchmarkEncoder measures the network alone (preprocessed input), per
 // image, at several batch sizes, in one session with one thread and with two
-// (spinning, ONNX Runtime's default, and not); ms/img and img/s are the
-// model card's numbers.
+// (spinning, ONNX Runtime's default, and not), and the int8 copy
+// (Options.Encoder); ms/img and img/s are the model card's numbers.
 func BenchmarkEncoder(b *testing.B) {
 	for _, v := range []struct {
 		name string
@@ -231,6 +231,8 @@ func BenchmarkEncoder(b *testing.B) {
 		{"threads=1", Options{Sessions: 1, IntraOpThreads: 1}},
 		{"threads=2", Options{Sessions: 1, IntraOpThreads: 2}},
 		{"threads=2-spin", Options{Sessions: 1, IntraOpThreads: 2, SpinWait: true}},
+		{"int8,threads=1", Options{Sessions: 1, IntraOpThreads: 1, Encoder: EncoderInt8}},
+		{"int8,threads=2", Options{Sessions: 1, IntraOpThreads: 2, Encoder: EncoderInt8}},
 	} {
 		b.Run(v.name, func(b *testing.B) { benchmarkEncoder(b, v.opts) })
 	}

@@ -14,9 +14,14 @@ import (
 
 // TestShippedModelGroundsPhotos: with the committed models, the caption of
 // each sample photo names what is in it and nothing the decoder made up,
-// and raw_caption keeps the decoder's own sentence.
+// and raw_caption keeps the decoder's own sentence, with either encoder.
 func TestShippedModelGroundsPhotos(t *testing.T) {
-	c := shippedCaptioner(t)
+	for _, enc := range []string{EncoderFloat, EncoderInt8} {
+		t.Run(enc, func(t *testing.T) { testGroundsPhotos(t, shippedCaptionerWith(t, enc)) })
+	}
+}
+
+func testGroundsPhotos(t *testing.T, c *Captioner) {
 	if c.det == nil || c.words == nil {
 		t.Skip("skipping: models/ lacks detector.onnx or words.onnx")
 	}

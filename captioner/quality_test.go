@@ -12,12 +12,19 @@ import (
 
 // shippedCaptioner loads the committed models (encoder and decoder) or skips
 // when ONNX Runtime or the decoder is missing.
-func shippedCaptioner(t *testing.T) *Captioner {
+func shippedCaptioner(t *testing.T) *Captioner { return shippedCaptionerWith(t, EncoderFloat) }
+
+// shippedCaptionerWith is shippedCaptioner with the encoder copy named
+// (Options.Encoder); it skips when that copy is missing.
+func shippedCaptionerWith(t *testing.T, encoder string) *Captioner {
 	t.Helper()
 	if !isFile(filepath.Join("..", "models", decoderMetaFile)) {
 		t.Skip("skipping: no caption decoder in models/ (train one with models/train/train.sh)")
 	}
-	c := newTestCaptioner(t, Options{ModelDir: filepath.Join("..", "models")})
+	if f, _ := encoderFile(encoder); !isFile(filepath.Join("..", "models", f)) {
+		t.Skipf("skipping: no %s in models/", f)
+	}
+	c := newTestCaptioner(t, Options{ModelDir: filepath.Join("..", "models"), Encoder: encoder})
 	if c.decoder == nil {
 		t.Fatal("models/ has decoder.json but the captioner loaded no decoder")
 	}
@@ -25,10 +32,15 @@ func shippedCaptioner(t *testing.T) *Captioner {
 }
 
 // TestShippedModelCaptionsPhotos: the committed decoder says what the sample
-// photo shows. (eagle.jpg is not here: Flickr8k has few birds, and the
+// photo shows, with either encoder. (eagle.jpg is not here: Flickr8k has few birds, and the
 // decoder calls the eagle a dog; models/README.md, Limits.)
 func TestShippedModelCaptionsPhotos(t *testing.T) {
-	c := shippedCaptioner(t)
+	for _, enc := range []string{EncoderFloat, EncoderInt8} {
+		t.Run(enc, func(t *testing.T) { testCaptionsPhotos(t, shippedCaptionerWith(t, enc)) })
+	}
+}
+
+func testCaptionsPhotos(t *testing.T, c *Captioner) {
 	for _, tc := range []struct{ photo, word string }{
 		{"dog.jpg", "dog"},
 	} {

@@ -65,6 +65,9 @@ type captionerConfig struct {
 	// ONNXRuntimeLibrary is the ONNX Runtime shared library; empty:
 	// $ONNXRUNTIME_SHARED_LIBRARY_PATH, else .ort/ (scripts/setup.sh).
 	ONNXRuntimeLibrary string `toml:"onnxruntime_library"`
+	// Encoder is the encoder's copy: "float" (encoder.onnx) or "int8"
+	// (encoder-int8.onnx, quantized: faster, scores in models/README.md).
+	Encoder string `toml:"encoder"`
 	// Sessions is the number of images encoded (and, with the detector,
 	// searched for objects) at the same time; 0 = one per core, at most 4
 	// (captioner.AutoSessions).
@@ -93,7 +96,7 @@ type captionerConfig struct {
 }
 
 func (cc *captionerConfig) defaults() {
-	*cc = captionerConfig{OptimizedModelCache: true, Beam: 3, MaxLen: 20, TopLabels: 5,
+	*cc = captionerConfig{Encoder: captioner.EncoderFloat, OptimizedModelCache: true, Beam: 3, MaxLen: 20, TopLabels: 5,
 		LengthAlpha: captioner.DefaultLengthAlpha, DecodeMemoryMB: captioner.DefaultDecodeBudget >> 20}
 }
 
@@ -112,6 +115,9 @@ func (cc *captionerConfig) check(dir string) error {
 		if v.val < v.min {
 			return fmt.Errorf("captioner.%s is %d; it must be at least %d", v.key, v.val, v.min)
 		}
+	}
+	if cc.Encoder != captioner.EncoderFloat && cc.Encoder != captioner.EncoderInt8 {
+		return fmt.Errorf("captioner.encoder is %q; it must be %q or %q", cc.Encoder, captioner.EncoderFloat, captioner.EncoderInt8)
 	}
 	if cc.LengthAlpha < 0 || cc.LengthAlpha > 2 {
 		return fmt.Errorf("captioner.length_alpha is %g; it must be between 0 and 2", cc.LengthAlpha)
@@ -180,6 +186,7 @@ func openCaptioner(cfg *config) (*captioner.Captioner, error) {
 	return captioner.New(captioner.Options{
 		ModelDir:            cc.ModelDir,
 		RuntimeLibrary:      cc.ONNXRuntimeLibrary,
+		Encoder:             cc.Encoder,
 		Sessions:            cc.Sessions,
 		IntraOpThreads:      cc.IntraOpThreads,
 		SpinWait:            cc.SpinWait,

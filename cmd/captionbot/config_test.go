@@ -23,7 +23,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := captionerConfig{OptimizedModelCache: true, Beam: 3, MaxLen: 20, LengthAlpha: 0.7, TopLabels: 5, DecodeMemoryMB: 192}
+	want := captionerConfig{Encoder: "float", OptimizedModelCache: true, Beam: 3, MaxLen: 20, LengthAlpha: 0.7, TopLabels: 5, DecodeMemoryMB: 192}
 	if diff := cmp.Diff(want, cfg.Captioner); diff != "" {
 		t.Errorf("default [captioner] (-want +got):\n%s", diff)
 	}
@@ -34,6 +34,7 @@ func TestLoadConfigCaptioner(t *testing.T) {
 [captioner]
 model_dir = "models"
 onnxruntime_library = "/opt/ort/libonnxruntime.so"
+encoder = "int8"
 sessions = 2
 intra_op_threads = 1
 spin_wait = true
@@ -48,6 +49,7 @@ decode_memory_mb = 400
 	want := captionerConfig{
 		ModelDir:           filepath.Join(filepath.Dir(p), "models"), // relative to the file
 		ONNXRuntimeLibrary: "/opt/ort/libonnxruntime.so",
+		Encoder:            "int8",
 		Sessions:           2, IntraOpThreads: 1, SpinWait: true, Beam: 3, MaxLen: 20, LengthAlpha: 0.7, TopLabels: 3,
 		DecodeMemoryMB: 400,
 	}
@@ -65,6 +67,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad value", "[captioner]\nsessions = -1\n", []string{"captioner.sessions is -1"}},
 		{"negative threads", "[captioner]\nintra_op_threads = -1\n", []string{"captioner.intra_op_threads"}},
 		{"length alpha", "[captioner]\nlength_alpha = 3\n", []string{"captioner.length_alpha is 3"}},
+		{"encoder", "[captioner]\nencoder = \"int4\"\n", []string{`captioner.encoder is "int4"`}},
 		{"wrong type", "[captioner]\nsessions = \"two\"\n", []string{"sessions"}},
 		{"syntax", "[captioner\n", []string{"captionbot.toml"}},
 	} {
