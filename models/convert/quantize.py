@@ -1,7 +1,10 @@
-"""Quantizes the float NanoDet ONNX model to int8 QDQ (static, calibrated).
+"""Quantizes a float ONNX model to int8 QDQ (static, calibrated): the NanoDet
+detector or (--kind encoder) the MobileNetV2 encoder.
 
     /usr/bin/python3 models/convert/quantize.py --float models/convert/cache/detector-float.onnx \
         --calib ../shared/flickr8k/images --count 48 --out models/detector.onnx
+    OMP_NUM_THREADS=1 /usr/bin/python3 models/convert/quantize.py --kind encoder \
+        --float models/encoder.onnx --count 300 --out models/encoder-int8.onnx
 
 onnxruntime's own quantization tool is not installable here (no pip), so
 this is a small one for this graph, written against the QDQ format that
@@ -17,6 +20,11 @@ QLinearAdd, QLinearConcat, ...):
   - the head's last 1×1 convolutions (class scores and box logits) and
     what follows them stay float: the scores feed a threshold and the box
     logits a softmax, where 8 bits would show.
+  - encoder: photos preprocessed by preprocess.py (as the Go side); the
+    last 1×1 convolution (spatial map, pooled feature) and the logits stay
+    float; Conv → ReLU6 becomes one QLinearConv; ReLU6-aware cross-layer
+    equalization first (equalize()), since some MobileNetV2 channels sit
+    below one 8-bit step of their tensor's range.
 
 --check DIR compares the numpy executor with the TF.js outputs that
 nanodet_tfjs.js wrote (a test of the executor, not of the model).
