@@ -577,6 +577,11 @@ func (s *support) landscape() string {
 		"library": "a room full of books", "greenhouse": "a greenhouse", "patio": "a patio",
 		"geyser": "a geyser",
 	}
+	// ImageNet's pier class also holds the piers of bridges: with a bridge
+	// label as well, the photo is of a bridge.
+	if best == "pier" && s.label["bridge"] >= s.opt.LabelScore {
+		return "a bridge over the water"
+	}
 	if best != "" {
 		if p, ok := phrases[best]; ok {
 			return p
@@ -651,7 +656,7 @@ func (s *support) alsoSeen() string {
 var sceneryWords = []struct{ word, phrase string }{
 	{"snow", "snow"}, {"beach", "a beach"}, {"ocean", "the ocean"}, {"water", "water"},
 	{"mountain", "mountains"}, {"tree", "trees"}, {"field", "a field"}, {"building", "a building"},
-	{"street", "a street"}, {"city", "a city"},
+	{"street", "a street"}, {"city", "a city"}, {"grass", "grass"}, {"flower", "flowers"},
 }
 
 // scenery hedges a place the word detectors give at least HedgeScore, as
@@ -667,5 +672,22 @@ func (s *support) scenery() string {
 	if score >= s.opt.HedgeScore {
 		return hedgePrefix + best
 	}
+	if s.outdoors() >= s.opt.StateScore {
+		return hedgePrefix + "a landscape"
+	}
 	return "a photo"
+}
+
+// natureScenes are the coarse ImageNet places of open country: together they
+// say "outdoors" when no one of them is sure which (an alp and a lakeside
+// for a field under power lines).
+var natureScenes = []string{"mountain", "valley", "lake", "beach", "coast", "cliff", "reef", "geyser"}
+
+// outdoors is the summed label score of the natureScenes.
+func (s *support) outdoors() float64 {
+	var sum float64
+	for _, t := range natureScenes {
+		sum += s.label[t]
+	}
+	return sum
 }
