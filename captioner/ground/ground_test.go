@@ -154,6 +154,13 @@ func TestGround(t *testing.T) {
 			rewritten: true,
 		},
 		{
+			name:      "a building ImageNet calls a prison is a building",
+			raw:       "a man and a dog are playing in a park",
+			ev:        Evidence{Labels: []bot.Label{{Label: "prison", Score: 0.64}, {Label: "worm fence", Score: 0.12}}},
+			want:      "a building",
+			rewritten: true,
+		},
+		{
 			name:      "cat on a couch",
 			raw:       "a small child is playing",
 			ev:        Evidence{Objects: []bot.Object{obj("cat", 0.8, 10, 10, 50, 40), obj("couch", 0.6, 0, 0, 100, 80)}},
