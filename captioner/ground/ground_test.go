@@ -161,6 +161,27 @@ func TestGround(t *testing.T) {
 			rewritten: true,
 		},
 		{
+			name: "a kept sentence with a place gets no scene phrase",
+			raw:  "a man is sitting on a bench",
+			ev: Evidence{Objects: []bot.Object{obj("person", 0.9), obj("bench", 0.7)},
+				Labels: []bot.Label{{Label: "steel arch bridge", Score: 0.8}}, Width: 640, Height: 480},
+			want: "a person is sitting on a bench",
+		},
+		{
+			name: "a church label places a kept sentence in front of a building",
+			raw:  "a group of children playing soccer",
+			ev: Evidence{Objects: []bot.Object{obj("person", 0.9), obj("person", 0.8), obj("person", 0.7), obj("person", 0.6)},
+				Labels: []bot.Label{{Label: "church", Score: 0.6}}, Width: 640, Height: 480},
+			want: "a group of people playing soccer in front of a building",
+		},
+		{
+			name: "a scene label under StateScore places nothing",
+			raw:  "two people sit",
+			ev: Evidence{Objects: []bot.Object{obj("person", 0.9), obj("person", 0.8)},
+				Labels: []bot.Label{{Label: "suspension bridge", Score: 0.45}}, Width: 640, Height: 480},
+			want: "two people sit",
+		},
+		{
 			name:      "cat on a couch",
 			raw:       "a small child is playing",
 			ev:        Evidence{Objects: []bot.Object{obj("cat", 0.8, 10, 10, 50, 40), obj("couch", 0.6, 0, 0, 100, 80)}},
@@ -194,6 +215,20 @@ func TestGround(t *testing.T) {
 			ev: thumb(Evidence{Objects: []bot.Object{obj("bird", 0.8)}, Labels: []bot.Label{{Label: "bald eagle", Score: 0.7}},
 				Words: map[string]float64{"=person": 0.6}}),
 			want: "a bird", rewritten: true,
+		},
+		{
+			name: "thumbnail: a sure appliance contradicts the concept",
+			raw:  "a group of people are sitting on a bench in front of a building",
+			ev: thumb(Evidence{Objects: []bot.Object{obj("oven", 0.54)}, Labels: []bot.Label{{Label: "microwave", Score: 0.9}},
+				Words: map[string]float64{"=person": 0.27}}),
+			want: "a microwave", rewritten: true,
+		},
+		{
+			name: "thumbnail: a sure bridge places a kept sentence that says nowhere",
+			raw:  "a group of people sit on a bench in front of a building",
+			ev: thumb(Evidence{Objects: []bot.Object{obj("person", 0.63), obj("person", 0.62), obj("person", 0.61)},
+				Labels: []bot.Label{{Label: "steel arch bridge", Score: 0.42}, {Label: "suspension bridge", Score: 0.3}}}),
+			want: "a group of people sit on a bridge",
 		},
 		{
 			name: "thumbnail: place words need only a little support",
