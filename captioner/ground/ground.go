@@ -452,6 +452,9 @@ func (s *support) write() string {
 		return s.scenery()
 	}
 	main := things[0]
+	if s.kindInDoubt(main) {
+		return "an animal"
+	}
 	// Food with a plate or a table: "a plate with broccoli and a carrot".
 	if main.Kind == KindFood {
 		var foods []string
@@ -745,4 +748,26 @@ func (s *support) sceneSuffix() string {
 		return ""
 	}
 	return " " + scenePlaces[best]
+}
+
+// kindInDoubt reports whether an animal the labels state only by adding up
+// weak guesses (none at HedgeScore) is contradicted by the detector seeing
+// another animal (at AgreeScore or more): both say "an animal", neither
+// which (a chameleon was titi, howler monkey and indri to the labels, a bird
+// to the detector).
+func (s *support) kindInDoubt(main bot.Subject) bool {
+	if main.Source != "label" || (main.Kind != KindPet && main.Kind != KindAnimal) {
+		return false
+	}
+	for _, l := range s.labels {
+		if imagenetThing[l.Label] == main.Name && l.Score >= s.opt.HedgeScore {
+			return false
+		}
+	}
+	for _, o := range s.objects {
+		if o.Label != main.Name && o.Label != "person" && living(o.Label) && o.Score >= s.opt.AgreeScore {
+			return true
+		}
+	}
+	return false
 }

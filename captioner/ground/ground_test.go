@@ -182,6 +182,23 @@ func TestGround(t *testing.T) {
 			want: "two people sit",
 		},
 		{
+			name: "an animal summed from weak labels, another animal detected: the kind is in doubt",
+			raw:  "a little boy in a blue shirt is playing with a red ball",
+			ev: Evidence{Objects: []bot.Object{obj("bird", 0.51, 96, 6, 408, 632)},
+				Labels: []bot.Label{{Label: "titi", Score: 0.26}, {Label: "howler monkey", Score: 0.15},
+					{Label: "African chameleon", Score: 0.12}, {Label: "indri", Score: 0.1}, {Label: "marmoset", Score: 0.06}},
+				Width: 640, Height: 640},
+			want: "an animal", rewritten: true,
+		},
+		{
+			name: "one sure label keeps the animal's kind despite the detector",
+			raw:  "a little boy in a blue shirt is playing with a red ball",
+			ev: Evidence{Objects: []bot.Object{obj("bird", 0.51, 96, 6, 408, 632)},
+				Labels: []bot.Label{{Label: "howler monkey", Score: 0.45}, {Label: "titi", Score: 0.15}},
+				Width:  640, Height: 640},
+			want: "a monkey", rewritten: true,
+		},
+		{
 			name:      "cat on a couch",
 			raw:       "a small child is playing",
 			ev:        Evidence{Objects: []bot.Object{obj("cat", 0.8, 10, 10, 50, 40), obj("couch", 0.6, 0, 0, 100, 80)}},
