@@ -199,6 +199,21 @@ func TestGround(t *testing.T) {
 			want: "a monkey", rewritten: true,
 		},
 		{
+			name: "a large truck box the labels call a car is a car",
+			raw:  "a person in a red shirt is riding a red motorcycle",
+			ev: Evidence{Objects: []bot.Object{obj("truck", 0.75, 4, 47, 300, 161), obj("car", 0.43, 253, 79, 67, 61)},
+				Labels: []bot.Label{{Label: "sports car", Score: 0.75}, {Label: "racer", Score: 0.12}, {Label: "convertible", Score: 0.08}},
+				Width:  320, Height: 240},
+			want: "a car", rewritten: true,
+		},
+		{
+			name: "a sure truck box stays a truck",
+			raw:  "a person in a red shirt is riding a red motorcycle",
+			ev: Evidence{Objects: []bot.Object{obj("truck", 0.85, 4, 47, 300, 161)},
+				Labels: []bot.Label{{Label: "sports car", Score: 0.75}}, Width: 320, Height: 240},
+			want: "a truck and a car", rewritten: true,
+		},
+		{
 			name:      "cat on a couch",
 			raw:       "a small child is playing",
 			ev:        Evidence{Objects: []bot.Object{obj("cat", 0.8, 10, 10, 50, 40), obj("couch", 0.6, 0, 0, 100, 80)}},
