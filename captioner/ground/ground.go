@@ -31,6 +31,10 @@ type Options struct {
 	// below it, down to HedgeScore, it is hedged ("what may be a teapot").
 	StateScore float64
 	HedgeScore float64
+	// SceneryScore is the word detector's probability from which a place is
+	// hedged for a photo in which nothing else was seen ("a photo of what
+	// may be a street").
+	SceneryScore float64
 	// WordScore is the word detector's probability that supports a word the
 	// object detector cannot see ("grass", "stick"); ThumbnailWordScore the
 	// one in a thumbnail (see SmallPhoto), the word detectors' own domain.
@@ -56,6 +60,7 @@ const (
 	DefaultLabelScore   = 0.3
 	DefaultStateScore   = 0.5
 	DefaultHedgeScore   = 0.4
+	DefaultSceneryScore = 0.25
 	DefaultWordScore    = 0.2
 	DefaultThumbWords   = 0.03
 	DefaultConceptScore = 0.2
@@ -75,6 +80,7 @@ func (o *Options) setDefaults() {
 	def(&o.LabelScore, DefaultLabelScore)
 	def(&o.StateScore, DefaultStateScore)
 	def(&o.HedgeScore, DefaultHedgeScore)
+	def(&o.SceneryScore, DefaultSceneryScore)
 	def(&o.WordScore, DefaultWordScore)
 	def(&o.ThumbnailWordScore, DefaultThumbWords)
 	def(&o.ConceptScore, DefaultConceptScore)
@@ -688,7 +694,7 @@ var sceneryWords = []struct{ word, phrase string }{
 	{"street", "a street"}, {"city", "a city"}, {"grass", "grass"}, {"flower", "flowers"},
 }
 
-// scenery hedges a place the word detectors give at least HedgeScore, as
+// scenery hedges a place the word detectors give at least SceneryScore, as
 // for a label ("a photo of what may be the ocean"), for a photo in which
 // nothing else was seen; else it is "a photo".
 func (s *support) scenery() string {
@@ -698,7 +704,7 @@ func (s *support) scenery() string {
 			best, score = p.phrase, v
 		}
 	}
-	if score >= s.opt.HedgeScore {
+	if score >= s.opt.SceneryScore {
 		return hedgePrefix + best
 	}
 	if s.outdoors() >= s.opt.StateScore {

@@ -214,6 +214,20 @@ func TestGround(t *testing.T) {
 			want: "a truck and a car", rewritten: true,
 		},
 		{
+			name:      "a place word from SceneryScore is hedged when nothing else was seen",
+			raw:       "a man in a blue shirt is standing",
+			ev:        Evidence{Words: map[string]float64{"street": 0.3, "flower": 0.1}, Width: 640, Height: 480},
+			want:      "a photo of what may be a street",
+			rewritten: true,
+		},
+		{
+			name:      "a place word under SceneryScore is not",
+			raw:       "a man in a blue shirt is standing",
+			ev:        Evidence{Words: map[string]float64{"street": 0.2}, Width: 640, Height: 480},
+			want:      "a photo",
+			rewritten: true,
+		},
+		{
 			name:      "cat on a couch",
 			raw:       "a small child is playing",
 			ev:        Evidence{Objects: []bot.Object{obj("cat", 0.8, 10, 10, 50, 40), obj("couch", 0.6, 0, 0, 100, 80)}},
