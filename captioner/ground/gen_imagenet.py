@@ -91,6 +91,10 @@ named = {
     'viaduct': 'bridge', 'worm fence': 'fence', 'picket fence': 'fence', 'chainlink fence': 'fence',
     'stone wall': 'wall', 'patio': 'patio', 'greenhouse': 'greenhouse', 'daisy': 'flower',
     'rapeseed': 'flower', "yellow lady's slipper": 'flower', 'pot': 'potted plant', 'hay': 'hay',
+    # buildings ImageNet names by use: the photo shows a building, the use is a guess
+    # (office blocks come out as "prison")
+    'prison': 'building', 'barn': 'building', 'thatch': 'building', 'tile roof': 'building',
+    'bell cote': 'church', 'altar': 'church', 'stupa': 'monument',
 }
 kind = {}
 for a, b, c in ranges:
