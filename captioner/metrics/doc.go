@@ -38,22 +38,34 @@
 //
 //   - parameters alpha 0.85, beta 0.2, gamma 0.6, delta 0.75; module weights
 //     exact 1.0, stem 0.6, synonym 0.8;
-//   - alignment as METEOR's aligner: all exact, stem and synonym matches are
-//     listed, matches that are the only option for both words are fixed, and
-//     a beam search (width 40) over reference positions keeps the alignment
-//     with the most matches (weighted 1 exact / 0.5 other), then the fewest
-//     chunks, then the smallest position distance;
+//   - alignment as METEOR's Aligner (meteor-1.5 source): all exact, stem and
+//     synonym matches are listed, matches that are the only option for both
+//     words are fixed, and a beam search (width 40) over reference positions
+//     keeps the alignment with the most exact matches, then the fewest
+//     chunks, then the smallest position distance. Two quirks of the Java
+//     code are kept because they move scores: the ranking adds the 0.5
+//     weight of a stem or synonym match to an int with +=, which truncates
+//     it to nothing, so an ambiguous non-exact match that only adds a chunk
+//     is left out; and a candidate's distance is added to the path being
+//     extended, not to the new one;
+//   - stems from Snowball's English (Porter2) stemmer
+//     (github.com/kljensen/snowball, checked upstream against Snowball's
+//     published vocabulary), as METEOR's englishStemmer;
 //   - with several references, each image keeps the statistics of its
 //     best-scoring reference, and the corpus score is computed from the sum
-//     of those statistics over all images (METEOR's EVAL aggregate, which is
-//     what pycocoevalcap reports), not as a mean of per-image scores.
+//     of those statistics over all images (coco-caption sends one EVAL line
+//     with every image's statistics and reads the final, aggregate score),
+//     not as a mean of per-image scores.
 //
-// Differences from the jar, all documented here because they move scores
-// slightly: there is no paraphrase module (its table is not redistributable),
-// so scores come out a little lower than the jar's; stems come from Porter's
-// original algorithm (see Stem) where METEOR uses Snowball's English
-// (Porter2) stemmer; the function-word list is our own list of English
-// closed-class words, where METEOR ships a frequency-derived one.
+// Differences from the jar that remain, documented because they move scores:
+// there is no paraphrase module (its table is not redistributable); the
+// function-word list is our own list of English closed-class words (240),
+// where METEOR 1.5 ships a frequency-derived list of 93 words
+// (function/english.words in the jar) that we could not find in any source
+// we can read, so we did not copy or reconstruct it; synonyms come from
+// Debian's WordNet 3.0 files rather than METEOR's own synonym file derived
+// from WordNet; and the stored Snowball version may differ from the one in
+// the 2014 jar on rare words.
 //
 // Synonyms come from WordNet 3.0 as installed by Debian's wordnet-base
 // package (DefaultWordNetDir): two words match when they share a synset,

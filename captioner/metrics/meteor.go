@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"sort"
+
+	"github.com/kljensen/snowball/english"
 )
 
 // METEOR 1.5's default English parameters (task "default"): alpha weighs
@@ -30,7 +32,9 @@ var (
 	// meteorModuleWeights weigh the matches of each module in the score.
 	meteorModuleWeights = [numModules]float64{1.0, 0.6, 0.8}
 	// alignModuleWeights rank candidate alignments (METEOR's "best weights
-	// for evaluation": exact 1, every other module 0.5).
+	// for evaluation": exact 1, every other module 0.5). METEOR adds them to
+	// int counters with Java's +=, which truncates: a non-exact match adds 0
+	// to the ranking (see addTruncated).
 	alignModuleWeights = [numModules]float64{1.0, 0.5, 0.5}
 )
 
@@ -111,7 +115,9 @@ func newMeteorScorer(wn *WordNet) *meteorScorer {
 func (ms *meteorScorer) stem(w string) string {
 	s, ok := ms.stems[w]
 	if !ok {
-		s = Stem(w)
+		// Snowball's English (Porter2) stemmer, as METEOR 1.5's
+		// englishStemmer; like the Java stemmer it stems stop words too.
+		s = english.Stem(w, true)
 		ms.stems[w] = s
 	}
 	return s
@@ -148,8 +154,10 @@ type wordMatch struct{ module, i, j int }
 // statistics. Every possible match of every module is listed first; matches
 // that are the only option for both of their words are fixed; the rest is
 // resolved by METEOR's left-to-right beam search over reference positions,
-// preferring (1) more weighted matched words, (2) fewer chunks, (3) a smaller
-// sum of position distances.
+// preferring (1) more exact matches (non-exact ones add 0 to the ranking:
+// METEOR 1.5 truncates their weight 0.5 into an int), (2) fewer chunks,
+// (3) a smaller sum of position distances, counted as METEOR's Aligner
+// counts it (on the path being extended).
 func (ms *meteorScorer) align(test, ref []string) meteorStats {
 	cands := make([][]wordMatch, len(ref))
 	cov1 := make([]int, len(test))
@@ -255,9 +263,9 @@ type partialAlignment struct {
 	matches      []*wordMatch // by reference position
 	fixed        []bool       // matches[j] was fixed before the search
 	used1, used2 []bool
-	weighted     float64 // module-weighted matched words on both sides
-	chunks       int     // chunks closed so far
-	lastEnd      int     // test position after the last match, -1 if none open
+	weighted     int // ranking weight of matched words on both sides (truncated)
+	chunks       int // chunks closed so far
+	lastEnd      int // test position after the last match, -1 if none open
 	distance     int
 }
 
@@ -277,14 +285,19 @@ func (p *partialAlignment) clone() *partialAlignment {
 	return &c
 }
 
-// take records m as the match at the current reference position.
+// addTruncated is Java's int += double: METEOR's PartialAlignment keeps
+// matches1 and matches2 as ints, so n += 0.5 leaves n unchanged.
+func addTruncated(n int, w float64) int { return int(float64(n) + w) }
+
+// take records m as the match at the current reference position, without
+// its distance (see resolveAlignment).
 func (p *partialAlignment) take(m *wordMatch) {
-	p.weighted += 2 * alignModuleWeights[m.module]
+	w := alignModuleWeights[m.module]
+	p.weighted = addTruncated(addTruncated(p.weighted, w), w)
 	if p.lastEnd != -1 && m.i != p.lastEnd {
 		p.chunks++
 	}
 	p.lastEnd = m.i + 1
-	p.distance += abs(m.j - m.i)
 }
 
 // betterPartial orders paths best first.
@@ -314,6 +327,7 @@ func resolveAlignment(cands [][]wordMatch, start *partialAlignment) *partialAlig
 			case p.used2[cur]:
 				if p.fixed[cur] {
 					p.take(p.matches[cur])
+					p.distance += abs(p.matches[cur].j - p.matches[cur].i)
 					next = append(next, p)
 				}
 				// else: taken by a multi-word match (never with our modules)
@@ -327,6 +341,10 @@ func resolveAlignment(cands [][]wordMatch, start *partialAlignment) *partialAlig
 					np.matches[cur] = m
 					np.used1[m.i], np.used2[cur] = true, true
 					np.take(m)
+					// METEOR's Aligner adds the distance to the path
+					// being extended, not to the new one (path.distance
+					// +=): later siblings and the skip path inherit it.
+					p.distance += abs(m.j - m.i)
 					next = append(next, np)
 				}
 				// Or leave this reference word unmatched.

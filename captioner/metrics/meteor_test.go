@@ -91,3 +91,53 @@ func TestMeteorSynonyms(t *testing.T) {
 	// Without WordNet the pair does not match.
 	near(t, "no wordnet", newMeteorScorer(nil).align(toks("car"), toks("automobile")).score(), 0)
 }
+
+// METEOR 1.5 ranks alignments by int counters that a non-exact match's 0.5
+// does not move, so an ambiguous stem match that only adds a chunk loses to
+// leaving the word unmatched.
+func TestMeteorAmbiguousStemMatchIsDropped(t *testing.T) {
+	ms := newMeteorScorer(nil)
+	// ref "dog" (position 1) stem-matches test 0 and test 2: not fixed.
+	// Taking either adds 0 to the ranking and one chunk; skipping adds no
+	// chunk and wins. Nothing is matched: score 0.
+	st := ms.align(toks("dogs y dogs"), toks("x dog"))
+	if got := st.testContentMatches[moduleStem] + st.refContentMatches[moduleStem]; got != 0 {
+		t.Errorf("stem matches = %d, want 0 (METEOR drops the ambiguous stem match)", got)
+	}
+	near(t, "score", st.score(), 0)
+	// A unique stem match is fixed before the search and kept: "dogs"~"dog"
+	// weighs 0.6 on both sides, every word matched in one chunk: 0.6.
+	near(t, "fixed stem", ms.align(toks("dogs"), toks("dog")).score(), 0.6)
+}
+
+// METEOR's Aligner adds a candidate's distance to the path it extends, so
+// the first candidate (in test order) wins a tie even when a later one is
+// nearer.
+func TestMeteorDistanceAsMETEORCountsIt(t *testing.T) {
+	ms := newMeteorScorer(nil)
+	test, ref := toks("dog a b dog"), toks("x y dog")
+	start := newPartial(len(test), len(ref))
+	cands := [][]wordMatch{nil, nil, {{moduleExact, 0, 2}, {moduleExact, 3, 2}}}
+	best := resolveAlignment(cands, start)
+	if m := best.matches[2]; m == nil || m.i != 0 {
+		t.Errorf("ref 2 linked to %+v, want test 0 (distance 2, but counted 0 by METEOR)", m)
+	}
+	// Either link gives one exact match in one chunk: P = 0.75/2.5 (test has
+	// the function word "a"), R = 0.75/2.25, frag 1, penalty 0.6.
+	near(t, "score", ms.align(test, ref).score(), 0.4/(0.15/0.3+0.85/(0.75/2.25)))
+}
+
+func TestSnowballStemmer(t *testing.T) {
+	// Examples from Snowball's published English vocabulary, where Porter2
+	// differs from Porter's original algorithm (e.g. "generously").
+	for in, want := range map[string]string{
+		"consign": "consign", "consigned": "consign", "consignment": "consign",
+		"knack": "knack", "knackeries": "knackeri", "knives": "knive",
+		"dying": "die", "skies": "sky", "news": "news", "generously": "generous",
+		"running": "run", "the": "the", "is": "is", "riding": "ride",
+	} {
+		if got := newMeteorScorer(nil).stem(in); got != want {
+			t.Errorf("stem(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

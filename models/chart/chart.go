@@ -13,7 +13,7 @@ import (
 
 // Chart is the JSON input: named runs with their dev scores, and optional
 // goals. Score keys are those of "captionbot eval --json" (bleu1, bleu2,
-// bleu3, bleu4, meteor, rougeL, ciderD, distinct, images), so its output can
+// bleu3, bleu4, meteor, rougeL, ciderD, distinct, chair_s, chair_i, images), so its output can
 // be pasted as a run's scores; keys the chart does not draw are kept but
 // ignored.
 type Chart struct {
@@ -42,6 +42,7 @@ type metric struct{ key, label string }
 // chartMetrics are the panels, left to right.
 var chartMetrics = []metric{
 	{"bleu1", "BLEU-1"}, {"bleu4", "BLEU-4"}, {"ciderD", "CIDEr-D"}, {"meteor", "METEOR"}, {"rougeL", "ROUGE-L"},
+	{"chair_s", "CHAIRs"}, {"chair_i", "CHAIRi"},
 }
 
 // ReadChart decodes and checks the JSON input.
