@@ -133,7 +133,8 @@ func runCaption(ctx context.Context, dp deps, args []string, stdout, stderr io.W
 		printCaptionText(stdout, r.line)
 	}
 	if bd, ok := d.(batchDescriber); ok && *batch > 1 {
-		captionAllBatched(ctx, bd, items, *batch, inflight, emit)
+		// A batch per session, and one more being read and decoded.
+		captionAllBatched(ctx, bd, items, *batch, cfg.Captioner.sessions()+1, emit)
 	} else {
 		captionAll(ctx, d, items, inflight, emit)
 	}

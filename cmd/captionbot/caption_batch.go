@@ -19,7 +19,7 @@ type batchDescriber interface {
 }
 
 // captionAllBatched is captionAll in batches of up to batch photos, one
-// DescribeBatch call each, with about inflight photos in progress. A photo
+// DescribeBatch call each, with at most inflight batches in progress. A photo
 // that cannot be read fails alone; emit is called for each item, in input
 // order.
 func captionAllBatched(ctx context.Context, d batchDescriber, items []imageItem, batch, inflight int, emit func(captionResult)) {
@@ -31,7 +31,7 @@ func captionAllBatched(ctx context.Context, d batchDescriber, items []imageItem,
 	for i := range results {
 		results[i] = make(chan []captionResult, 1)
 	}
-	slots := make(chan struct{}, max((inflight+batch-1)/batch, 1))
+	slots := make(chan struct{}, max(inflight, 1))
 	go func() {
 		for i, chunk := range chunks {
 			slots <- struct{}{} // emit frees a slot per chunk
