@@ -104,3 +104,32 @@ func TestCaptionBatchFlagRange(t *testing.T) {
 		}
 	}
 }
+
+// TestWrapBatcher: captioner.batch ≥ 2 puts a bot.Batcher in front of a
+// describer that can batch; otherwise the describer is used as it is.
+func TestWrapBatcher(t *testing.T) {
+	f := &fakeBatchDescriber{}
+	for _, n := range []int{0, 1} {
+		d, stop := wrapBatcher(f, captionerConfig{Batch: n})
+		stop()
+		if d != bot.Describer(f) {
+			t.Errorf("batch %d: wrapped in %T, want the describer itself", n, d)
+		}
+	}
+	plain := &fakeDescriber{}
+	if d, stop := wrapBatcher(plain, captionerConfig{Batch: 4}); d != bot.Describer(plain) {
+		t.Errorf("a describer without DescribeBatch wrapped in %T", d)
+		stop()
+	}
+	d, stop := wrapBatcher(f, captionerConfig{Batch: 4, Sessions: 1})
+	defer stop()
+	desc, err := d.Describe(context.Background(), []byte("alpha"))
+	if err != nil || desc.Labels[0].Label != "alpha" {
+		t.Fatalf("Describe = %+v, %v", desc, err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.batches) != 1 || f.batches[0] != 1 {
+		t.Errorf("batches %v, want the lone photo in one DescribeBatch call", f.batches)
+	}
+}
