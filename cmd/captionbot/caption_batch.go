@@ -9,7 +9,7 @@ import (
 
 // defaultCaptionBatch is caption's --batch default. One photo at a time:
 // on the 2-vCPU machine of the model card, batching measured no faster than
-// one-thread sessions per core (model card, Speed: batching).
+// one-thread sessions per core (model card, "Batching across photos").
 const defaultCaptionBatch = 1
 
 // batchDescriber describes several photos at once, each with its own error
