@@ -415,17 +415,24 @@ func (c *Captioner) Describe(ctx context.Context, data []byte) (bot.Description,
 // d.Subjects to what they support. Without a decoder the caption is written
 // from the evidence alone.
 func (c *Captioner) ground(d *bot.Description, enc Encoding, size image.Point) error {
-	ev := ground.Evidence{Objects: d.Objects, Labels: d.Labels, Width: size.X, Height: size.Y}
+	var words map[string]float64
 	if c.words != nil {
 		probs, err := c.words.probs(enc.Pooled, 1)
 		if err != nil {
 			return err
 		}
-		ev.Words = probs[0]
+		words = probs[0]
 	}
+	c.groundWith(d, words, size)
+	return nil
+}
+
+// groundWith is ground with the word detectors' output already computed
+// (nil without them), for DescribeBatch.
+func (c *Captioner) groundWith(d *bot.Description, words map[string]float64, size image.Point) {
+	ev := ground.Evidence{Objects: d.Objects, Labels: d.Labels, Width: size.X, Height: size.Y, Words: words}
 	g := ground.Ground(d.RawCaption, ev, c.opts.Grounding)
 	d.Caption, d.Subjects = g.Caption, g.Subjects
-	return nil
 }
 
 // encodedPhoto is a Description with the encoding its caption needs.

@@ -55,9 +55,10 @@ func runCaption(ctx context.Context, dp deps, args []string, stdout, stderr io.W
 	fl.SetOutput(stderr)
 	asJSON := fl.Bool("json", false, "print one JSON object per photo per line")
 	configPath := fl.String("config", "", "TOML config `FILE` (default: built-in defaults)")
+	batch := fl.Int("batch", defaultCaptionBatch, "caption up to `N` photos per encoder run and beam search (1: one photo at a time)")
 	post := addPostFlags(fl)
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: captionbot caption [--json] [--config FILE] [--network NAME [--tone T] [--lang CODE] [--hashtags N] [--hint TEXT]] PATH...")
+		fmt.Fprintln(stderr, "usage: captionbot caption [--json] [--batch N] [--config FILE] [--network NAME [--tone T] [--lang CODE] [--hashtags N] [--hint TEXT]] PATH...")
 		fmt.Fprintln(stderr, "\nCaptions photos (JPEG, PNG, GIF, WebP); folders are searched recursively.")
 		fl.PrintDefaults()
 	}
@@ -70,6 +71,10 @@ func runCaption(ctx context.Context, dp deps, args []string, stdout, stderr io.W
 	}
 	if len(paths) == 0 {
 		fl.Usage()
+		return exitUsage
+	}
+	if *batch < 1 || *batch > captioner.MaxBatch {
+		fmt.Fprintf(stderr, "captionbot: --batch must be between 1 and %d\n", captioner.MaxBatch)
 		return exitUsage
 	}
 	if err := post.check(); err != nil {
@@ -98,7 +103,7 @@ func runCaption(ctx context.Context, dp deps, args []string, stdout, stderr io.W
 	items := listImages(paths)
 	inflight := cfg.Captioner.sessions() + runtime.GOMAXPROCS(0)
 	failed, interrupted := 0, false
-	captionAll(ctx, d, items, inflight, func(r captionResult) {
+	emit := func(r captionResult) {
 		if r.err != nil {
 			failed++
 			if ctx.Err() != nil && errors.Is(r.err, ctx.Err()) {
@@ -126,7 +131,13 @@ func runCaption(ctx context.Context, dp deps, args []string, stdout, stderr io.W
 			return
 		}
 		printCaptionText(stdout, r.line)
-	})
+	}
+	if bd, ok := d.(batchDescriber); ok && *batch > 1 {
+		// A batch per session, and one more being read and decoded.
+		captionAllBatched(ctx, bd, items, *batch, cfg.Captioner.sessions()+1, emit)
+	} else {
+		captionAll(ctx, d, items, inflight, emit)
+	}
 	if ctx.Err() != nil || failed > 0 {
 		return exitFailure
 	}
@@ -269,6 +280,13 @@ func captionOne(ctx context.Context, d bot.Describer, it imageItem) (captionLine
 	if err != nil {
 		return line, err
 	}
+	fillCaptionLine(&line, desc, start)
+	return line, nil
+}
+
+// fillCaptionLine sets line's fields from desc; start is when reading the
+// photo began.
+func fillCaptionLine(line *captionLine, desc bot.Description, start time.Time) {
 	line.desc = desc
 	line.Labels = desc.Labels
 	line.Caption = desc.Caption
@@ -279,7 +297,6 @@ func captionOne(ctx context.Context, d bot.Describer, it imageItem) (captionLine
 	line.DetectorMS = millis(desc.DetectorTime)
 	line.DecoderMS = millis(desc.DecoderTime)
 	line.MS = millis(time.Since(start))
-	return line, nil
 }
 
 // readImageFile reads a photo, refusing files over captioner.MaxImageBytes

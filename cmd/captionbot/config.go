@@ -75,6 +75,10 @@ type captionerConfig struct {
 	// IntraOpThreads is ONNX Runtime's threads per session; 0 = the cores
 	// shared out among the sessions (one each when sessions is 0).
 	IntraOpThreads int `toml:"intra_op_threads"`
+	// Batch is the most photos the bot describes in one batch (one encoder
+	// run, one beam search) when its workers take them at the same moment;
+	// the first waits at most bot.MaxBatchWait for others. 0 or 1 = off.
+	Batch int `toml:"batch"`
 	// SpinWait lets ONNX Runtime's idle threads spin-wait (only matters
 	// with intra_op_threads > 1).
 	SpinWait bool `toml:"spin_wait"`
@@ -107,6 +111,7 @@ func (cc *captionerConfig) check(dir string) error {
 	}{
 		{"sessions", cc.Sessions, 0},
 		{"intra_op_threads", cc.IntraOpThreads, 0},
+		{"batch", cc.Batch, 0},
 		{"beam", cc.Beam, 1},
 		{"max_len", cc.MaxLen, 1},
 		{"top_labels", cc.TopLabels, 1},

@@ -153,6 +153,8 @@ func runServe(ctx context.Context, dp deps, args []string, stdout, stderr io.Wri
 		return exitUsage
 	}
 
+	describer, stopBatcher := wrapBatcher(describer, cfg.Captioner)
+	defer stopBatcher()
 	svc := dp.newService(metrics.Describer(describer), metrics.Refiner(refiner, cfg.Refiner.Provider == providerOpenAI), store)
 	applyBotConfig(svc, cfg.Bot)
 	svc.RefineWorkers = cfg.Refiner.Concurrency
@@ -326,4 +328,22 @@ func connectTelegram(ctx context.Context, cfg *config, env platformEnv) (func(co
 		return func(ctx context.Context) error { return tb.RunWebhook(ctx, wh) }, nil
 	}
 	return tb.Run, nil
+}
+
+// wrapBatcher wraps d in a bot.Batcher when cfg.Batch asks for batches
+// and d can describe them; stop ends the batcher once the service is done.
+func wrapBatcher(d bot.Describer, cfg captionerConfig) (_ bot.Describer, stop func()) {
+	bd, ok := d.(interface {
+		bot.Describer
+		bot.BatchDescriber
+	})
+	if !ok || cfg.Batch < 2 {
+		return d, func() {}
+	}
+	b := bot.NewBatcher(bd, cfg.Batch)
+	b.Concurrent = cfg.sessions()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { b.Run(ctx); close(done) }()
+	return b, func() { cancel(); <-done }
 }

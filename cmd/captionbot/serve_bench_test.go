@@ -67,6 +67,12 @@ func BenchmarkServe100Photos(b *testing.B) {
 		{"onnx", ""},
 		{"onnx-one-session", oneSession},
 		{"onnx-one-session-spin", oneSession + "spin_wait = true\n"},
+		// 4 workers, each photo described alone, against the same 4 workers
+		// with the photos they take at the same moment batched (up to 4).
+		{"onnx-workers4", "[bot]\nworkers = 4\n"},
+		{"onnx-batch4", "[captioner]\nbatch = 4\n[bot]\nworkers = 4\n"},
+		{"onnx-workers8", "[bot]\nworkers = 8\n"},
+		{"onnx-batch4-workers8", "[captioner]\nbatch = 4\n[bot]\nworkers = 8\n"},
 	} {
 		b.Run(v.name, func(b *testing.B) {
 			if _, err := captioner.FindRuntimeLibrary(""); err != nil {
