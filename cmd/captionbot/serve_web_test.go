@@ -252,10 +252,26 @@ func TestServeMetrics(t *testing.T) {
 	if resp.StatusCode != 401 {
 		t.Errorf("without a key: %d", resp.StatusCode)
 	}
-	code, text := get(t, url+"metrics")
-	for _, want := range []string{`captionbot_photos_total{outcome="sent",platform="web"} 1`, `captionbot_stage_seconds_count{stage="total"} 1`,
+	wants := []string{`captionbot_photos_total{outcome="sent",platform="web"} 1`, `captionbot_stage_seconds_count{stage="total"} 1`,
 		`captionbot_stage_seconds_count{stage="refine"} 1`, `captionbot_queue_depth 0`, `captionbot_refusals_total{platform="web",reason="unauthorized"} 1`,
-		`captionbot_refusals_total{platform="web",reason="rate_limited"} 1`} {
+		`captionbot_refusals_total{platform="web",reason="rate_limited"} 1`}
+	// The job's last stages are recorded just after its answer is written,
+	// so the counters may trail the HTTP reply by a moment.
+	var (
+		code int
+		text string
+	)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		code, text = get(t, url+"metrics")
+		missing := false
+		for _, want := range wants {
+			missing = missing || !strings.Contains(text, want+"\n")
+		}
+		if code == 200 && !missing || time.Now().After(deadline) {
+			break
+		}
+	}
+	for _, want := range wants {
 		if code != 200 || !strings.Contains(text, want+"\n") {
 			t.Errorf("metrics (%d) lack %q", code, want)
 		}
