@@ -7,7 +7,9 @@
 //	    -split ../shared/flickr8k/Flickr_8k.devImages.txt -out /tmp/features
 //
 // It writes names.txt (one image a line), pooled.npy (float32 [M,1280]) and
-// spatial.npy (float32 [M,49,1280]), in NumPy's .npy format.
+// spatial.npy (float32 [M,49,1280]) and, when the model folder has the
+// object detector, detvec.npy (float32 [M,160], captioner.DetectorVector),
+// in NumPy's .npy format.
 package main
 
 import (
@@ -88,6 +90,12 @@ func run(imagesDir, outDir, modelDir string, list []string, batch, limit int) er
 	if err != nil {
 		return err
 	}
+	var detvec *npyWriter
+	if c.HasDetector() {
+		if detvec, err = newNPY(filepath.Join(outDir, "detvec.npy"), len(names), captioner.DetectorVectorLen); err != nil {
+			return err
+		}
+	}
 	ctx := context.Background()
 	for i := 0; i < len(names); i += batch {
 		end := min(i+batch, len(names))
@@ -112,8 +120,24 @@ func run(imagesDir, outDir, modelDir string, list []string, batch, limit int) er
 				return err
 			}
 		}
+		if detvec != nil {
+			vecs, err := c.DetectorVectors(ctx, imgs)
+			if err != nil {
+				return err
+			}
+			for _, v := range vecs {
+				if err := detvec.write(v); err != nil {
+					return err
+				}
+			}
+		}
 		if i%1000 < batch {
 			log.Printf("%d/%d", end, len(names))
+		}
+	}
+	if detvec != nil {
+		if err := detvec.close(); err != nil {
+			return err
 		}
 	}
 	if err := errors.Join(pooled.close(), spatial.close()); err != nil {
