@@ -229,6 +229,13 @@ func BenchmarkBeamSearch(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	if bd.dec.needsDetector() {
+		vecs, err := c.DetectorVectors(context.Background(), []image.Image{img})
+		if err != nil {
+			b.Fatal(err)
+		}
+		encs[0].Detector = vecs[0]
+	}
 	for _, width := range []int{1, 3} {
 		b.Run(fmt.Sprintf("beam=%d", width), func(b *testing.B) {
 			opt := bd.opt
