@@ -55,6 +55,16 @@ func TestDetectorVector(t *testing.T) {
 	}
 }
 
+func TestDetectorVectorAtHigherFloor(t *testing.T) {
+	labels := testLabels()
+	objs := []bot.Object{{Label: "dog", Score: 0.5}, {Label: "dog", Score: 0.3}, {Label: "cat", Score: 0.3}}
+	want := make([]float32, DetectorVectorLen)
+	want[16], want[80+16] = 0.5, 0.25
+	if diff := cmp.Diff(want, DetectorVectorAt(objs, labels, DetectorMinScore)); diff != "" {
+		t.Errorf("DetectorVectorAt(%v) (-want +got):\n%s", DetectorMinScore, diff)
+	}
+}
+
 // The detector decodes down to DetectorVectorFloor for the decoder; users
 // must still see exactly what decoding at DetectorMinScore gives.
 func TestShownObjectsEqualDecodingAtMinScore(t *testing.T) {

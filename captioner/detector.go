@@ -239,10 +239,17 @@ const (
 // returns them, best first, at or above DetectorVectorFloor) for the class
 // names labels. Objects below the floor and unknown labels are ignored.
 func DetectorVector(objs []bot.Object, labels []string) []float32 {
+	return DetectorVectorAt(objs, labels, DetectorVectorFloor)
+}
+
+// DetectorVectorAt is DetectorVector with another floor (at or above
+// DetectorVectorFloor, which detect decodes down to), for training runs
+// that compare floors (models/train/extract -detector-floor).
+func DetectorVectorAt(objs []bot.Object, labels []string, floor float64) []float32 {
 	v := make([]float32, DetectorVectorLen)
 	n := len(labels)
 	for _, o := range objs {
-		if o.Score < DetectorVectorFloor {
+		if o.Score < floor {
 			continue
 		}
 		c := slices.Index(labels, o.Label)
@@ -492,13 +499,18 @@ func (c *Captioner) DetectImages(ctx context.Context, imgs []image.Image) ([][]b
 // DetectorVectors runs the object detector on each image and returns their
 // detector vectors (DetectorVector), in order.
 func (c *Captioner) DetectorVectors(ctx context.Context, imgs []image.Image) ([][]float32, error) {
+	return c.DetectorVectorsAt(ctx, imgs, DetectorVectorFloor)
+}
+
+// DetectorVectorsAt is DetectorVectors with DetectorVectorAt's floor.
+func (c *Captioner) DetectorVectorsAt(ctx context.Context, imgs []image.Image, floor float64) ([][]float32, error) {
 	all, err := c.detectAll(ctx, imgs)
 	if err != nil {
 		return nil, err
 	}
 	out := make([][]float32, len(all))
 	for i, objs := range all {
-		out[i] = DetectorVector(objs, c.det.labels)
+		out[i] = DetectorVectorAt(objs, c.det.labels, floor)
 	}
 	return out, nil
 }

@@ -42,18 +42,23 @@ func main() {
 	modelDir := flag.String("models", "models", "folder with encoder.onnx")
 	batch := flag.Int("batch", 16, "images per encoder run")
 	limit := flag.Int("limit", 0, "only the first N images (smoke tests)")
+	floor := flag.Float64("detector-floor", captioner.DetectorVectorFloor,
+		"lowest detection score in detvec.npy (not below captioner.DetectorVectorFloor)")
 	flag.Var(&list, "split", "file listing image names (repeatable)")
 	flag.Parse()
 	if *images == "" || *out == "" || len(list) == 0 {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(*images, *out, *modelDir, list, *batch, *limit); err != nil {
+	if *floor < captioner.DetectorVectorFloor {
+		log.Fatalf("-detector-floor %v is below captioner.DetectorVectorFloor %v", *floor, captioner.DetectorVectorFloor)
+	}
+	if err := run(*images, *out, *modelDir, list, *batch, *limit, *floor); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(imagesDir, outDir, modelDir string, list []string, batch, limit int) error {
+func run(imagesDir, outDir, modelDir string, list []string, batch, limit int, floor float64) error {
 	var names []string
 	for _, path := range list {
 		f, err := os.Open(path)
@@ -121,7 +126,7 @@ func run(imagesDir, outDir, modelDir string, list []string, batch, limit int) er
 			}
 		}
 		if detvec != nil {
-			vecs, err := c.DetectorVectors(ctx, imgs)
+			vecs, err := c.DetectorVectorsAt(ctx, imgs, floor)
 			if err != nil {
 				return err
 			}
