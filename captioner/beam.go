@@ -41,18 +41,18 @@ type candidate struct {
 	word   int
 }
 
-// beamSearch decodes n images at once. feat holds n rows of the decoder's
-// input (see decoderMeta.Input). Every image keeps exactly Width rows in the
+// beamSearch decodes n images at once. feats holds n rows of each of the
+// decoder's init inputs (see decoderMeta.Inputs). Every image keeps exactly Width rows in the
 // step batch, so the per-image static tensors never need reordering; only
 // h and c are gathered by parent beam after each step. The search is
 // deterministic: ties break on beam index, then word id.
-func (d *decoder) beamSearch(ctx context.Context, feat []float32, n int, opt BeamOptions) ([]decoded, error) {
+func (d *decoder) beamSearch(ctx context.Context, feats [][]float32, n int, opt BeamOptions) ([]decoded, error) {
 	k := max(opt.Width, 1)
 	maxLen := opt.MaxLen
 	if maxLen <= 0 {
 		maxLen = d.meta.MaxLen
 	}
-	init, err := d.runInit(feat, n)
+	init, err := d.runInit(feats, n)
 	if err != nil {
 		return nil, err
 	}

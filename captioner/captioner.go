@@ -224,6 +224,10 @@ func New(opts Options) (*Captioner, error) {
 	default:
 		c.det = det
 	}
+	if b, ok := c.decoder.(*beamDecoder); ok && b.dec.needsDetector() && c.det == nil {
+		c.Close()
+		return nil, fmt.Errorf("the caption decoder takes the object detector's vector, but %s is absent: %w", DetectorFile, ErrNoDetector)
+	}
 	return c, nil
 }
 
@@ -278,6 +282,10 @@ type Encoding struct {
 	// Labels are the top Options.TopLabels ImageNet classes, best first
 	// ("background" excluded).
 	Labels []bot.Label
+	// Detector is the detector vector (DetectorVector) a decoder
+	// conditioned on the detector takes; Describe sets it when the detector
+	// is loaded, EncodeImages leaves it nil (see DetectorVectors).
+	Detector []float32
 }
 
 // EncodeImages runs the encoder on imgs, in batches of up to MaxBatch, and
@@ -367,12 +375,12 @@ func (c *Captioner) Describe(ctx context.Context, data []byte) (bot.Description,
 	}
 	var (
 		wg      sync.WaitGroup
-		objs    []bot.Object
+		allObjs []bot.Object // down to DetectorVectorFloor
 		detTime time.Duration
 		detErr  error
 	)
 	if c.det != nil {
-		wg.Go(func() { objs, detTime, detErr = c.det.detect(ctx, img) })
+		wg.Go(func() { allObjs, detTime, detErr = c.det.detect(ctx, img) })
 	}
 	d, err := c.describeEncoded(ctx, img)
 	wg.Wait()
@@ -389,6 +397,10 @@ func (c *Captioner) Describe(ctx context.Context, data []byte) (bot.Description,
 	if detErr != nil {
 		return bot.Description{}, fmt.Errorf("detect objects: %w", detErr)
 	}
+	if c.det != nil {
+		d.encoding.Detector = DetectorVector(allObjs, c.det.labels)
+	}
+	objs := shownObjects(allObjs)
 	for i := range objs {
 		for j := range objs[i].Box {
 			objs[i].Box[j] = int(math.Round(float64(objs[i].Box[j]) * scale))

@@ -33,8 +33,11 @@ var ErrNoDecoder = errors.New("no caption decoder in the model folder")
 
 // decoderMeta is decoder.json, written by the exporter.
 type decoderMeta struct {
-	Kind      string   `json:"kind"`
-	Input     string   `json:"input"`  // encoder output the init graph takes: "pooled" or "spatial"
+	Kind  string `json:"kind"`
+	Input string `json:"input"` // encoder output the init graph takes: "pooled" or "spatial"
+	// Inputs are the init graph's inputs in order, Input first; absent:
+	// just Input. "detvec" is the detector vector (DetectorVector).
+	Inputs    []string `json:"inputs,omitempty"`
 	Static    []string `json:"static"` // per-image init outputs the step graph takes
 	Hidden    int      `json:"hidden"`
 	VocabSize int      `json:"vocab_size"`
@@ -76,6 +79,17 @@ func loadDecoder(dir string, intraOpThreads int, spin bool) (*decoder, error) {
 	if meta.Input != "pooled" && meta.Input != "spatial" {
 		return nil, fmt.Errorf("%s: unknown decoder input %q", decoderMetaFile, meta.Input)
 	}
+	if len(meta.Inputs) == 0 {
+		meta.Inputs = []string{meta.Input}
+	}
+	if meta.Inputs[0] != meta.Input {
+		return nil, fmt.Errorf("%s: inputs %v do not start with input %q", decoderMetaFile, meta.Inputs, meta.Input)
+	}
+	for _, in := range meta.Inputs[1:] {
+		if in != detectorVectorInput {
+			return nil, fmt.Errorf("%s: unknown decoder input %q", decoderMetaFile, in)
+		}
+	}
 	vocabRaw, err := os.ReadFile(filepath.Join(dir, vocabFile))
 	if err != nil {
 		return nil, fmt.Errorf("read vocabulary: %w", err)
@@ -111,7 +125,7 @@ func loadDecoder(dir string, intraOpThreads int, spin bool) (*decoder, error) {
 		return nil, fmt.Errorf("decoder %w", err)
 	}
 	defer opts.Destroy()
-	if d.init, err = ort.NewDynamicAdvancedSession(initPath, []string{meta.Input}, d.initOut, opts); err != nil {
+	if d.init, err = ort.NewDynamicAdvancedSession(initPath, meta.Inputs, d.initOut, opts); err != nil {
 		return nil, fmt.Errorf("load %s: %w", decoderInitFile, err)
 	}
 	d.step, err = ort.NewDynamicAdvancedSession(stepPath, d.stepIn, []string{"logprobs", "h_out", "c_out"}, opts)
@@ -126,17 +140,34 @@ func (d *decoder) close() error {
 	return errors.Join(d.init.Destroy(), d.step.Destroy())
 }
 
-// input returns the encoder output the init graph takes, for a batch.
-func (d *decoder) input(encs []Encoding) []float32 {
-	pick := func(e Encoding) []float32 { return e.Pooled }
-	if d.meta.Input == "spatial" {
-		pick = func(e Encoding) []float32 { return e.Spatial }
+// detectorVectorInput names the init input that takes the detector vector.
+const detectorVectorInput = "detvec"
+
+// needsDetector reports whether the init graph takes the detector vector.
+func (d *decoder) needsDetector() bool { return slices.Contains(d.meta.Inputs, detectorVectorInput) }
+
+// inputs returns the init graph's inputs for a batch, one slice of n rows
+// per decoderMeta.Inputs.
+func (d *decoder) inputs(encs []Encoding) ([][]float32, error) {
+	out := make([][]float32, len(d.meta.Inputs))
+	for i, name := range d.meta.Inputs {
+		for _, e := range encs {
+			var v []float32
+			switch name {
+			case "pooled":
+				v = e.Pooled
+			case "spatial":
+				v = e.Spatial
+			case detectorVectorInput:
+				if len(e.Detector) != DetectorVectorLen {
+					return nil, fmt.Errorf("the decoder needs the detector vector: an encoding has %d values, want %d", len(e.Detector), DetectorVectorLen)
+				}
+				v = e.Detector
+			}
+			out[i] = append(out[i], v...)
+		}
 	}
-	out := make([]float32, 0, len(encs)*len(pick(encs[0])))
-	for _, e := range encs {
-		out = append(out, pick(e)...)
-	}
-	return out
+	return out, nil
 }
 
 // captions decodes a batch of encodings into sentences.
@@ -144,7 +175,11 @@ func (d *decoder) captions(ctx context.Context, encs []Encoding, opt BeamOptions
 	if len(encs) == 0 {
 		return nil, nil
 	}
-	res, err := d.beamSearch(ctx, d.input(encs), len(encs), opt)
+	in, err := d.inputs(encs)
+	if err != nil {
+		return nil, err
+	}
+	res, err := d.beamSearch(ctx, in, len(encs), opt)
 	if err != nil {
 		return nil, err
 	}
@@ -170,23 +205,27 @@ func (d *decoder) words(ids []int) string {
 	return strings.Join(out, " ")
 }
 
-// runInit runs the init graph on n images' encoder outputs (feat holds n
-// rows of the input the decoder takes) and returns h, c and the static
-// tensors' data, each n rows.
-func (d *decoder) runInit(feat []float32, n int) ([][]float32, error) {
-	var shape ort.Shape
-	if d.meta.Input == "spatial" {
-		shape = ort.NewShape(int64(n), 7, 7, int64(len(feat)/n/49))
-	} else {
-		shape = ort.NewShape(int64(n), int64(len(feat)/n))
+// runInit runs the init graph on n images (feats holds n rows of each of
+// decoderMeta.Inputs) and returns h, c and the static tensors' data, each n
+// rows.
+func (d *decoder) runInit(feats [][]float32, n int) ([][]float32, error) {
+	ins := make([]ort.Value, len(feats))
+	for i, feat := range feats {
+		var shape ort.Shape
+		if d.meta.Inputs[i] == "spatial" {
+			shape = ort.NewShape(int64(n), 7, 7, int64(len(feat)/n/49))
+		} else {
+			shape = ort.NewShape(int64(n), int64(len(feat)/n))
+		}
+		in, err := ort.NewTensor(shape, feat)
+		if err != nil {
+			return nil, fmt.Errorf("decoder input %s: %w", d.meta.Inputs[i], err)
+		}
+		defer in.Destroy()
+		ins[i] = in
 	}
-	in, err := ort.NewTensor(shape, feat)
-	if err != nil {
-		return nil, fmt.Errorf("decoder input: %w", err)
-	}
-	defer in.Destroy()
 	outs := make([]ort.Value, len(d.initOut))
-	if err := d.init.Run([]ort.Value{in}, outs); err != nil {
+	if err := d.init.Run(ins, outs); err != nil {
 		return nil, fmt.Errorf("decoder init: %w", err)
 	}
 	data := make([][]float32, len(outs))

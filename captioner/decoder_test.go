@@ -106,12 +106,14 @@ func TestExportedDecoderGraphs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ins) != 1 || ins[0].Name != d.meta.Input {
-		t.Errorf("init inputs %v, want [%s]", ins, d.meta.Input)
+	if got := names(ins); !slices.Equal(got, d.meta.Inputs) || got[0] != d.meta.Input {
+		t.Errorf("init inputs %v, want %v starting with %s", got, d.meta.Inputs, d.meta.Input)
 	}
-	wantDims := map[string]int64{"pooled": 1280, "spatial": 1280}
-	if got := ins[0].Dimensions[len(ins[0].Dimensions)-1]; got != wantDims[d.meta.Input] {
-		t.Errorf("init input's last dimension %d, want %d", got, wantDims[d.meta.Input])
+	wantDims := map[string]int64{"pooled": 1280, "spatial": 1280, detectorVectorInput: DetectorVectorLen}
+	for _, in := range ins {
+		if got := in.Dimensions[len(in.Dimensions)-1]; got != wantDims[in.Name] {
+			t.Errorf("init input %s's last dimension %d, want %d", in.Name, got, wantDims[in.Name])
+		}
 	}
 	if got := names(outs); !slices.Equal(got, d.initOut) {
 		t.Errorf("init outputs %v, want %v", got, d.initOut)
@@ -147,7 +149,11 @@ func TestBeamSearchIsDeterministicAndBounded(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	encs := make([]Encoding, 3)
 	for i := range encs {
-		encs[i] = Encoding{Pooled: make([]float32, 1280), Spatial: make([]float32, 49*1280)}
+		encs[i] = Encoding{Pooled: make([]float32, 1280), Spatial: make([]float32, 49*1280),
+			Detector: make([]float32, DetectorVectorLen)}
+		for j := range encs[i].Detector {
+			encs[i].Detector[j] = rng.Float32()
+		}
 		for j := range encs[i].Spatial {
 			encs[i].Spatial[j] = rng.Float32() * 2
 		}
@@ -222,6 +228,13 @@ func BenchmarkBeamSearch(b *testing.B) {
 	encs, err := c.EncodeImages(context.Background(), []image.Image{img})
 	if err != nil {
 		b.Fatal(err)
+	}
+	if bd.dec.needsDetector() {
+		vecs, err := c.DetectorVectors(context.Background(), []image.Image{img})
+		if err != nil {
+			b.Fatal(err)
+		}
+		encs[0].Detector = vecs[0]
 	}
 	for _, width := range []int{1, 3} {
 		b.Run(fmt.Sprintf("beam=%d", width), func(b *testing.B) {

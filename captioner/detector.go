@@ -216,8 +216,64 @@ func (d *detector) detect(ctx context.Context, img image.Image) ([]bot.Object, t
 	if err := runWithContext(ctx, s.s.RunWithOptions, s.s.Run); err != nil {
 		return nil, 0, fmt.Errorf("run detector: %w", err)
 	}
-	objs := decodeDetections(s.scores.GetData(), s.boxes.GetData(), d.labels, d.size, geom, DetectorMinScore, DetectorMaxObjects)
+	objs := decodeDetections(s.scores.GetData(), s.boxes.GetData(), d.labels, d.size, geom, DetectorVectorFloor, DetectorMaxObjects)
 	return objs, time.Since(start), nil
+}
+
+// The detector vector a v2 caption decoder is conditioned on
+// (models/README.md, "Caption decoder"): per COCO class, in the order of
+// coco_labels.txt, the best score of its detections at or above
+// DetectorVectorFloor, then per class min(count, DetectorVectorMaxCount) /
+// DetectorVectorMaxCount. Training features (models/train/extract) and
+// inference both compute it with DetectorVector.
+const (
+	DetectorVectorLen = 2 * detectorClasses
+	// DetectorVectorFloor is the lowest score the vector counts: below the
+	// DetectorMinScore shown to users, so the decoder sees weak evidence.
+	DetectorVectorFloor = 0.2
+	// DetectorVectorMaxCount is the count at which the count feature is 1.
+	DetectorVectorMaxCount = 4
+)
+
+// DetectorVector computes the detector vector of objs (detections as detect
+// returns them, best first, at or above DetectorVectorFloor) for the class
+// names labels. Objects below the floor and unknown labels are ignored.
+func DetectorVector(objs []bot.Object, labels []string) []float32 {
+	return DetectorVectorAt(objs, labels, DetectorVectorFloor)
+}
+
+// DetectorVectorAt is DetectorVector with another floor (at or above
+// DetectorVectorFloor, which detect decodes down to), for training runs
+// that compare floors (models/train/extract -detector-floor).
+func DetectorVectorAt(objs []bot.Object, labels []string, floor float64) []float32 {
+	v := make([]float32, DetectorVectorLen)
+	n := len(labels)
+	for _, o := range objs {
+		if o.Score < floor {
+			continue
+		}
+		c := slices.Index(labels, o.Label)
+		if c < 0 || c >= detectorClasses {
+			continue
+		}
+		v[c] = max(v[c], float32(o.Score))
+		if v[n+c] < 1 {
+			v[n+c] = min(v[n+c]+1.0/DetectorVectorMaxCount, 1)
+		}
+	}
+	return v
+}
+
+// shownObjects returns the prefix of objs (best first) at or above
+// DetectorMinScore: those users see. NMS keeps a box against higher-scored
+// boxes only, so the lower floor of detect leaves this set unchanged.
+func shownObjects(objs []bot.Object) []bot.Object {
+	for i, o := range objs {
+		if o.Score < DetectorMinScore {
+			return objs[:i:i]
+		}
+	}
+	return objs
 }
 
 // runWithContext runs a session (the encoder's, the detector's), asking ONNX
@@ -433,6 +489,33 @@ func (c *Captioner) HasDetector() bool { return c.det != nil }
 // session; the model's batch is 1) and returns their objects, in order.
 // It returns ErrNoDetector when no detector is loaded.
 func (c *Captioner) DetectImages(ctx context.Context, imgs []image.Image) ([][]bot.Object, error) {
+	all, err := c.detectAll(ctx, imgs)
+	for i := range all {
+		all[i] = shownObjects(all[i])
+	}
+	return all, err
+}
+
+// DetectorVectors runs the object detector on each image and returns their
+// detector vectors (DetectorVector), in order.
+func (c *Captioner) DetectorVectors(ctx context.Context, imgs []image.Image) ([][]float32, error) {
+	return c.DetectorVectorsAt(ctx, imgs, DetectorVectorFloor)
+}
+
+// DetectorVectorsAt is DetectorVectors with DetectorVectorAt's floor.
+func (c *Captioner) DetectorVectorsAt(ctx context.Context, imgs []image.Image, floor float64) ([][]float32, error) {
+	all, err := c.detectAll(ctx, imgs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]float32, len(all))
+	for i, objs := range all {
+		out[i] = DetectorVectorAt(objs, c.det.labels, floor)
+	}
+	return out, nil
+}
+
+func (c *Captioner) detectAll(ctx context.Context, imgs []image.Image) ([][]bot.Object, error) {
 	if c.det == nil {
 		return nil, ErrNoDetector
 	}

@@ -416,11 +416,11 @@ func TestDetectorAspect(t *testing.T) {
 		img := mustDecode(t, data)
 		for _, keep := range []bool{false, true} {
 			c.det.keepRatio = keep
-			objs, _, err := c.det.detect(context.Background(), img)
+			all, _, err := c.det.detect(context.Background(), img)
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("%s keepRatio=%v:%s", filepath.Base(p), keep, formatObjects(objs))
+			t.Logf("%s keepRatio=%v:%s", filepath.Base(p), keep, formatObjects(shownObjects(all)))
 		}
 	}
 	c.det.keepRatio = false

@@ -2,7 +2,7 @@
 
     /usr/bin/python3 models/train/export.py --run RUN_DIR --out models/
 
-decoder_init.onnx:  <pooled [N,1280] | spatial [N,7,7,1280]>  ->  h [N,H], c [N,H], *static
+decoder_init.onnx:  <pooled [N,1280] | spatial [N,7,7,1280]> [, detvec [N,160]]  ->  h [N,H], c [N,H], *static
 decoder_step.onnx:  tokens int64 [B], h [B,H], c [B,H], *static  ->  logprobs [B,V], h_out, c_out
 `static` are per-image tensors (names listed in decoder.json) that the step needs;
 the Go beam search repeats them per beam. vocab.txt is copied beside the graphs.
@@ -25,8 +25,8 @@ class _Init(torch.nn.Module):
         super().__init__()
         self.net = net
 
-    def forward(self, x):
-        return self.net.init(x)
+    def forward(self, *xs):
+        return self.net.init(*xs)
 
 
 class _Step(torch.nn.Module):
@@ -50,13 +50,15 @@ def export(run, out):
     os.makedirs(out, exist_ok=True)
     n = 2
     x = torch.zeros(n, 7, 7, 1280) if net.input_name == "spatial" else torch.zeros(n, 1280)
+    input_names = list(getattr(net, "input_names", [net.input_name]))
+    xs = (x, torch.zeros(n, models.DET_DIM)) if "detvec" in input_names else (x,)
     static_names = list(net.static_names)
     with torch.no_grad():
-        st = net.init(x)
+        st = net.init(*xs)
         torch.onnx.export(
-            _Init(net), (x,), os.path.join(out, "decoder_init.onnx"), opset_version=13,
-            input_names=[net.input_name], output_names=["h", "c"] + static_names,
-            dynamic_axes={k: {0: "n"} for k in [net.input_name, "h", "c"] + static_names})
+            _Init(net), xs, os.path.join(out, "decoder_init.onnx"), opset_version=13,
+            input_names=input_names, output_names=["h", "c"] + static_names,
+            dynamic_axes={k: {0: "n"} for k in input_names + ["h", "c"] + static_names})
         tokens = torch.ones(n, dtype=torch.long)
         torch.onnx.export(
             _Step(net), (tokens, st[0], st[1], *st[2:]), os.path.join(out, "decoder_step.onnx"),
@@ -66,6 +68,8 @@ def export(run, out):
     shutil.copy(os.path.join(run, "vocab.txt"), os.path.join(out, "vocab.txt"))
     meta = dict(kind=cfg["kind"], input=net.input_name, static=static_names, hidden=net.hidden,
                 vocab_size=cfg["vocab_size"], max_len=cfg["max_len"])
+    if input_names != [net.input_name]:
+        meta["inputs"] = input_names  # the init graph's inputs, in order; absent: just `input`
     json.dump(meta, open(os.path.join(out, "decoder.json"), "w"), indent=1)
     print(f"exported {cfg['kind']} decoder to {out}: {meta}")
 

@@ -12,27 +12,42 @@ import torch.nn.functional as F
 
 FEAT_DIM = 1280
 REGIONS = 49
+DET_DIM = 160  # captioner.DetectorVectorLen: 80 COCO classes × (best score, count feature)
 
 
 class Merge(nn.Module):
-    """Image → Dropout → Dense ReLU; words → Embedding → Dropout → LSTM; add → Dense ReLU → vocab."""
+    """Image → Dropout → Dense ReLU; words → Embedding → Dropout → LSTM; add → Dense ReLU → vocab.
+
+    With `det`, the detector vector (DET_DIM values: per COCO class the best detection score and a
+    count feature, captioner.DetectorVector) is projected and added to the image projection before
+    the ReLU (LSTM-A style, Yao et al. 2017); init then takes (pooled, detvec), or in training one
+    tensor [N, FEAT_DIM + DET_DIM] with both."""
 
     input_name = "pooled"
     static_names = ["img"]
 
-    def __init__(self, vocab, emb=256, hidden=256, dropout=0.5):
+    def __init__(self, vocab, emb=256, hidden=256, dropout=0.5, det=False):
         super().__init__()
-        self.hidden = hidden
+        self.hidden, self.det = hidden, det
+        self.input_names = ["pooled", "detvec"] if det else ["pooled"]
         self.img = nn.Sequential(nn.Dropout(dropout), nn.Linear(FEAT_DIM, hidden), nn.ReLU())
+        if det:
+            self.det_drop = nn.Dropout(dropout)
+            self.det_proj = nn.Linear(DET_DIM, hidden, bias=False)
         self.embed = nn.Embedding(vocab, emb, padding_idx=0)
         self.drop = nn.Dropout(dropout)
         self.lstm = nn.LSTM(emb, hidden, batch_first=True)
         self.head = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, vocab))
 
-    def init(self, pooled):
+    def init(self, pooled, detvec=None):
         n = pooled.shape[0]
         z = pooled.new_zeros(n, self.hidden)
-        return z, z, self.img(pooled)
+        if not self.det:
+            return z, z, self.img(pooled)
+        if detvec is None:
+            pooled, detvec = pooled[:, :FEAT_DIM], pooled[:, FEAT_DIM:]
+        x = self.img[1](self.img[0](pooled)) + self.det_proj(self.det_drop(detvec))
+        return z, z, torch.relu(x)
 
     def forward(self, pooled, tokens, per=1):
         img = self.init(pooled)[2].repeat_interleave(per, dim=0)

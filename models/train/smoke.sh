@@ -21,10 +21,12 @@ trap 'rm -rf "$tmp"' EXIT
 head -n 40 "$flickr/Flickr_8k.trainImages.txt" > "$tmp/train.txt"
 head -n 10 "$flickr/Flickr_8k.devImages.txt" > "$tmp/dev.txt"
 go run ./models/train/extract -images "$flickr/images" -split "$tmp/train.txt" -split "$tmp/dev.txt" -out "$tmp/features"
-for variant in init init-grid att merge; do
+for variant in init init-grid att merge merge-det; do
   echo "smoke: $variant"
-  flags=(--kind "${variant%-grid}")
+  kind=${variant%-grid}
+  flags=(--kind "${kind%-det}")
   [ "$variant" = init-grid ] && flags+=(--grid)
+  [ "$variant" = merge-det ] && flags+=(--det)
   "$py" models/train/train.py --features "$tmp/features" --flickr "$flickr" --out "$tmp/run-$variant" \
     "${flags[@]}" --epochs 1 --limit 40 --dev-limit 10 --hidden 64 --emb 32 --threads 2
   "$py" models/train/export.py --run "$tmp/run-$variant" --out "$tmp/onnx-$variant"

@@ -2,8 +2,8 @@
 
     /usr/bin/python3 models/train/train.py --features CACHE_DIR --out RUN_DIR [--kind init] ...
 
-CACHE_DIR holds names.txt, pooled.npy [M,1280] and (for --kind att) spatial.npy
-[M,49,1280] float16, as written by `go run ./models/train/extract`.
+CACHE_DIR holds names.txt, pooled.npy [M,1280], (for --kind att) spatial.npy
+[M,49,1280] and (for --det) detvec.npy [M,160], as written by `go run ./models/train/extract`.
 RUN_DIR receives vocab.txt, config.json, best.pt and log.jsonl.
 """
 
@@ -125,6 +125,8 @@ def main():
     ap.add_argument("--tie", action="store_true", help="tie input and output word embeddings")
     ap.add_argument("--grid", action="store_true",
                     help="init: start from the spatial map pooled globally and over four corners, not the pooled vector")
+    ap.add_argument("--det", action="store_true",
+                    help="merge: condition on the detector vector (detvec.npy) added to the image projection")
     ap.add_argument("--emb", type=int, default=256)
     ap.add_argument("--hidden", type=int, default=512)
     ap.add_argument("--dropout", type=float, default=0.5)
@@ -158,6 +160,11 @@ def main():
     index = {n: i for i, n in enumerate(names)}
     feat_file = "spatial.npy" if args.kind == "att" or args.grid else "pooled.npy"
     feats = np.load(os.path.join(args.features, feat_file), mmap_mode="r")
+    if args.det:
+        if args.kind != "merge":
+            raise SystemExit("--det needs --kind merge")
+        detvec = np.load(os.path.join(args.features, "detvec.npy"))
+        feats = np.concatenate([np.asarray(feats, dtype=np.float32), detvec], axis=1)
     caps = data.load_captions(os.path.join(args.flickr, "Flickr8k.token.txt"))
     train = [n for n in data.load_split(os.path.join(args.flickr, "Flickr_8k.trainImages.txt")) if n in index]
     dev = [n for n in data.load_split(os.path.join(args.flickr, "Flickr_8k.devImages.txt")) if n in index]
@@ -176,13 +183,16 @@ def main():
     tokens = torch.from_numpy(tokens).view(len(train), per, -1)
 
     kw = dict(emb=args.emb, hidden=args.hidden, dropout=args.dropout)
+    if args.det:
+        kw.update(det=True)
     if args.kind == "init":
         kw.update(every_step=args.every_step, tie=args.tie, grid=args.grid)
     elif args.kind == "att":
         kw.update(tie=args.tie)
     net = models.build(args.kind, len(vocab), **kw)
     cfg = dict(vars(args), vocab_size=len(vocab), model_kwargs=kw, train_images=len(train),
-               train_captions=len(img_idx), input_name=net.input_name)
+               train_captions=len(img_idx), input_name=net.input_name,
+               input_names=getattr(net, "input_names", [net.input_name]))
     json.dump(cfg, open(os.path.join(args.out, "config.json"), "w"), indent=1)
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     # A batch is args.batch captions: args.batch // per images with all their captions,

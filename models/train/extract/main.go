@@ -7,7 +7,9 @@
 //	    -split ../shared/flickr8k/Flickr_8k.devImages.txt -out /tmp/features
 //
 // It writes names.txt (one image a line), pooled.npy (float32 [M,1280]) and
-// spatial.npy (float32 [M,49,1280]), in NumPy's .npy format.
+// spatial.npy (float32 [M,49,1280]) and, when the model folder has the
+// object detector, detvec.npy (float32 [M,160], captioner.DetectorVector),
+// in NumPy's .npy format.
 package main
 
 import (
@@ -40,18 +42,23 @@ func main() {
 	modelDir := flag.String("models", "models", "folder with encoder.onnx")
 	batch := flag.Int("batch", 16, "images per encoder run")
 	limit := flag.Int("limit", 0, "only the first N images (smoke tests)")
+	floor := flag.Float64("detector-floor", captioner.DetectorVectorFloor,
+		"lowest detection score in detvec.npy (not below captioner.DetectorVectorFloor)")
 	flag.Var(&list, "split", "file listing image names (repeatable)")
 	flag.Parse()
 	if *images == "" || *out == "" || len(list) == 0 {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(*images, *out, *modelDir, list, *batch, *limit); err != nil {
+	if *floor < captioner.DetectorVectorFloor {
+		log.Fatalf("-detector-floor %v is below captioner.DetectorVectorFloor %v", *floor, captioner.DetectorVectorFloor)
+	}
+	if err := run(*images, *out, *modelDir, list, *batch, *limit, *floor); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(imagesDir, outDir, modelDir string, list []string, batch, limit int) error {
+func run(imagesDir, outDir, modelDir string, list []string, batch, limit int, floor float64) error {
 	var names []string
 	for _, path := range list {
 		f, err := os.Open(path)
@@ -88,6 +95,12 @@ func run(imagesDir, outDir, modelDir string, list []string, batch, limit int) er
 	if err != nil {
 		return err
 	}
+	var detvec *npyWriter
+	if c.HasDetector() {
+		if detvec, err = newNPY(filepath.Join(outDir, "detvec.npy"), len(names), captioner.DetectorVectorLen); err != nil {
+			return err
+		}
+	}
 	ctx := context.Background()
 	for i := 0; i < len(names); i += batch {
 		end := min(i+batch, len(names))
@@ -112,8 +125,24 @@ func run(imagesDir, outDir, modelDir string, list []string, batch, limit int) er
 				return err
 			}
 		}
+		if detvec != nil {
+			vecs, err := c.DetectorVectorsAt(ctx, imgs, floor)
+			if err != nil {
+				return err
+			}
+			for _, v := range vecs {
+				if err := detvec.write(v); err != nil {
+					return err
+				}
+			}
+		}
 		if i%1000 < batch {
 			log.Printf("%d/%d", end, len(names))
+		}
+	}
+	if detvec != nil {
+		if err := detvec.close(); err != nil {
+			return err
 		}
 	}
 	if err := errors.Join(pooled.close(), spatial.close()); err != nil {
