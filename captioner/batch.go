@@ -32,11 +32,12 @@ func (c *Captioner) DescribeBatch(ctx context.Context, photos [][]byte) ([]bot.D
 	inputs := make([]float32, len(photos)*InputLen)
 	sizes := make([]image.Point, len(photos))
 	prepTimes := make([]time.Duration, len(photos))
+	detvecs := make([][]float32, len(photos)) // the detector vector a decoder may need (DetectorVector)
 
 	var wg sync.WaitGroup
 	for i, data := range photos {
 		wg.Go(func() {
-			sizes[i], prepTimes[i], errs[i] = c.prepareBatched(ctx, data, inputs[i*InputLen:(i+1)*InputLen], &descs[i])
+			sizes[i], prepTimes[i], errs[i] = c.prepareBatched(ctx, data, inputs[i*InputLen:(i+1)*InputLen], &descs[i], &detvecs[i])
 		})
 	}
 	wg.Wait()
@@ -65,6 +66,7 @@ func (c *Captioner) DescribeBatch(ctx context.Context, photos [][]byte) ([]bot.D
 				continue
 			}
 			encs[i] = got[j]
+			encs[i].Detector = detvecs[i]
 			descs[i].Labels = got[j].Labels
 			descs[i].EncoderTime = prepTimes[i] + runTime/time.Duration(len(idx))
 		}
@@ -129,7 +131,7 @@ func (c *Captioner) DescribeBatch(ctx context.Context, photos [][]byte) ([]bot.D
 // and runs the detector on it, then releases its pixels. It fills d's
 // objects and decode and detector times, and returns the photo's size in
 // its original pixels and the preprocessing time.
-func (c *Captioner) prepareBatched(ctx context.Context, data []byte, input []float32, d *bot.Description) (image.Point, time.Duration, error) {
+func (c *Captioner) prepareBatched(ctx context.Context, data []byte, input []float32, d *bot.Description, detvec *[]float32) (image.Point, time.Duration, error) {
 	start := time.Now()
 	img, release, err := decodeImageContext(ctx, data, DescribeMinSide)
 	d.DecodeTime = time.Since(start)
@@ -139,12 +141,12 @@ func (c *Captioner) prepareBatched(ctx context.Context, data []byte, input []flo
 	defer release()
 	var (
 		wg      sync.WaitGroup
-		objs    []bot.Object
+		allObjs []bot.Object // down to DetectorVectorFloor
 		detTime time.Duration
 		detErr  error
 	)
 	if c.det != nil {
-		wg.Go(func() { objs, detTime, detErr = c.det.detect(ctx, img) })
+		wg.Go(func() { allObjs, detTime, detErr = c.det.detect(ctx, img) })
 	}
 	prepStart := time.Now()
 	Preprocess(img, input)
@@ -156,6 +158,10 @@ func (c *Captioner) prepareBatched(ctx context.Context, data []byte, input []flo
 	if detErr != nil {
 		return image.Point{}, 0, fmt.Errorf("detect objects: %w", detErr)
 	}
+	if c.det != nil {
+		*detvec = DetectorVector(allObjs, c.det.labels)
+	}
+	objs := shownObjects(allObjs)
 	scale := originalScale(data, img)
 	size := img.Bounds().Size()
 	size = image.Pt(int(math.Round(float64(size.X)*scale)), int(math.Round(float64(size.Y)*scale)))

@@ -222,4 +222,12 @@ func TestNewWithDetectorVectorDecoder(t *testing.T) {
 			t.Errorf("object %+v below DetectorMinScore shown", o)
 		}
 	}
+	// The batched path gives the decoder the same vector and shows the same objects.
+	descs, errs := c.DescribeBatch(context.Background(), [][]byte{readPhoto(t, "dog.jpg")})
+	if errs[0] != nil {
+		t.Fatalf("DescribeBatch with the detector-vector decoder: %v", errs[0])
+	}
+	if got := descs[0]; got.RawCaption != d.RawCaption || !slices.Equal(got.Objects, d.Objects) {
+		t.Errorf("batched: raw %q, objects %v; alone: raw %q, objects %v", got.RawCaption, got.Objects, d.RawCaption, d.Objects)
+	}
 }
