@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"math"
 	"sync"
 	"time"
 
@@ -158,18 +157,8 @@ func (c *Captioner) prepareBatched(ctx context.Context, data []byte, input []flo
 	if detErr != nil {
 		return image.Point{}, 0, fmt.Errorf("detect objects: %w", detErr)
 	}
-	if c.det != nil {
-		*detvec = DetectorVector(allObjs, c.det.labels)
-	}
-	objs := shownObjects(allObjs)
-	scale := originalScale(data, img)
-	size := img.Bounds().Size()
-	size = image.Pt(int(math.Round(float64(size.X)*scale)), int(math.Round(float64(size.Y)*scale)))
-	for i := range objs {
-		for j := range objs[i].Box {
-			objs[i].Box[j] = int(math.Round(float64(objs[i].Box[j]) * scale))
-		}
-	}
+	objs, vec, size := c.placeDetections(data, img, allObjs)
+	*detvec = vec
 	d.Objects, d.DetectorTime = objs, detTime
 	return size, prepTime, nil
 }

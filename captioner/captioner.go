@@ -384,9 +384,7 @@ func (c *Captioner) Describe(ctx context.Context, data []byte) (bot.Description,
 	}
 	d, err := c.describeEncoded(ctx, img)
 	wg.Wait()
-	scale := originalScale(data, img)
-	size := img.Bounds().Size()
-	size = image.Pt(int(math.Round(float64(size.X)*scale)), int(math.Round(float64(size.Y)*scale)))
+	objs, detvec, size := c.placeDetections(data, img, allObjs)
 	// Both networks have their inputs. img is not used below, so the
 	// collection release runs for a big photo can free it before the next
 	// decode takes the budget.
@@ -397,15 +395,7 @@ func (c *Captioner) Describe(ctx context.Context, data []byte) (bot.Description,
 	if detErr != nil {
 		return bot.Description{}, fmt.Errorf("detect objects: %w", detErr)
 	}
-	if c.det != nil {
-		d.encoding.Detector = DetectorVector(allObjs, c.det.labels)
-	}
-	objs := shownObjects(allObjs)
-	for i := range objs {
-		for j := range objs[i].Box {
-			objs[i].Box[j] = int(math.Round(float64(objs[i].Box[j]) * scale))
-		}
-	}
+	d.encoding.Detector = detvec
 	d.Objects, d.DetectorTime, d.DecodeTime = objs, detTime, decodeTime
 	if c.decoder != nil {
 		decStart := time.Now()
@@ -420,6 +410,28 @@ func (c *Captioner) Describe(ctx context.Context, data []byte) (bot.Description,
 	}
 	d.Total = time.Since(start)
 	return d.Description, nil
+}
+
+// placeDetections turns the detector's answer for img (decoded from data,
+// maybe at a reduced size) into what a Description shows: the objects at
+// DetectorMinScore or more with boxes in the original photo's pixels, the
+// detector vector a decoder may take (nil without a detector), and the
+// original photo's size.
+func (c *Captioner) placeDetections(data []byte, img image.Image, all []bot.Object) ([]bot.Object, []float32, image.Point) {
+	scale := originalScale(data, img)
+	size := img.Bounds().Size()
+	size = image.Pt(int(math.Round(float64(size.X)*scale)), int(math.Round(float64(size.Y)*scale)))
+	var vec []float32
+	if c.det != nil {
+		vec = DetectorVector(all, c.det.labels)
+	}
+	objs := shownObjects(all)
+	for i := range objs {
+		for j := range objs[i].Box {
+			objs[i].Box[j] = int(math.Round(float64(objs[i].Box[j]) * scale))
+		}
+	}
+	return objs, vec, size
 }
 
 // ground sets d.Caption to the decoder's sentence checked against the
