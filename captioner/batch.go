@@ -41,12 +41,7 @@ func (c *Captioner) DescribeBatch(ctx context.Context, photos [][]byte) ([]bot.D
 	}
 	wg.Wait()
 
-	var ok []int // the photos that decoded
-	for i, err := range errs {
-		if err == nil {
-			ok = append(ok, i)
-		}
-	}
+	ok := described(errs) // the photos that decoded
 	if len(ok) == 0 {
 		return descs, errs
 	}
@@ -72,12 +67,7 @@ func (c *Captioner) DescribeBatch(ctx context.Context, photos [][]byte) ([]bot.D
 	}
 	inputs = nil // the batch copies are in encs now
 
-	ok = ok[:0]
-	for i, err := range errs {
-		if err == nil {
-			ok = append(ok, i)
-		}
-	}
+	ok = described(errs) // the photos that were encoded too
 	if len(ok) == 0 {
 		return descs, errs
 	}
@@ -138,19 +128,11 @@ func (c *Captioner) prepareBatched(ctx context.Context, data []byte, input []flo
 		return image.Point{}, 0, err
 	}
 	defer release()
-	var (
-		wg      sync.WaitGroup
-		allObjs []bot.Object // down to DetectorVectorFloor
-		detTime time.Duration
-		detErr  error
-	)
-	if c.det != nil {
-		wg.Go(func() { allObjs, detTime, detErr = c.det.detect(ctx, img) })
-	}
+	detected := c.startDetect(ctx, img)
 	prepStart := time.Now()
 	Preprocess(img, input)
 	prepTime := time.Since(prepStart)
-	wg.Wait()
+	allObjs, detTime, detErr := detected()
 	if err := ctx.Err(); err != nil {
 		return image.Point{}, 0, err
 	}
@@ -161,6 +143,17 @@ func (c *Captioner) prepareBatched(ctx context.Context, data []byte, input []flo
 	*detvec = vec
 	d.Objects, d.DetectorTime = objs, detTime
 	return size, prepTime, nil
+}
+
+// described is the indexes of the photos without an error so far.
+func described(errs []error) []int {
+	var ok []int
+	for i, err := range errs {
+		if err == nil {
+			ok = append(ok, i)
+		}
+	}
+	return ok
 }
 
 // decodeBatch captions encodings in one beam search when the decoder can

@@ -373,17 +373,9 @@ func (c *Captioner) Describe(ctx context.Context, data []byte) (bot.Description,
 	if err != nil {
 		return bot.Description{}, err
 	}
-	var (
-		wg      sync.WaitGroup
-		allObjs []bot.Object // down to DetectorVectorFloor
-		detTime time.Duration
-		detErr  error
-	)
-	if c.det != nil {
-		wg.Go(func() { allObjs, detTime, detErr = c.det.detect(ctx, img) })
-	}
+	detected := c.startDetect(ctx, img)
 	d, err := c.describeEncoded(ctx, img)
-	wg.Wait()
+	allObjs, detTime, detErr := detected()
 	objs, detvec, size := c.placeDetections(data, img, allObjs)
 	// Both networks have their inputs. img is not used below, so the
 	// collection release runs for a big photo can free it before the next
@@ -410,6 +402,26 @@ func (c *Captioner) Describe(ctx context.Context, data []byte) (bot.Description,
 	}
 	d.Total = time.Since(start)
 	return d.Description, nil
+}
+
+// startDetect runs the detector on img beside the caller's work; the
+// function it returns waits for the answer: the objects down to
+// DetectorVectorFloor, the run's time, its error (none without a detector).
+func (c *Captioner) startDetect(ctx context.Context, img image.Image) func() ([]bot.Object, time.Duration, error) {
+	if c.det == nil {
+		return func() ([]bot.Object, time.Duration, error) { return nil, 0, nil }
+	}
+	var (
+		wg      sync.WaitGroup
+		objs    []bot.Object
+		detTime time.Duration
+		detErr  error
+	)
+	wg.Go(func() { objs, detTime, detErr = c.det.detect(ctx, img) })
+	return func() ([]bot.Object, time.Duration, error) {
+		wg.Wait()
+		return objs, detTime, detErr
+	}
 }
 
 // placeDetections turns the detector's answer for img (decoded from data,

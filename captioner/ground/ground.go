@@ -154,6 +154,18 @@ func living(c string) bool {
 	return k == KindPet || k == KindAnimal || k == KindPerson
 }
 
+// sureLabel is the thing of the kind that the labels are sure (0.6) the
+// photo shows, or "". Label scores are probabilities summed by thing, so at
+// most one thing reaches 0.6.
+func (s *support) sureLabel(kind func(thing string) bool) string {
+	for thing, v := range s.label {
+		if v >= 0.6 && kind(thing) {
+			return thing
+		}
+	}
+	return ""
+}
+
 // believed drops the detections that another explanation beats. The
 // detector confuses animals (a bird is also a dog at 0.37, a horse also a
 // cow) and sees people in fur: of two animals of different classes on
@@ -162,18 +174,8 @@ func living(c string) bool {
 // photo shows another animal, give this class nothing, and the detector
 // puts that animal on the same box (or is under 0.5 itself).
 func (s *support) believed(objs []bot.Object, photo float64) []bot.Object {
-	labelAnimal := ""
-	for thing, v := range s.label {
-		if v >= 0.6 && living(thing) && thing != "person" {
-			labelAnimal = thing
-		}
-	}
-	labelVehicle := ""
-	for thing, v := range s.label {
-		if v >= 0.6 && thingKind(thing) == KindVehicle {
-			labelVehicle = thing
-		}
-	}
+	labelAnimal := s.sureLabel(func(thing string) bool { return living(thing) && thing != "person" })
+	labelVehicle := s.sureLabel(func(thing string) bool { return thingKind(thing) == KindVehicle })
 	var out []bot.Object
 	for i, o := range objs {
 		if !living(o.Label) {
