@@ -18,6 +18,11 @@ func WaitJobs(jobs *sync.WaitGroup, timeout time.Duration) bool {
 	case <-done:
 		return true
 	case <-t.C:
-		return false
+		select { // both ready at once: done wins
+		case <-done:
+			return true
+		default:
+			return false
+		}
 	}
 }
