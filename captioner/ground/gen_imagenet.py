@@ -74,7 +74,15 @@ named = {
     'traffic light': 'traffic light', 'parking meter': 'parking meter', 'street sign': 'sign',
     'teapot': 'teapot', 'washbasin': 'sink', 'tub': 'bathtub', 'bathtub': 'bathtub',
     'stove': 'oven', 'Dutch oven': 'pot', 'frying pan': 'pan', 'wok': 'pan', 'dishwasher': 'dishwasher',
-    'sunglasses': 'sunglasses', 'sunglass': 'sunglasses', 'kite': 'bird',
+    'sunglasses': 'sunglasses', 'sunglass': 'sunglasses', 'kite': 'bird', 'ladle': 'spoon',
+    # animals the coarse ranges above would misname (a bison is no cow, a
+    # gorilla no monkey), and the marsupials they leave out
+    'bison': 'bison', 'water buffalo': 'buffalo', 'ibex': 'goat', 'meerkat': 'meerkat',
+    'hamster': 'hamster', 'porcupine': 'porcupine', 'fox squirrel': 'squirrel', 'marmot': 'marmot',
+    'beaver': 'beaver', 'guinea pig': 'guinea pig', 'orangutan': 'ape', 'gorilla': 'ape',
+    'chimpanzee': 'ape', 'gibbon': 'ape', 'siamang': 'ape', 'Madagascar cat': 'lemur', 'indri': 'lemur',
+    'wallaby': 'kangaroo', 'koala': 'koala', 'wombat': 'wombat', 'echidna': 'echidna',
+    'platypus': 'platypus', 'jellyfish': 'jellyfish', 'snail': 'snail',
     # people (ImageNet has few person classes)
     'ballplayer': 'person', 'groom': 'person', 'scuba diver': 'person',
     # scenes

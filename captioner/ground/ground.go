@@ -123,7 +123,27 @@ type support struct {
 	labels   []bot.Label
 	small    bool // the detector's silence says little
 	named    map[string]bool
+	// crowd is the number of person boxes at CrowdScore or more when there
+	// are at least three: several unsure people corroborate each other.
+	crowd int
+	// animals is the labels' summed score over all animals.
+	animals float64
 }
+
+// CrowdScore is the detection score from which three or more person boxes
+// together support "people" (a band on a dim stage: many boxes near 0.5).
+const CrowdScore = 0.45
+
+// imagenetKnows holds the COCO classes that some ImageNet class shows: for
+// them the labels' silence is evidence; for the others (giraffe, person)
+// it is not, and a label next to them may be them misread.
+var imagenetKnows = func() map[string]bool {
+	m := map[string]bool{}
+	for _, t := range imagenetThing {
+		m[t] = true
+	}
+	return m
+}()
 
 func newSupport(ev Evidence, opt Options) *support {
 	s := &support{opt: opt, detScore: map[string]float64{}, count: map[string]int{},
@@ -134,12 +154,24 @@ func newSupport(ev Evidence, opt Options) *support {
 	for _, l := range ev.Labels {
 		if t, ok := imagenetThing[l.Label]; ok {
 			s.label[t] += l.Score
+			if living(t) && t != "person" {
+				s.animals += l.Score
+			}
 		}
 	}
 	s.objects = s.believed(ev.Objects, photo)
+	people := 0
+	for _, o := range s.objects {
+		if o.Label == "person" && o.Score >= CrowdScore {
+			people++
+		}
+	}
+	if people >= 3 {
+		s.crowd = people
+	}
 	for _, o := range s.objects {
 		s.detScore[o.Label] = max(s.detScore[o.Label], o.Score)
-		if o.Score >= opt.CountScore {
+		if o.Score >= opt.CountScore || (o.Label == "person" && s.crowd > 0 && o.Score >= CrowdScore) {
 			s.count[o.Label]++
 		}
 		if photo > 0 {
@@ -166,6 +198,16 @@ func (s *support) sureLabel(kind func(thing string) bool) string {
 	return ""
 }
 
+// certainLabel is the thing the labels are all but certain (0.9) of, or "".
+func (s *support) certainLabel() string {
+	for thing, v := range s.label {
+		if v >= 0.9 {
+			return thing
+		}
+	}
+	return ""
+}
+
 // believed drops the detections that another explanation beats. The
 // detector confuses animals (a bird is also a dog at 0.37, a horse also a
 // cow) and sees people in fur: of two animals of different classes on
@@ -176,6 +218,10 @@ func (s *support) sureLabel(kind func(thing string) bool) string {
 func (s *support) believed(objs []bot.Object, photo float64) []bot.Object {
 	labelAnimal := s.sureLabel(func(thing string) bool { return living(thing) && thing != "person" })
 	labelVehicle := s.sureLabel(func(thing string) bool { return thingKind(thing) == KindVehicle })
+	certain := s.certainLabel()
+	large := func(o bot.Object, share float64) bool {
+		return photo > 0 && float64(o.Box[2])*float64(o.Box[3]) >= share*photo
+	}
 	var out []bot.Object
 	for i, o := range objs {
 		if !living(o.Label) {
@@ -184,34 +230,69 @@ func (s *support) believed(objs []bot.Object, photo float64) []bot.Object {
 			// labels give nothing, where they are sure of another vehicle,
 			// is that vehicle.
 			if labelVehicle != "" && o.Label != labelVehicle && thingKind(o.Label) == KindVehicle &&
-				o.Score < 0.8 && s.label[o.Label] < 0.05 && photo > 0 &&
-				float64(o.Box[2])*float64(o.Box[3]) >= 0.25*photo {
+				o.Score < 0.8 && s.label[o.Label] < 0.05 && large(o, 0.25) {
 				o.Label = labelVehicle
+			}
+			// Where the labels are all but certain of another thing and give
+			// this class nothing, an unsure box filling a quarter of the
+			// photo is that thing misread ("broccoli" on a green chameleon,
+			// "cake" on a baseball).
+			if certain != "" && certain != o.Label && s.label[o.Label] < 0.05 && o.Score < 0.7 && large(o, 0.25) {
+				continue
 			}
 			out = append(out, o)
 			continue
 		}
 		explained := false
 		for j, p := range objs {
+			// The labels' animal is not explained away by a class they
+			// give nothing (a German shepherd is also a horse at 0.72).
+			if o.Label == labelAnimal && s.label[p.Label] < 0.05 {
+				continue
+			}
 			if i != j && p.Label != o.Label && living(p.Label) && p.Score > o.Score && iou(o.Box, p.Box) >= 0.6 {
 				explained = true
 				break
 			}
 		}
-		if o.Score < 0.65 && labelAnimal != "" && labelAnimal != o.Label && s.label[o.Label] < 0.05 {
+		if o.Score < 0.8 && labelAnimal != "" && labelAnimal != o.Label && s.label[o.Label] < 0.05 {
 			onSameBox := false
 			for _, p := range objs {
 				if p.Label == labelAnimal && iou(o.Box, p.Box) >= 0.5 {
 					onSameBox = true
 				}
 			}
-			explained = onSameBox || o.Score < 0.5
+			_, coco := cocoByName[labelAnimal]
+			switch {
+			case onSameBox || o.Score < 0.5:
+				explained = true
+			case !coco && o.Label != "person" && imagenetKnows[o.Label] && s.label[labelAnimal] >= 0.8,
+				!coco && o.Label == "person" && s.label[labelAnimal] >= 0.9 && large(o, 0.25):
+				// The detector has no class for the animal the labels are
+				// sure of (0.8) and gives it the nearest it has (a bison is
+				// a cow to it, a gorilla a bear, a proboscis monkey a person).
+				o.Label = labelAnimal
+			}
 		}
 		if !explained {
 			out = append(out, o)
 		}
 	}
-	return out
+	// Relabelled boxes may now repeat one another.
+	var kept []bot.Object
+	for i, o := range out {
+		dup := false
+		for j, p := range out {
+			if j != i && p.Label == o.Label && iou(o.Box, p.Box) >= 0.6 && (p.Score > o.Score || p.Score == o.Score && j < i) {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			kept = append(kept, o)
+		}
+	}
+	return kept
 }
 
 // iou is the intersection over union of two boxes.
@@ -230,8 +311,11 @@ func iou(a, b [4]int) float64 {
 // by the word detectors, unless something the caption does not name is
 // surely there instead.
 func (s *support) class(c string) bool {
-	if s.detected(c) || s.label[c] >= s.opt.LabelScore {
+	if s.detected(c) {
 		return true
+	}
+	if s.label[c] >= s.opt.LabelScore {
+		return !s.misreadAnimal(c)
 	}
 	if !s.small || s.contradicted(c) {
 		return false
@@ -250,11 +334,38 @@ func (s *support) class(c string) bool {
 	return false
 }
 
-// detected reports whether the detector supports c: alone, or with the
-// labels agreeing.
+// detected reports whether the detector supports c: alone, with the
+// labels agreeing, or (people) as a crowd.
 func (s *support) detected(c string) bool {
 	d := s.detScore[c]
-	return d >= s.opt.ObjectScore || (d >= s.opt.AgreeScore && s.label[c] >= 0.1)
+	return d >= s.opt.ObjectScore || (d >= s.opt.AgreeScore && s.label[c] >= 0.1) || (c == "person" && s.crowd > 0)
+}
+
+// animalBox reports whether a believed box of an animal reaches score.
+func (s *support) animalBox(score float64) bool {
+	for _, o := range s.objects {
+		if o.Label != "person" && living(o.Label) && o.Score >= score {
+			return true
+		}
+	}
+	return false
+}
+
+// misreadAnimal reports whether an animal only the labels support is more
+// likely another animal the detector boxed: one whose class the labels
+// support at least as much (three cows, and labels "ox" 0.42, "Great Dane"
+// 0.29), or one ImageNet has no class for, which it then misnames (the
+// spots of two giraffes are a "cheetah" to it).
+func (s *support) misreadAnimal(thing string) bool {
+	if !living(thing) || thing == "person" || s.detected(thing) {
+		return false
+	}
+	for c := range s.detScore {
+		if c != thing && c != "person" && living(c) && s.detected(c) && (s.label[thing] <= s.label[c] || !imagenetKnows[c]) {
+			return true
+		}
+	}
+	return false
 }
 
 // contradicted reports whether the photo surely shows a living thing or a
@@ -392,7 +503,7 @@ func (s *support) subjects() []bot.Subject {
 			Score: round2(score), Source: "detector"}, score + 0.5*math.Sqrt(s.area[c])})
 	}
 	for thing, score := range s.label {
-		if score < s.opt.LabelScore || s.detected(thing) {
+		if score < s.opt.LabelScore || s.detected(thing) || s.misreadAnimal(thing) {
 			continue
 		}
 		all = append(all, ranked{bot.Subject{Name: thing, Kind: thingKind(thing), Score: round2(score),
@@ -422,7 +533,7 @@ func noun(thing string, n int) string {
 	one, many := thing, thing+"s"
 	if c, ok := cocoByName[thing]; ok {
 		one, many = c.one, c.many
-	} else if strings.HasSuffix(thing, "s") || thing == "food" || thing == "hay" {
+	} else if strings.HasSuffix(thing, "s") || sameInPlural[thing] {
 		many = thing
 	}
 	switch {
@@ -436,6 +547,10 @@ func noun(thing string, n int) string {
 		return "several " + many
 	}
 }
+
+// sameInPlural are the non-COCO things whose plural is the singular.
+var sameInPlural = map[string]bool{"food": true, "hay": true, "fish": true, "bison": true, "buffalo": true,
+	"jellyfish": true}
 
 var numberWords = []string{"no", "one", "two", "three", "four", "five", "six"}
 
@@ -468,6 +583,12 @@ func (s *support) write() string {
 	if len(things) == 0 {
 		if p := s.landscape(); p != "" {
 			return p
+		}
+		// Animals the labels cannot tell apart: the kind is in doubt, the
+		// animal is not, where the labels together are sure (0.7) or an
+		// animal box (0.5) agrees.
+		if s.animals >= 0.7 || s.animals >= s.opt.StateScore && s.animalBox(0.5) {
+			return "an animal"
 		}
 		if h := s.hedge(); h != "a photo" {
 			return h

@@ -160,6 +160,11 @@ func (s *support) prune(toks []string, ms []mention) (string, bool) {
 	out := append([]string(nil), toks...)
 	seen := map[string]int{} // mentions of each class so far
 	for k, m := range ms {
+		// "a crowd of people": a mention whose modifiers hold the one
+		// before is the same noun phrase.
+		if k > 0 && m.start <= ms[k-1].head {
+			continue
+		}
 		seen[m.class]++
 		repeated := k > 0 && toks[m.head] == toks[ms[k-1].head] && m.start > ms[k-1].head+1
 		// A second person ("a man and a woman") needs a second detection,
