@@ -43,12 +43,26 @@ func groundedHashtags(d bot.Description, hint string) []string {
 		out = append(out, strings.ReplaceAll(noun, " ", ""))
 	}
 	if !hedged {
-		out = append(out, contentWords(fixPhrase(d.Caption))...)
+		out = append(out, contentWords(glueSubjects(fixPhrase(d.Caption), statedSubjects(d)))...)
 	}
 	if descriptiveHint(hint) {
 		out = append(out, contentWords(hint)...)
 	}
 	return out
+}
+
+// glueSubjects writes the stated subjects' nouns of several words as one
+// word ("a big cat" → "a bigcat"), so that the caption's words do not tag
+// their parts (#cat for a jaguar, #dog for a hot dog).
+func glueSubjects(caption string, stated []bot.Subject) string {
+	for _, s := range stated {
+		for _, form := range []string{ground.Plural(s.Name), ground.Noun(s.Name)} {
+			if strings.Contains(form, " ") {
+				caption = strings.ReplaceAll(caption, form, strings.ReplaceAll(form, " ", ""))
+			}
+		}
+	}
+	return caption
 }
 
 // postKind is what a grounded photo shows, for the framing line: people,

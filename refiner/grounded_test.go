@@ -41,6 +41,14 @@ func TestGroundedHashtagsNameOnlyWhatThePostSupports(t *testing.T) {
 			want: []string{"#person", "#shirt"},
 			not:  []string{"#beach", "#seashore", "#man"},
 		},
+		{
+			name: "a subject of two words is one tag, not two",
+			d: bot.Description{Caption: "two big cats on a rock", RawCaption: "two dogs on a rock",
+				Labels:   []bot.Label{{Label: "jaguar", Score: 0.7}, {Label: "leopard", Score: 0.2}},
+				Subjects: []bot.Subject{{Name: "big cat", Kind: "animal", Score: 0.9, Source: "label"}}},
+			want: []string{"#bigcat", "#jaguar"},
+			not:  []string{"#cat", "#cats", "#big", "#dog"},
+		},
 	}
 	var o Offline
 	for _, tt := range tests {

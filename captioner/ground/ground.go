@@ -530,12 +530,7 @@ func round2(x float64) float64 { return math.Round(x*100) / 100 }
 // noun is a thing's noun for n of it: "a giraffe", "two giraffes",
 // "a group of people".
 func noun(thing string, n int) string {
-	one, many := thing, thing+"s"
-	if c, ok := cocoByName[thing]; ok {
-		one, many = c.one, c.many
-	} else if strings.HasSuffix(thing, "s") || sameInPlural[thing] {
-		many = thing
-	}
+	one, many := Noun(thing), Plural(thing)
 	switch {
 	case n <= 1:
 		return article(one) + " " + one

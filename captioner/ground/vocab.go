@@ -411,5 +411,8 @@ func Plural(thing string) string {
 	if c, ok := cocoByName[thing]; ok {
 		return c.many
 	}
+	if strings.HasSuffix(thing, "s") || sameInPlural[thing] {
+		return thing
+	}
 	return thing + "s"
 }
