@@ -352,7 +352,7 @@ func TestGround(t *testing.T) {
 			ev: Evidence{Objects: []bot.Object{obj("cow", 0.7, 145, 180, 447, 259), obj("cow", 0.67, 503, 117, 69, 52),
 				obj("cow", 0.6, 164, 115, 103, 61)},
 				Labels: []bot.Label{{Label: "ox", Score: 0.42}, {Label: "Great Dane", Score: 0.29}, {Label: "dalmatian", Score: 0.05}},
-				Width: 640, Height: 480},
+				Width:  640, Height: 480},
 			want: "three cows", rewritten: true,
 		},
 		{
