@@ -810,6 +810,7 @@ var sceneryWords = []struct{ word, phrase string }{
 	{"snow", "snow"}, {"beach", "a beach"}, {"ocean", "the ocean"}, {"water", "water"},
 	{"mountain", "mountains"}, {"tree", "trees"}, {"field", "a field"}, {"building", "a building"},
 	{"street", "a street"}, {"city", "a city"}, {"grass", "grass"}, {"flower", "flowers"},
+	{"forest", "a forest"}, {"woods", "woods"}, {"lake", "a lake"}, {"river", "a river"}, {"road", "a road"},
 }
 
 // scenery hedges a place the word detectors give at least SceneryScore, as
