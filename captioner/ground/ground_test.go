@@ -378,6 +378,13 @@ func TestGround(t *testing.T) {
 			want: "a crowd of people are gathered in a crowd",
 		},
 		{
+			name: "a forest path the word detectors call woods, hedged",
+			raw:  "a man is running through the woods",
+			ev: Evidence{Words: map[string]float64{"=person": 0.61, "woods": 0.26, "forest": 0.23, "tree": 0.2},
+				Width: 640, Height: 400},
+			want: "a photo of what may be woods", rewritten: true,
+		},
+		{
 			name: "weak labels of several insects and an unsure bird are no animal",
 			raw:  "a black and white dog is running through the grass",
 			ev: Evidence{Objects: []bot.Object{obj("bird", 0.47, 20, 23, 250, 236)},
