@@ -14,8 +14,8 @@ The joined graphs keep the single decoder's interface, with the members side by 
   decoder_step.onnx:  tokens [B], h [B,K*H], c [B,K*H], *static  ->  logprobs [B,V], h_out [B,K*H], c_out [B,K*H]
 The step splits h, c and the static tensors back into the members' slices, runs every member on its own slice
 and joins the log-probabilities:
-  --combine prob     log(mean_k p_k), the average of the members' probabilities (computed as
-                     max + log(mean exp(lp - max)), so nothing underflows);
+  --combine prob     log(mean_k p_k), the average of the members' probabilities (each member's final
+                     LogSoftmax becomes a Softmax; the mean is floored at 1e-30 before the log);
   --combine logprob  log_softmax(mean_k log p_k), the members' geometric mean, renormalised.
 decoder.json says hidden = K*H (the Go search sizes h and c from it; static shapes come from the init graph)
 and lists the members. Each member's init and step run as they did alone, so a 1-member "ensemble" gives the
@@ -73,7 +73,7 @@ def opsets(models):
         for o in m.opset_import:
             out[o.domain] = max(out.get(o.domain, 0), o.version)
     if out.get("", 0) < 13:
-        raise SystemExit("members need opset 13 or later (Split and Unsqueeze with tensor inputs)")
+        raise SystemExit("members need opset 13 or later (Split with a tensor of widths)")
     return [helper.make_opsetid(d, v) for d, v in sorted(out.items())]
 
 
@@ -131,27 +131,30 @@ def join_step(members, static, combine):
         inits += its
     for name in ("h_out", "c_out"):
         nodes.append(helper.make_node("Concat", [f"m{j}/{name}" for j in range(k)], [name], axis=1, name=f"join/{name}"))
-    inits.append(numpy_helper.from_array(np.array([0], np.int64), "join/axis0"))
-    for j in range(k):
-        nodes.append(helper.make_node("Unsqueeze", [f"m{j}/logprobs", "join/axis0"], [f"m{j}/logprobs1"],
-                                      name=f"join/unsqueeze{j}"))
-    nodes.append(helper.make_node("Concat", [f"m{j}/logprobs1" for j in range(k)], ["join/all"], axis=0,
-                                  name="join/all"))  # [K, B, V]
+    # Few, cheap join ops: each costs a fixed overhead per step in ONNX Runtime, which a beam step feels.
     if combine == "prob":
-        inits.append(numpy_helper.from_array(np.array(math.log(k), np.float32), "join/logk"))
+        # A member whose log-probabilities come from LogSoftmax gives its probabilities from Softmax instead
+        # (else Exp of its output); then log(sum / K), floored so that log never sees 0.
+        for j in range(k):
+            last = next((n for n in nodes if f"m{j}/logprobs" in n.output), None)
+            if last is not None and last.op_type == "LogSoftmax":
+                last.op_type = "Softmax"
+                last.output[:] = [f"m{j}/probs"]
+            else:
+                nodes.append(helper.make_node("Exp", [f"m{j}/logprobs"], [f"m{j}/probs"], name=f"join/exp{j}"))
+        inits.append(numpy_helper.from_array(np.array(1e-30 * k, np.float32), "join/floor"))
+        inits.append(numpy_helper.from_array(np.array(-math.log(k), np.float32), "join/minus_logk"))
         nodes += [
-            helper.make_node("ReduceMax", ["join/all"], ["join/max"], axes=[0], keepdims=1, name="join/max"),
-            helper.make_node("Sub", ["join/all", "join/max"], ["join/shifted"], name="join/shift"),
-            helper.make_node("Exp", ["join/shifted"], ["join/p"], name="join/exp"),
-            helper.make_node("ReduceSum", ["join/p", "join/axis0"], ["join/sum"], keepdims=0, name="join/sum"),
-            helper.make_node("Log", ["join/sum"], ["join/logsum"], name="join/log"),
-            helper.make_node("Squeeze", ["join/max", "join/axis0"], ["join/max0"], name="join/squeeze"),
-            helper.make_node("Add", ["join/logsum", "join/max0"], ["join/lse"], name="join/add"),
-            helper.make_node("Sub", ["join/lse", "join/logk"], ["logprobs"], name="join/mean"),
+            helper.make_node("Sum", [f"m{j}/probs" for j in range(k)], ["join/sum"], name="join/sum"),
+            helper.make_node("Max", ["join/sum", "join/floor"], ["join/floored"], name="join/floor"),
+            helper.make_node("Log", ["join/floored"], ["join/logsum"], name="join/log"),
+            helper.make_node("Add", ["join/logsum", "join/minus_logk"], ["logprobs"], name="join/mean"),
         ]
     else:
+        inits.append(numpy_helper.from_array(np.array(1 / k, np.float32), "join/inv_k"))
         nodes += [
-            helper.make_node("ReduceMean", ["join/all"], ["join/mean"], axes=[0], keepdims=0, name="join/mean"),
+            helper.make_node("Sum", [f"m{j}/logprobs" for j in range(k)], ["join/sum"], name="join/sum"),
+            helper.make_node("Mul", ["join/sum", "join/inv_k"], ["join/mean"], name="join/mean"),
             helper.make_node("LogSoftmax", ["join/mean"], ["logprobs"], axis=1, name="join/renorm"),
         ]
     f = TensorProto.FLOAT
