@@ -38,8 +38,8 @@ for variant in init init-grid att merge merge-det; do
     exit 1
   fi
 done
-echo "smoke: the merge and merge-det runs, each joined with itself (models/convert/ensemble.py)"
-for variant in merge merge-det; do
+echo "smoke: the merge, merge-det, init and att runs, each joined with itself (models/convert/ensemble.py)"
+for variant in merge merge-det init att; do
   "$py" models/convert/ensemble.py --member "$tmp/onnx-$variant" --member "$tmp/onnx-$variant" --out "$tmp/ens-$variant"
   CAPTIONBOT_DECODER_DIR="$tmp/ens-$variant" go test ./captioner -count=1 \
     -run 'TestExportedDecoderGraphs|TestBeamSearchIsDeterministicAndBounded' -v 2>&1 | tee "$tmp/go-ens-$variant.log"
