@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Training smoke test: extracts features of a handful of Flickr8k images through the Go
 # encoder, trains each decoder kind for one short epoch, exports it, and checks in Go that
-# the exported graphs load with the expected input/output names and shapes and decode.
+# the exported graphs load with the expected input/output names and shapes and decode (alone and
+# joined into a two-member ensemble).
 #   models/train/smoke.sh [FLICKR_DIR]
 # Skips (exit 0, with a message) when the shared Flickr8k data is absent.
 set -euo pipefail
@@ -34,6 +35,16 @@ for variant in init init-grid att merge merge-det; do
     -run 'TestExportedDecoderGraphs|TestBeamSearchIsDeterministicAndBounded' -v 2>&1 | tee "$tmp/go-$variant.log"
   if grep -q -- '--- SKIP' "$tmp/go-$variant.log"; then
     echo "smoke: the Go decoder tests skipped for $variant (is ONNX Runtime installed? run scripts/setup.sh)" >&2
+    exit 1
+  fi
+done
+echo "smoke: the merge, merge-det, init and att runs, each joined with itself (models/convert/ensemble.py)"
+for variant in merge merge-det init att; do
+  "$py" models/convert/ensemble.py --member "$tmp/onnx-$variant" --member "$tmp/onnx-$variant" --out "$tmp/ens-$variant"
+  CAPTIONBOT_DECODER_DIR="$tmp/ens-$variant" go test ./captioner -count=1 \
+    -run 'TestExportedDecoderGraphs|TestBeamSearchIsDeterministicAndBounded' -v 2>&1 | tee "$tmp/go-ens-$variant.log"
+  if grep -q -- '--- SKIP' "$tmp/go-ens-$variant.log"; then
+    echo "smoke: the Go decoder tests skipped for the $variant ensemble" >&2
     exit 1
   fi
 done
