@@ -363,6 +363,10 @@ func (s *support) class(c string) bool {
 	return false
 }
 
+// AnimalStateScore is the summed label score from which an animal that only
+// the labels support is named (other label-only things: StateScore).
+const AnimalStateScore = 0.7
+
 // AgreeLabel is the summed label score of a class from which the labels
 // agree with a detection under ObjectScore. It was 0.1: one weak breed
 // guess (a kelpie at 0.13) then kept a dog box of 0.47 beside three horses.
@@ -627,6 +631,17 @@ func (s *support) write() string {
 	main := things[0]
 	if s.kindInDoubt(main) {
 		return "an animal"
+	}
+	// ImageNet's animals are fine-grained and its unsure guesses name the
+	// wrong one (an ibex was "bighorn" 0.54, a sheep; a rhinoceros "warthog"
+	// 0.69, a pig): an animal only the labels support is named from
+	// AnimalStateScore; under it the photo shows "an animal" where the labels'
+	// animals together or an animal box say so (as above), else nothing.
+	if main.Source == "label" && (main.Kind == KindPet || main.Kind == KindAnimal) && main.Score < AnimalStateScore {
+		if s.animals >= 0.7 || s.animalBox(0.5) {
+			return "an animal"
+		}
+		return "a photo"
 	}
 	// Food with a plate or a table: "a plate with broccoli and a carrot".
 	if main.Kind == KindFood {
