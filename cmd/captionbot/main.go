@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -79,7 +80,17 @@ func findCommand(name string) (command, bool) {
 	return command{}, false
 }
 
+// gcPercent is the Go collector's target when GOGC is not set. The Go heap
+// is small next to ONNX Runtime's (about 16 MB live while captioning, 35 MB
+// at its peak with Go's default of 100), so collecting at 50% growth keeps
+// peak RSS about 8 MB lower for little CPU (models/README.md, Whole
+// pipeline).
+const gcPercent = 50
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, defaultDeps(), os.Args[1:], os.Stdout, os.Stderr)
 	stop()
