@@ -38,6 +38,16 @@ for variant in init init-grid att merge merge-det; do
     exit 1
   fi
 done
+echo "smoke: the att run's lean int8 step and init graphs (models/convert/decoder_step_att.py)"
+cp -r "$tmp/onnx-att" "$tmp/lean-att"
+"$py" models/convert/decoder_step_att.py --run "$tmp/run-att" --block 32 \
+  --out "$tmp/lean-att/decoder_step.onnx" --init-out "$tmp/lean-att/decoder_init.onnx"
+CAPTIONBOT_DECODER_DIR="$tmp/lean-att" go test ./captioner -count=1 \
+  -run 'TestExportedDecoderGraphs|TestBeamSearchIsDeterministicAndBounded' -v 2>&1 | tee "$tmp/go-lean-att.log"
+if grep -q -- '--- SKIP' "$tmp/go-lean-att.log"; then
+  echo "smoke: the Go decoder tests skipped for the lean att graphs" >&2
+  exit 1
+fi
 echo "smoke: the merge, merge-det, init and att runs, each joined with itself (models/convert/ensemble.py)"
 for variant in merge merge-det init att; do
   "$py" models/convert/ensemble.py --member "$tmp/onnx-$variant" --member "$tmp/onnx-$variant" --out "$tmp/ens-$variant"
