@@ -27,6 +27,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from nbits import quantize
+
 
 def quantize_columns(w):
     """w [K, N] float -> int8 [K, N], scale [N] (symmetric, per column)."""
@@ -92,13 +94,10 @@ def main():
         if quant == "nbits":
             K, N = w_kn.shape
             bs = args.block
-            blocks = w_kn.T.reshape(N, K // bs, bs)  # [N, blocks, bs]
-            scale = np.abs(blocks).max(axis=2) / 127.0
-            scale[scale == 0] = 1.0
-            q = np.clip(np.round(blocks / scale[:, :, None]), -127, 127).astype(np.int16) + 128
+            q, scale = quantize(np.ascontiguousarray(w_kn.T), bs)
             inits.extend([
-                numpy_helper.from_array(q.astype(np.uint8), name + "_q"),
-                numpy_helper.from_array(scale.astype(np.float32).reshape(-1), name + "_scale"),
+                numpy_helper.from_array(q, name + "_q"),
+                numpy_helper.from_array(scale, name + "_scale"),
             ])
             ins = [x, name + "_q", name + "_scale", "", "", ""]
             if bias is not None:

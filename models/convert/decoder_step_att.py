@@ -37,15 +37,7 @@ import onnx
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
-
-def quantize(w, block):
-    """w [N, K] -> (uint8 [N, K/block, block], float32 [N*K/block]) as MatMulNBits reads them."""
-    n, k = w.shape
-    blocks = w.reshape(n, k // block, block)
-    scale = np.abs(blocks).max(axis=2) / 127.0
-    scale[scale == 0] = 1.0
-    q = (np.clip(np.round(blocks / scale[:, :, None]), -127, 127).astype(np.int16) + 128).astype(np.uint8)
-    return q, scale.astype(np.float32).reshape(-1)
+from nbits import quantize
 
 
 class Graph:

@@ -19,6 +19,8 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
+from nbits import quantize
+
 
 def fold_gate_table(g, weight="net.cell.weight_ih", bias="net.cell.bias_ih"):
     """Replaces Gemm(Concat(Gather(embed, tokens), ctx), W, b) by Gather(table, tokens) + Gemm(ctx, W_ctx)."""
@@ -72,13 +74,10 @@ def main():
         if K % bs:
             nodes.append(n)
             continue
-        blocks = w.reshape(N, K // bs, bs)
-        scale = np.abs(blocks).max(axis=2) / 127.0
-        scale[scale == 0] = 1.0
-        q = (np.clip(np.round(blocks / scale[:, :, None]), -127, 127).astype(np.int16) + 128).astype(np.uint8)
+        q, scale = quantize(w, bs)
         name = n.input[1].replace(".", "_").replace(":", "_")
         g.initializer.extend([numpy_helper.from_array(q, name + "_q"),
-                              numpy_helper.from_array(scale.astype(np.float32).reshape(-1), name + "_scale")])
+                              numpy_helper.from_array(scale, name + "_scale")])
         ins = [n.input[0], name + "_q", name + "_scale"]
         if len(n.input) > 2 and n.input[2]:
             ins += ["", "", n.input[2]]  # bias is MatMulNBits' sixth input
