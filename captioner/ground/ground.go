@@ -379,6 +379,13 @@ func (s *support) detected(c string) bool {
 	return d >= s.opt.ObjectScore || (d >= s.opt.AgreeScore && s.label[c] >= AgreeLabel) || (c == "person" && s.crowd > 0)
 }
 
+// anAnimal reports whether the photo surely shows some animal, whatever its
+// kind: the labels' animals together are sure (0.7), or they reach
+// StateScore and an animal box (0.5) agrees.
+func (s *support) anAnimal() bool {
+	return s.animals >= 0.7 || s.animals >= s.opt.StateScore && s.animalBox(0.5)
+}
+
 // animalBox reports whether a believed box of an animal reaches score.
 func (s *support) animalBox(score float64) bool {
 	for _, o := range s.objects {
@@ -618,9 +625,8 @@ func (s *support) write() string {
 			return p
 		}
 		// Animals the labels cannot tell apart: the kind is in doubt, the
-		// animal is not, where the labels together are sure (0.7) or an
-		// animal box (0.5) agrees.
-		if s.animals >= 0.7 || s.animals >= s.opt.StateScore && s.animalBox(0.5) {
+		// animal is not.
+		if s.anAnimal() {
 			return "an animal"
 		}
 		if h := s.hedge(); h != "a photo" {
@@ -635,10 +641,10 @@ func (s *support) write() string {
 	// ImageNet's animals are fine-grained and its unsure guesses name the
 	// wrong one (an ibex was "bighorn" 0.54, a sheep; a rhinoceros "warthog"
 	// 0.69, a pig): an animal only the labels support is named from
-	// AnimalStateScore; under it the photo shows "an animal" where the labels'
-	// animals together or an animal box say so (as above), else nothing.
+	// AnimalStateScore; under it the photo shows "an animal" where anAnimal
+	// says so, else nothing.
 	if main.Source == "label" && (main.Kind == KindPet || main.Kind == KindAnimal) && main.Score < AnimalStateScore {
-		if s.animals >= 0.7 || s.animalBox(0.5) {
+		if s.anAnimal() {
 			return "an animal"
 		}
 		return "a photo"
