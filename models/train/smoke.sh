@@ -22,6 +22,15 @@ trap 'rm -rf "$tmp"' EXIT
 head -n 40 "$flickr/Flickr_8k.trainImages.txt" > "$tmp/train.txt"
 head -n 10 "$flickr/Flickr_8k.devImages.txt" > "$tmp/dev.txt"
 go run ./models/train/extract -images "$flickr/images" -split "$tmp/train.txt" -split "$tmp/dev.txt" -out "$tmp/features"
+# decoder_tests DIR WHAT: the Go decoder tests on the exported decoder in DIR; a skip (no ONNX Runtime) fails.
+decoder_tests() {
+  CAPTIONBOT_DECODER_DIR="$1" go test ./captioner -count=1 \
+    -run 'TestExportedDecoderGraphs|TestBeamSearchIsDeterministicAndBounded' -v 2>&1 | tee "$1.log"
+  if grep -q -- '--- SKIP' "$1.log"; then
+    echo "smoke: the Go decoder tests skipped for $2 (is ONNX Runtime installed? run scripts/setup.sh)" >&2
+    exit 1
+  fi
+}
 for variant in init init-grid att merge merge-det; do
   echo "smoke: $variant"
   kind=${variant%-grid}
@@ -31,31 +40,16 @@ for variant in init init-grid att merge merge-det; do
   "$py" models/train/train.py --features "$tmp/features" --flickr "$flickr" --out "$tmp/run-$variant" \
     "${flags[@]}" --epochs 1 --limit 40 --dev-limit 10 --hidden 64 --emb 32 --threads 2
   "$py" models/train/export.py --run "$tmp/run-$variant" --out "$tmp/onnx-$variant"
-  CAPTIONBOT_DECODER_DIR="$tmp/onnx-$variant" go test ./captioner -count=1 \
-    -run 'TestExportedDecoderGraphs|TestBeamSearchIsDeterministicAndBounded' -v 2>&1 | tee "$tmp/go-$variant.log"
-  if grep -q -- '--- SKIP' "$tmp/go-$variant.log"; then
-    echo "smoke: the Go decoder tests skipped for $variant (is ONNX Runtime installed? run scripts/setup.sh)" >&2
-    exit 1
-  fi
+  decoder_tests "$tmp/onnx-$variant" "$variant"
 done
 echo "smoke: the att run's lean int8 step and init graphs (models/convert/decoder_step_att.py)"
 cp -r "$tmp/onnx-att" "$tmp/lean-att"
 "$py" models/convert/decoder_step_att.py --run "$tmp/run-att" --block 32 \
   --out "$tmp/lean-att/decoder_step.onnx" --init-out "$tmp/lean-att/decoder_init.onnx"
-CAPTIONBOT_DECODER_DIR="$tmp/lean-att" go test ./captioner -count=1 \
-  -run 'TestExportedDecoderGraphs|TestBeamSearchIsDeterministicAndBounded' -v 2>&1 | tee "$tmp/go-lean-att.log"
-if grep -q -- '--- SKIP' "$tmp/go-lean-att.log"; then
-  echo "smoke: the Go decoder tests skipped for the lean att graphs" >&2
-  exit 1
-fi
+decoder_tests "$tmp/lean-att" "the lean att graphs"
 echo "smoke: the merge, merge-det, init and att runs, each joined with itself (models/convert/ensemble.py)"
 for variant in merge merge-det init att; do
   "$py" models/convert/ensemble.py --member "$tmp/onnx-$variant" --member "$tmp/onnx-$variant" --out "$tmp/ens-$variant"
-  CAPTIONBOT_DECODER_DIR="$tmp/ens-$variant" go test ./captioner -count=1 \
-    -run 'TestExportedDecoderGraphs|TestBeamSearchIsDeterministicAndBounded' -v 2>&1 | tee "$tmp/go-ens-$variant.log"
-  if grep -q -- '--- SKIP' "$tmp/go-ens-$variant.log"; then
-    echo "smoke: the Go decoder tests skipped for the $variant ensemble" >&2
-    exit 1
-  fi
+  decoder_tests "$tmp/ens-$variant" "the $variant ensemble"
 done
 echo "smoke: ok"
