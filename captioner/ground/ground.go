@@ -676,10 +676,22 @@ func (s *support) write() string {
 	out := joinAnd(parts)
 	if rel != "" {
 		out += " " + rel
-	} else if p := s.placePhrase(main); p != "" {
+	} else if p := s.placePhrase(placed(things)); p != "" {
 		out += " " + p
 	}
 	return out
+}
+
+// placed is the thing a rewritten sentence's place phrase is about: the
+// first that is not an object ("a kite and two people on the beach": the
+// people are on the beach), else the first.
+func placed(things []bot.Subject) bot.Subject {
+	for _, t := range things {
+		if t.Kind != KindObject {
+			return t
+		}
+	}
+	return things[0]
 }
 
 func foodNoun(t bot.Subject) string {

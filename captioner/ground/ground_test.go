@@ -248,6 +248,23 @@ func TestGround(t *testing.T) {
 			rewritten: true,
 		},
 		{
+			name: "a written sentence led by an object places the people with it",
+			raw:  "a black and white dog is running through the grass",
+			ev: Evidence{Objects: []bot.Object{obj("kite", 0.9, 200, 40, 120, 100),
+				obj("person", 0.8, 100, 300, 40, 90), obj("person", 0.7, 400, 310, 40, 90)},
+				Words: map[string]float64{"beach": 0.9}, Width: 640, Height: 480},
+			want:      "a kite and two people on the beach",
+			rewritten: true,
+		},
+		{
+			name: "a written sentence of objects alone gets no place",
+			raw:  "a black and white dog is running through the grass",
+			ev: Evidence{Objects: []bot.Object{obj("kite", 0.9, 200, 40, 120, 100)},
+				Words: map[string]float64{"beach": 0.9}, Width: 640, Height: 480},
+			want:      "a kite",
+			rewritten: true,
+		},
+		{
 			name:      "a place word under SceneryScore is not",
 			raw:       "a man in a blue shirt is standing",
 			ev:        Evidence{Words: map[string]float64{"street": 0.2}, Width: 640, Height: 480},
