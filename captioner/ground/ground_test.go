@@ -33,6 +33,31 @@ func TestGround(t *testing.T) {
 			want: "a black and white dog is running",
 		},
 		{
+			name: "an unsupported place goes with the material that modifies it",
+			raw:  "a man in a white shirt is standing in front of a brick wall",
+			ev:   Evidence{Objects: []bot.Object{obj("person", 0.73)}, Words: map[string]float64{"wall": 0.1}, Width: 640, Height: 480},
+			want: "a person in a white shirt is standing",
+		},
+		{
+			name: "a place modifier that is itself a place is checked on its own",
+			raw:  "a man is walking down a city street",
+			ev:   Evidence{Objects: []bot.Object{obj("person", 0.8)}, Words: map[string]float64{"street": 0.5, "city": 0.05}, Width: 640, Height: 480},
+			want: "a person is walking down a street",
+		},
+		{
+			name: "a supported place that modifies an unsupported one stays",
+			raw:  "a boy is climbing a rock wall",
+			ev:   Evidence{Objects: []bot.Object{obj("person", 0.8)}, Words: map[string]float64{"rock": 0.5, "wall": 0.05}, Width: 640, Height: 480},
+			want: "a person is climbing a rock",
+		},
+		{
+			name: "a supported mass place does not stay without its noun",
+			raw:  "a group of people are sitting on a dirt path",
+			ev: Evidence{Objects: []bot.Object{obj("person", 0.8), obj("person", 0.8), obj("person", 0.8)},
+				Words: map[string]float64{"dirt": 0.5, "path": 0.05}, Width: 640, Height: 480},
+			want: "a group of people are sitting",
+		},
+		{
 			name:      "giraffe called a dog",
 			raw:       "a black and white dog is running through the grass",
 			ev:        Evidence{Objects: []bot.Object{obj("giraffe", 0.82), obj("zebra", 0.6)}},

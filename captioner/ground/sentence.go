@@ -63,7 +63,8 @@ spotted multicolored multicoloured fat thin skinny baby toddler teenage elderly 
 brindle shaggy beige silver gold snowy grassy sandy rocky muddy wooded dirt wooden metal plastic
 stuffed small-sized smiling happy cute sleepy hairy bearded masked costumed uniformed pretty
 beautiful lone single lonely same different male female sports dirty clean busy crowded empty
-professional toy soccer tennis basketball football baseball rugby hockey volleyball`)
+professional toy soccer tennis basketball football baseball rugby hockey volleyball brick cement concrete
+stone rock city`)
 
 func wordSet(s string) map[string]bool {
 	m := map[string]bool{}
@@ -210,7 +211,28 @@ func (s *support) prune(toks []string, ms []mention) (string, bool) {
 			continue
 		}
 		if sceneWords[singular(w)] && !s.place(singular(w)) && !s.place(w) {
-			s.dropPhrase(toks, drop, modifiersStart(toks, i), i)
+			// A place that modifies the next noun ("a city street") goes alone.
+			if modifiers[w] && i+1 < len(toks) && (sceneWords[singular(toks[i+1])] || isNounish(toks[i+1])) {
+				drop[i] = true
+				continue
+			}
+			// After a supported place that modifies it ("a rock wall" where
+			// the rock is seen), only the noun goes; not after a mass noun
+			// ("on a dirt path" is not "on a dirt").
+			start, kept := modifiersStart(toks, i), false
+			for j := i - 1; j >= start; j-- {
+				if sceneWords[singular(toks[j])] && !massPlaces[toks[j]] &&
+					(s.place(singular(toks[j])) || s.place(toks[j])) {
+					for k := j + 1; k <= i; k++ {
+						drop[k] = true
+					}
+					kept = true
+					break
+				}
+			}
+			if !kept {
+				s.dropPhrase(toks, drop, start, i)
+			}
 		}
 	}
 	var kept []string
@@ -230,6 +252,10 @@ func (s *support) prune(toks []string, ms []mention) (string, bool) {
 	fixArticles(kept)
 	return strings.Join(kept, " "), true
 }
+
+// massPlaces are the places that take no "a": "a dirt path" without its
+// path is not "a dirt".
+var massPlaces = wordSet(`dirt sand snow grass mud water ice`)
 
 func isNumber(w string) bool {
 	switch w {
