@@ -58,6 +58,20 @@ func TestGround(t *testing.T) {
 			want: "a group of people are sitting",
 		},
 		{
+			name: "an unsure box of a class ImageNet lacks is supported when the decoder names it",
+			raw:  "a man is riding a surfboard",
+			ev: Evidence{Objects: []bot.Object{obj("surfboard", 0.55, 227, 272, 101, 43), obj("person", 0.5, 112, 129, 161, 168)},
+				Labels: []bot.Label{{Label: "paddle", Score: 0.73}}, Width: 512, Height: 512},
+			want: "a surfboard", rewritten: true,
+		},
+		{
+			name: "an unsure box the decoder does not name is not",
+			raw:  "a man is riding a wave",
+			ev: Evidence{Objects: []bot.Object{obj("surfboard", 0.55, 227, 272, 101, 43)},
+				Labels: []bot.Label{{Label: "paddle", Score: 0.73}}, Width: 512, Height: 512},
+			want: "a photo of what may be a paddle", rewritten: true,
+		},
+		{
 			name:      "giraffe called a dog",
 			raw:       "a black and white dog is running through the grass",
 			ev:        Evidence{Objects: []bot.Object{obj("giraffe", 0.82), obj("zebra", 0.6)}},
