@@ -72,6 +72,26 @@ func TestGround(t *testing.T) {
 			want: "a photo of what may be a paddle", rewritten: true,
 		},
 		{
+			name: "a plural the detector counted once in a full-size photo becomes one",
+			raw:  "two black dogs run through the grass",
+			ev: Evidence{Objects: []bot.Object{obj("dog", 0.67, 70, 266, 129, 82)}, Words: map[string]float64{"grass": 0.5},
+				Width: 640, Height: 424},
+			want: "a black dog runs through the grass",
+		},
+		{
+			name: "a plural with a second, unsure box of its class stays",
+			raw:  "two dogs are running in a field",
+			ev: Evidence{Objects: []bot.Object{obj("dog", 0.67, 70, 266, 129, 82), obj("dog", 0.45, 300, 200, 100, 80)},
+				Words: map[string]float64{"field": 0.5}, Width: 640, Height: 424},
+			want: "two dogs are running in a field",
+		},
+		{
+			name: "a plural in a thumbnail stays",
+			raw:  "a group of dogs are playing",
+			ev:   Evidence{Objects: []bot.Object{obj("dog", 0.67, 70, 100, 60, 50)}, Width: 224, Height: 200},
+			want: "a group of dogs are playing",
+		},
+		{
 			name:      "giraffe called a dog",
 			raw:       "a black and white dog is running through the grass",
 			ev:        Evidence{Objects: []bot.Object{obj("giraffe", 0.82), obj("zebra", 0.6)}},

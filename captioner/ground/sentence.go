@@ -192,6 +192,24 @@ func (s *support) prune(toks []string, ms []mention) (string, bool) {
 				}
 			}
 		}
+		if k == 0 && m.plural && s.single(m.class) {
+			// "two dogs" where the detector, in a full-size photo, boxed one
+			// dog and no other: "a dog".
+			for i := m.start; i < m.head; i++ {
+				if isNumber(toks[i]) || collective[toks[i]] {
+					drop[i] = true
+				}
+			}
+			out[m.head] = singular(toks[m.head])
+			lead := m.start
+			for lead < m.head && drop[lead] {
+				lead++
+			}
+			if toks[lead] != "a" && toks[lead] != "an" {
+				out[lead] = article(out[lead]) + " " + out[lead]
+			}
+			ms[0].plural = false
+		}
 		if k == 0 && m.plural && m.head > m.start {
 			if n := s.count[m.class]; n >= 2 && n <= 4 {
 				for i := m.start; i < m.head; i++ {
@@ -253,6 +271,27 @@ func (s *support) prune(toks []string, ms []mention) (string, bool) {
 	return strings.Join(kept, " "), true
 }
 
+// collective are the words of a plural noun phrase that go with its number
+// ("a group of dogs", "several dogs").
+var collective = wordSet(`several some many few group of pack herd flock couple pair bunch lot the`)
+
+// single reports whether the detector, in a full-size photo, boxed exactly
+// one c (at CountScore) and no other c at all (AgreeScore), so a plural of c
+// is a count it contradicts. People are left out: the detector misses
+// people in groups far more often than it misses a second animal.
+func (s *support) single(c string) bool {
+	if s.small || c == "person" || s.count[c] != 1 {
+		return false
+	}
+	n := 0
+	for _, o := range s.objects {
+		if o.Label == c && o.Score >= s.opt.AgreeScore {
+			n++
+		}
+	}
+	return n == 1
+}
+
 // massPlaces are the places that take no "a": "a dirt path" without its
 // path is not "a dirt".
 var massPlaces = wordSet(`dirt sand snow grass mud water ice`)
@@ -303,6 +342,14 @@ func (s *support) dropPhrase(toks []string, drop []bool, start, end int) {
 // agree makes "are" singular after a singular subject that lost its
 // partner ("a man and a dog are" → "a man is").
 func agree(toks []string, subj mention) []string {
+	// The subject's noun in toks, which may have lost words before it.
+	head := len(toks)
+	for j, t := range toks {
+		if isNounish(t) {
+			head = j
+			break
+		}
+	}
 	for i, w := range toks {
 		if w == "are" || w == "is" {
 			plural := false
@@ -316,7 +363,7 @@ func agree(toks []string, subj mention) []string {
 			}
 			return toks
 		}
-		if third, ok := thirdPerson[w]; ok && i > subj.head {
+		if third, ok := thirdPerson[w]; ok && i > head {
 			plural := false
 			for _, t := range toks[:i] {
 				if t == "and" || isPlural(t) && isNounish(t) {
