@@ -201,6 +201,7 @@ func (d *decoder) expand(cands []candidate, row []float32, hyp hypothesis, b, k 
 			}
 		}
 	}
+	openEnd := len(hyp.ids) > 0 && d.openEnd != nil && d.openEnd[hyp.ids[len(hyp.ids)-1]]
 	// Keep the top k words of this row, best first, in cands[base:], with a
 	// small insertion list: the vocabulary is a few thousand words and k is
 	// small. Words come in increasing id, so once the list is full a word
@@ -212,7 +213,7 @@ func (d *decoder) expand(cands []candidate, row []float32, hyp hypothesis, b, k 
 		if len(cands)-base == k && score <= cands[len(cands)-1].score {
 			continue
 		}
-		if w == d.pad || w == d.start || w == d.unk || slices.Contains(banned, w) {
+		if w == d.pad || w == d.start || w == d.unk || slices.Contains(banned, w) || w == d.end && openEnd {
 			continue
 		}
 		top := cands[base:]

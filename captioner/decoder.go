@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/captionbot/captionbot/captioner/ground"
 )
 
 // Files of the exported LSTM decoder, beside encoder.onnx (see models/train/export.py).
@@ -53,10 +55,21 @@ type decoder struct {
 	vocab      []string
 	start, end int
 	pad, unk   int
+	// openEnd marks the words a caption cannot end on ("on a red"): after
+	// them <end> is not a candidate, except at the last step.
+	openEnd    []bool
 	init, step *ort.DynamicAdvancedSession
 	initOut    []string // h, c, static...
 	stepIn     []string // tokens, h, c, static...
 	staticDims [][]int64
+}
+
+// markOpenEnds sets openEnd from the vocabulary (ground.CannotEnd).
+func (d *decoder) markOpenEnds() {
+	d.openEnd = make([]bool, len(d.vocab))
+	for i, w := range d.vocab {
+		d.openEnd[i] = ground.CannotEnd(w)
+	}
 }
 
 // loadDecoder opens the decoder graphs in dir. It returns ErrNoDecoder when
@@ -106,6 +119,7 @@ func loadDecoder(dir string, intraOpThreads int, spin bool) (*decoder, error) {
 		}
 		*p = i
 	}
+	d.markOpenEnds()
 	d.initOut = append([]string{"h", "c"}, meta.Static...)
 	d.stepIn = append([]string{"tokens", "h", "c"}, meta.Static...)
 	initPath, stepPath := filepath.Join(dir, decoderInitFile), filepath.Join(dir, decoderStepFile)

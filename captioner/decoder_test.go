@@ -20,6 +20,7 @@ import (
 func testDecoder(words ...string) *decoder {
 	d := &decoder{vocab: append([]string{"<pad>", "<start>", "<end>", "<unk>"}, words...)}
 	d.pad, d.start, d.end, d.unk = 0, 1, 2, 3
+	d.markOpenEnds()
 	return d
 }
 
@@ -52,6 +53,34 @@ func TestExpandBlocksRepeatedTrigram(t *testing.T) {
 	got = d.expand(nil, row, hyp, 0, 1, false, false)
 	if got[0].word != runs {
 		t.Fatalf("without blocking the best word is %d, want runs", got[0].word)
+	}
+}
+
+func TestExpandNeverEndsOnAnOpenWord(t *testing.T) {
+	d := testDecoder("a", "dog", "on", "red")
+	a, dog, on, red := 4, 5, 6, 7
+	//                <pad> <start> <end> <unk>  a    dog   on   red
+	row := []float32{-9, -9, -0.1, -9, -3, -1, -4, -2}
+	for _, tc := range []struct {
+		name    string
+		ids     []int
+		mayStop bool
+	}{
+		{"after a noun", []int{a, dog}, true},
+		{"after an article", []int{a}, false},
+		{"after a preposition", []int{a, dog, on}, false},
+		{"after a colour", []int{a, dog, on, a, red}, false},
+	} {
+		got := d.expand(nil, row, hypothesis{ids: tc.ids}, 0, 2, false, true)
+		stops := slices.ContainsFunc(got, func(c candidate) bool { return c.word == d.end })
+		if stops != tc.mayStop {
+			t.Errorf("%s: <end> among %+v is %v, want %v", tc.name, got, stops, tc.mayStop)
+		}
+	}
+	// At the last step <end> is forced even there, so captions stay bounded.
+	got := d.expand(nil, row, hypothesis{ids: []int{a, red}}, 0, 2, true, true)
+	if len(got) != 1 || got[0].word != d.end {
+		t.Errorf("last step after a colour: got %+v, want only <end>", got)
 	}
 }
 

@@ -124,6 +124,11 @@ var dangling = wordSet(`is are was were and or with while of to the a an in on a
 his her their by near over under from for as next front top behind beside along across toward
 towards around down up onto off out`)
 
+// CannotEnd reports whether a caption may not end on w: a word that
+// needs what follows it ("on a", "is", "and") or a colour ("on a red").
+// The beam search does not let a caption end there.
+func CannotEnd(w string) bool { return dangling[w] || colours[w] }
+
 // neutral are the words a gendered or aged person word becomes.
 var neutral = map[string]string{
 	"man": "person", "woman": "person", "guy": "person", "lady": "person", "gentleman": "person",
