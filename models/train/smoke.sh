@@ -2,7 +2,7 @@
 # Training smoke test: extracts features of a handful of Flickr8k images through the Go
 # encoder, trains each decoder kind for one short epoch, exports it, and checks in Go that
 # the exported graphs load with the expected input/output names and shapes and decode (alone and
-# joined into a two-member ensemble).
+# joined into a two-member ensemble), and fine-tunes the merge run self-critically (scst.py).
 #   models/train/smoke.sh [FLICKR_DIR]
 # Skips (exit 0, with a message) when the shared Flickr8k data is absent.
 set -euo pipefail
@@ -42,6 +42,14 @@ for variant in init init-grid att merge merge-det; do
   "$py" models/train/export.py --run "$tmp/run-$variant" --out "$tmp/onnx-$variant"
   decoder_tests "$tmp/onnx-$variant" "$variant"
 done
+echo "smoke: self-critical fine-tuning of the merge run (models/train/scst.py)"
+go run ./models/train/refclasses "$flickr/Flickr8k.token.txt" > "$tmp/ref_classes.json"
+go run ./models/train/refclasses -vocab "$tmp/run-merge/vocab.txt" > "$tmp/vocab_classes.json"
+"$py" models/train/scst.py --features "$tmp/features" --flickr "$flickr" --from "$tmp/run-merge" --out "$tmp/run-scst" \
+  --epochs 1 --limit 40 --dev-limit 10 --images 10 --threads 2 \
+  --chair-weight 0.3 --ref-classes "$tmp/ref_classes.json" --vocab-classes "$tmp/vocab_classes.json"
+"$py" models/train/export.py --run "$tmp/run-scst" --out "$tmp/onnx-scst"
+decoder_tests "$tmp/onnx-scst" "the scst run"
 echo "smoke: the att run's lean int8 step and init graphs (models/convert/decoder_step_att.py)"
 cp -r "$tmp/onnx-att" "$tmp/lean-att"
 "$py" models/convert/decoder_step_att.py --run "$tmp/run-att" --block 32 \
