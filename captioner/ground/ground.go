@@ -378,7 +378,6 @@ const AgreeLabel = 0.2
 // full-size photo (a surfboard at 0.55 that the caption rides). People are
 // left out: the decoder names a person in most photos, and on the
 // development manifests it made 6 more captions name an absent person.
-
 func (s *support) detected(c string) bool {
 	d := s.detScore[c]
 	return d >= s.opt.ObjectScore || (d >= s.opt.AgreeScore && s.label[c] >= AgreeLabel) || (c == "person" && s.crowd > 0) ||

@@ -1,6 +1,7 @@
 """Flickr8k captions: cleaning, vocabulary, and encoded caption arrays."""
 
 import collections
+import os
 import re
 
 import numpy as np
@@ -35,6 +36,21 @@ def load_captions(path):
 def load_split(path):
     with open(path) as f:
         return [l.strip() for l in f if l.strip()]
+
+
+def splits(features, flickr, limit=0, dev_limit=0):
+    """The cached features' index (name → row of names.txt), the captions, and the train and dev
+    images that have features, cut to limit and dev_limit when they are set."""
+    with open(os.path.join(features, "names.txt")) as f:
+        index = {n: i for i, n in enumerate(l.strip() for l in f if l.strip())}
+    caps = load_captions(os.path.join(flickr, "Flickr8k.token.txt"))
+    train = [n for n in load_split(os.path.join(flickr, "Flickr_8k.trainImages.txt")) if n in index]
+    dev = [n for n in load_split(os.path.join(flickr, "Flickr_8k.devImages.txt")) if n in index]
+    if limit:
+        train = train[:limit]
+    if dev_limit:
+        dev = dev[:dev_limit]
+    return index, caps, train, dev
 
 
 class Vocab:

@@ -39,42 +39,44 @@ def bleu(cands, refs, n_max=4):
     return out
 
 
+class Cider:
+    """CIDEr-D of single candidates against fixed references (tf-idf n-gram cosine, n=1..4, with
+    clipping and a length penalty, x10), with the reference vectors and document frequencies
+    computed once from refs."""
+
+    def __init__(self, refs, sigma=6.0):
+        self.sigma = sigma
+        df = collections.Counter()
+        for rs in refs.values():
+            seen = set()
+            for r in rs:
+                for n in range(1, 5):
+                    seen.update(_ngrams(r, n))
+            df.update(seen)
+        self.df, self.log_n = df, math.log(float(len(refs)))
+        self.refs = {k: [(self._vec(r), len(r)) for r in rs] for k, rs in refs.items()}
+
+    def _vec(self, words):
+        out = []
+        for n in range(1, 5):
+            d = {g: k * (self.log_n - math.log(max(1.0, self.df[g]))) for g, k in _ngrams(words, n).items()}
+            out.append((d, math.sqrt(sum(x * x for x in d.values()))))
+        return out
+
+    def score(self, key, words):
+        cv = self._vec(words)
+        total = 0.0
+        refs = self.refs[key]
+        for rv, rlen in refs:
+            pen = math.exp(-((len(words) - rlen) ** 2) / (2 * self.sigma ** 2))
+            for (c, cn), (r, rn) in zip(cv, rv):
+                if cn and rn:
+                    dot = sum(min(x, r.get(g, 0.0)) * r.get(g, 0.0) for g, x in c.items())
+                    total += dot / (cn * rn) * pen
+        return total / 4 / len(refs) * 10.0
+
+
 def cider_d(cands, refs, sigma=6.0):
-    """CIDEr-D: tf-idf n-gram cosine (n=1..4) with clipping and a length penalty, x10."""
-    keys = list(cands)
-    df = collections.Counter()
-    ref_ngrams = {}
-    for k in keys:
-        per = []
-        for r in refs[k]:
-            per.append([_ngrams(r, n) for n in range(1, 5)])
-        ref_ngrams[k] = per
-        seen = set()
-        for grams in per:
-            for g in grams:
-                seen.update(g.keys())
-        df.update(seen)
-    log_n = math.log(float(len(keys)))
-
-    def vec(grams):
-        v, norms = [], []
-        for g in grams:
-            d = {w: k * (log_n - math.log(max(1.0, df[w]))) for w, k in g.items()}
-            v.append(d)
-            norms.append(math.sqrt(sum(x * x for x in d.values())))
-        return v, norms
-
-    total = 0.0
-    for k in keys:
-        c = cands[k]
-        cv, cn = vec([_ngrams(c, n) for n in range(1, 5)])
-        score = [0.0] * 4
-        for r, grams in zip(refs[k], ref_ngrams[k]):
-            rv, rn = vec(grams)
-            delta = len(c) - len(r)
-            for n in range(4):
-                dot = sum(min(x, rv[n].get(w, 0.0)) * rv[n].get(w, 0.0) for w, x in cv[n].items())
-                if cn[n] and rn[n]:
-                    score[n] += dot / (cn[n] * rn[n]) * math.exp(-(delta ** 2) / (2 * sigma ** 2))
-        total += sum(score) / 4 / len(refs[k]) * 10.0
-    return total / len(keys)
+    """Corpus CIDEr-D: the mean of Cider over cands, document frequencies from their references."""
+    c = Cider({k: refs[k] for k in cands}, sigma)
+    return sum(c.score(k, words) for k, words in cands.items()) / len(cands)

@@ -16,9 +16,7 @@ export.py exports it unchanged.
 """
 
 import argparse
-import collections
 import json
-import math
 import os
 import shutil
 import sys
@@ -31,47 +29,8 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import data  # noqa: E402
 import export  # noqa: E402
+import score  # noqa: E402
 import train as trainer  # noqa: E402
-
-
-def ngrams(words, n):
-    return collections.Counter(tuple(words[i:i + n]) for i in range(len(words) - n + 1))
-
-
-class Cider:
-    """CIDEr-D of single candidates against fixed references (score.cider_d's definition, x10),
-    with the reference vectors computed once."""
-
-    def __init__(self, refs, sigma=6.0):
-        self.sigma = sigma
-        df = collections.Counter()
-        for rs in refs.values():
-            seen = set()
-            for r in rs:
-                for n in range(1, 5):
-                    seen.update(ngrams(r, n))
-            df.update(seen)
-        self.df, self.log_n = df, math.log(float(len(refs)))
-        self.refs = {k: [(self._vec(r), len(r)) for r in rs] for k, rs in refs.items()}
-
-    def _vec(self, words):
-        out = []
-        for n in range(1, 5):
-            d = {g: k * (self.log_n - math.log(max(1.0, self.df[g]))) for g, k in ngrams(words, n).items()}
-            out.append((d, math.sqrt(sum(x * x for x in d.values()))))
-        return out
-
-    def score(self, key, words):
-        cv = self._vec(words)
-        total = 0.0
-        refs = self.refs[key]
-        for rv, rlen in refs:
-            pen = math.exp(-((len(words) - rlen) ** 2) / (2 * self.sigma ** 2))
-            for (c, cn), (r, rn) in zip(cv, rv):
-                if cn and rn:
-                    dot = sum(min(x, r.get(g, 0.0)) * r.get(g, 0.0) for g, x in c.items())
-                    total += dot / (cn * rn) * pen
-        return total / 4 / len(refs) * 10.0
 
 
 class Hallucination:
@@ -163,16 +122,8 @@ def main():
     vocab = data.Vocab.load(os.path.join(args.start, "vocab.txt"))
     json.dump(dict(cfg, scst=dict(vars(args))), open(os.path.join(args.out, "config.json"), "w"), indent=1)
 
-    names = [l.strip() for l in open(os.path.join(args.features, "names.txt")) if l.strip()]
-    index = {n: i for i, n in enumerate(names)}
+    index, caps, train, dev = data.splits(args.features, args.flickr, args.limit, args.dev_limit)
     feats = np.load(os.path.join(args.features, "pooled.npy"), mmap_mode="r")
-    caps = data.load_captions(os.path.join(args.flickr, "Flickr8k.token.txt"))
-    train = [n for n in data.load_split(os.path.join(args.flickr, "Flickr_8k.trainImages.txt")) if n in index]
-    dev = [n for n in data.load_split(os.path.join(args.flickr, "Flickr_8k.devImages.txt")) if n in index]
-    if args.limit:
-        train = train[:args.limit]
-    if args.dev_limit:
-        dev = dev[:args.dev_limit]
     train_feats = torch.from_numpy(np.asarray(feats[[index[n] for n in train]], dtype=np.float32))
     dev_feats = np.asarray(feats[[index[n] for n in dev]], dtype=np.float32)
     # Samples come from the decoder's whole distribution, as beam search sees it: a token never sampled
@@ -180,7 +131,7 @@ def main():
     # would pile up on it (banning <unk> here made it the beam's favourite word within two epochs).
     # References keep their words outside the vocabulary, so a sampled <unk> matches nothing.
     refs = {n: [c[:args.max_len] for c in caps[n]] for n in train}
-    cider = Cider(refs)
+    cider = score.Cider(refs)
     halluc = None
     if args.chair_weight:
         if not args.ref_classes or not args.vocab_classes:

@@ -156,8 +156,7 @@ def main():
         torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
 
-    names = [l.strip() for l in open(os.path.join(args.features, "names.txt")) if l.strip()]
-    index = {n: i for i, n in enumerate(names)}
+    index, caps, train, dev = data.splits(args.features, args.flickr, args.limit, args.dev_limit)
     feat_file = "spatial.npy" if args.kind == "att" or args.grid else "pooled.npy"
     feats = np.load(os.path.join(args.features, feat_file), mmap_mode="r")
     if args.det:
@@ -165,13 +164,6 @@ def main():
             raise SystemExit("--det needs --kind merge")
         detvec = np.load(os.path.join(args.features, "detvec.npy"))
         feats = np.concatenate([np.asarray(feats, dtype=np.float32), detvec], axis=1)
-    caps = data.load_captions(os.path.join(args.flickr, "Flickr8k.token.txt"))
-    train = [n for n in data.load_split(os.path.join(args.flickr, "Flickr_8k.trainImages.txt")) if n in index]
-    dev = [n for n in data.load_split(os.path.join(args.flickr, "Flickr_8k.devImages.txt")) if n in index]
-    if args.limit:
-        train = train[:args.limit]
-    if args.dev_limit:
-        dev = dev[:args.dev_limit]
     vocab = data.Vocab.build([caps[n] for n in train], args.min_count)
     vocab.save(os.path.join(args.out, "vocab.txt"))
     train_feats = torch.from_numpy(np.asarray(feats[[index[n] for n in train]], dtype=np.float32))
