@@ -11,7 +11,9 @@ training loop's dev scoring (train.evaluate: beam 3, no length normalisation); t
 epoch is kept. With --chair-weight W the reward also loses W for every COCO class a sample names that
 none of the photo's references names (CHAIR's hallucination, Rohrbach et al. 2018), so the decoder is
 not paid for naming likely objects it did not see; --ref-classes and --vocab-classes give the classes
-(`go run ./models/train/refclasses`, with and without -vocab). NEW_RUN_DIR gets config.json, vocab.txt, best.pt and log.jsonl like a train.py run, so
+(`go run ./models/train/refclasses`, with and without -vocab). With --xe-weight X the loss adds X times
+the cross-entropy of the batch photos' reference captions (a mixed objective), which keeps the decoder's
+wording from narrowing to a few safe captions. NEW_RUN_DIR gets config.json, vocab.txt, best.pt and log.jsonl like a train.py run, so
 export.py exports it unchanged.
 """
 
@@ -104,6 +106,8 @@ def main():
                     help="reward penalty per named COCO class that no reference of the photo names")
     ap.add_argument("--ref-classes", default="", help="refclasses output for the token file")
     ap.add_argument("--vocab-classes", default="", help="refclasses -vocab output for the run's vocabulary")
+    ap.add_argument("--xe-weight", type=float, default=0.0,
+                    help="add this times the cross-entropy of the batch photos' reference captions to the loss")
     ap.add_argument("--limit", type=int, default=0, help="use only this many train images (smoke tests)")
     ap.add_argument("--dev-limit", type=int, default=0)
     ap.add_argument("--seed", type=int, default=1)
@@ -138,6 +142,9 @@ def main():
             raise SystemExit("--chair-weight needs --ref-classes and --vocab-classes")
         halluc = Hallucination(args.ref_classes, args.vocab_classes)
     banned = []
+    if args.xe_weight:
+        _, tokens = data.encode_all(train, caps, vocab, args.max_len)
+        tokens = torch.from_numpy(tokens).view(len(train), -1, tokens.shape[1])
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     k = args.samples
     log = open(os.path.join(args.out, "log.jsonl"), "a")
@@ -150,7 +157,7 @@ def main():
     torch.save(net.state_dict(), os.path.join(args.out, "best.pt"))
     for epoch in range(1, args.epochs + 1):
         perm = torch.randperm(len(train))
-        te, rsum, rn, hsum = time.time(), 0.0, 0, 0
+        te, rsum, rn, hsum, xsum = time.time(), 0.0, 0, 0, 0.0
         for s in range(0, len(train), args.images):
             idx = perm[s:s + args.images]
             f = train_feats[idx]
@@ -175,13 +182,24 @@ def main():
             mask &= torch.cumprod(mask.long(), dim=1).bool()
             logp = F.log_softmax(net(f, inp, k), dim=-1).gather(2, ids[..., None])[..., 0]
             loss = -(adv[:, None] * logp * mask).sum() / mask.sum()
+            if args.xe_weight:
+                # The mixed objective of Paulus et al. 2018: the references' likelihood keeps the decoder's
+                # wording closer to theirs, which plain self-critical training narrows.
+                tok = tokens[idx].reshape(-1, tokens.shape[2])
+                tok = tok[:, :int((tok != 0).sum(1).max())]
+                logits = net(f, tok[:, :-1], tokens.shape[1])
+                xe = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tok[:, 1:].reshape(-1), ignore_index=0,
+                                     label_smoothing=cfg.get("label_smoothing", 0.0))
+                loss = loss + args.xe_weight * xe
+                xsum += xe.item() * len(idx)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
             opt.step()
             rsum, rn = rsum + r.sum().item(), rn + r.numel()
         scores, cands = trainer.evaluate(net, dev_feats, dev, caps, vocab, 3, args.max_len, 0.0)
-        rec = dict(epoch=epoch, reward=round(rsum / rn, 4), halluc_per_sample=round(hsum / rn, 4), epoch_s=round(time.time() - te, 1),
+        rec = dict(epoch=epoch, reward=round(rsum / rn, 4), halluc_per_sample=round(hsum / rn, 4),
+                   **(dict(xe=round(xsum / len(train), 4)) if args.xe_weight else {}), epoch_s=round(time.time() - te, 1),
                    minutes=round((time.time() - t0) / 60, 2), **{key: round(v, 4) for key, v in scores.items()},
                    first=[" ".join(cands[n]) for n in dev[:3]])
         print(json.dumps(rec), flush=True)

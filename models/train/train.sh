@@ -5,12 +5,14 @@
 # trains the decoder with the flags recorded in models/README.md (seeded), fine-tunes it
 # self-critically (scst.py), and exports it.
 # Env: PYTHON (default /usr/bin/python3, Debian's python3-torch), OUT (default models/).
+# OPENBLAS_CORETYPE is set from the CPU's flags when unset (openblas.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 flickr=${1:-../shared/flickr8k}
 shift || true
 [ "${1:-}" = "--" ] && shift
 py=${PYTHON:-/usr/bin/python3}
+. models/train/openblas.sh
 out=${OUT:-models}
 cache=models/train/cache
 run=$cache/run
