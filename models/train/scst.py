@@ -12,8 +12,10 @@ epoch is kept. With --chair-weight W the reward also loses W for every COCO clas
 none of the photo's references names (CHAIR's hallucination, Rohrbach et al. 2018), so the decoder is
 not paid for naming likely objects it did not see; --ref-classes and --vocab-classes give the classes
 (`go run ./models/train/refclasses`, with and without -vocab). With --xe-weight X the loss adds X times
-the cross-entropy of the batch photos' reference captions (a mixed objective), which keeps the decoder's
-wording from narrowing to a few safe captions. NEW_RUN_DIR gets config.json, vocab.txt, best.pt and log.jsonl like a train.py run, so
+the cross-entropy of the batch photos' reference captions (a mixed objective; models/README.md has what
+it did: more distinct captions, but CIDEr-D held back). With --shared-weight S a sample also loses S when another
+photo of its batch sampled the very same caption: a caption that fits other photos as well does not describe
+this one. NEW_RUN_DIR gets config.json, vocab.txt, best.pt and log.jsonl like a train.py run, so
 export.py exports it unchanged.
 """
 
@@ -108,6 +110,8 @@ def main():
     ap.add_argument("--vocab-classes", default="", help="refclasses -vocab output for the run's vocabulary")
     ap.add_argument("--xe-weight", type=float, default=0.0,
                     help="add this times the cross-entropy of the batch photos' reference captions to the loss")
+    ap.add_argument("--shared-weight", type=float, default=0.0,
+                    help="reward penalty for a sample that is word for word a sample of another photo in the batch")
     ap.add_argument("--limit", type=int, default=0, help="use only this many train images (smoke tests)")
     ap.add_argument("--dev-limit", type=int, default=0)
     ap.add_argument("--seed", type=int, default=1)
@@ -157,19 +161,29 @@ def main():
     torch.save(net.state_dict(), os.path.join(args.out, "best.pt"))
     for epoch in range(1, args.epochs + 1):
         perm = torch.randperm(len(train))
-        te, rsum, rn, hsum, xsum = time.time(), 0.0, 0, 0, 0.0
+        te, rsum, rn, hsum, xsum, shared = time.time(), 0.0, 0, 0, 0.0, 0
         for s in range(0, len(train), args.images):
             idx = perm[s:s + args.images]
             f = train_feats[idx]
             net.eval()  # sample and score without dropout, so the gradient is the sampling policy's
             ids = sample(net, f, vocab, k, args.max_len, banned)
             rs, hs = [], 0
+            texts = [" ".join(words_of(row, vocab)) for row in ids.tolist()]
+            photos = {}  # caption text → the batch photos that sampled it
+            for i, t in enumerate(texts):
+                photos.setdefault(t, set()).add(i // k)
             for i, row in enumerate(ids.tolist()):
                 key, ws = train[idx[i // k]], words_of(row, vocab)
                 r = cider.score(key, ws)
                 if halluc:
                     h = halluc.count(key, ws)
                     r, hs = r - args.chair_weight * h, hs + h
+                if len(photos[texts[i]]) > 1:
+                    shared += 1
+                    # A caption that fits other photos as well does not describe this one (a cheap form of
+                    # the discriminability reward of Luo et al. 2018): the generic captions self-critical
+                    # training converges on are what makes its captions repeat across photos.
+                    r -= args.shared_weight
                 rs.append(r)
             hsum += hs
             r = torch.tensor(rs).view(len(idx), k)
@@ -198,7 +212,7 @@ def main():
             opt.step()
             rsum, rn = rsum + r.sum().item(), rn + r.numel()
         scores, cands = trainer.evaluate(net, dev_feats, dev, caps, vocab, 3, args.max_len, 0.0)
-        rec = dict(epoch=epoch, reward=round(rsum / rn, 4), halluc_per_sample=round(hsum / rn, 4),
+        rec = dict(epoch=epoch, reward=round(rsum / rn, 4), halluc_per_sample=round(hsum / rn, 4), shared=round(shared / rn, 4),
                    **(dict(xe=round(xsum / len(train), 4)) if args.xe_weight else {}), epoch_s=round(time.time() - te, 1),
                    minutes=round((time.time() - t0) / 60, 2), **{key: round(v, 4) for key, v in scores.items()},
                    first=[" ".join(cands[n]) for n in dev[:3]])

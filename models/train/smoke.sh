@@ -47,7 +47,7 @@ echo "smoke: self-critical fine-tuning of the merge run (models/train/scst.py)"
 go run ./models/train/refclasses "$flickr/Flickr8k.token.txt" > "$tmp/ref_classes.json"
 go run ./models/train/refclasses -vocab "$tmp/run-merge/vocab.txt" > "$tmp/vocab_classes.json"
 "$py" models/train/scst.py --features "$tmp/features" --flickr "$flickr" --from "$tmp/run-merge" --out "$tmp/run-scst" \
-  --epochs 1 --limit 40 --dev-limit 10 --images 10 --threads 2 --xe-weight 0.1 \
+  --epochs 1 --limit 40 --dev-limit 10 --images 10 --threads 2 --xe-weight 0.1 --shared-weight 0.15 \
   --chair-weight 0.3 --ref-classes "$tmp/ref_classes.json" --vocab-classes "$tmp/vocab_classes.json"
 "$py" models/train/export.py --run "$tmp/run-scst" --out "$tmp/onnx-scst"
 decoder_tests "$tmp/onnx-scst" "the scst run"

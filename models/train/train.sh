@@ -32,12 +32,12 @@ echo "train.sh: training (log in $run/log.jsonl)"
 "$py" models/train/train.py --features "$cache/features" --flickr "$flickr" --out "$run" \
   --kind merge --emb 256 --hidden 256 --dropout 0.5 --label-smoothing 0.1 --lr 1e-3 --epochs 8 --eval-from 5 \
   --seed 1 --threads 1 "$@"
-# Self-critical fine-tuning on CIDEr-D with the hallucination penalty (models/README.md, Self-critical
-# training): the shipped decoder is this run's best dev epoch.
+# Self-critical fine-tuning on CIDEr-D with the hallucination and shared-caption penalties (models/README.md,
+# Self-critical training): the shipped decoder is this run's best dev epoch.
 go run ./models/train/refclasses "$flickr/Flickr8k.token.txt" > "$cache/ref_classes.json"
 go run ./models/train/refclasses -vocab "$run/vocab.txt" > "$cache/vocab_classes.json"
 "$py" models/train/scst.py --features "$cache/features" --flickr "$flickr" --from "$run" --out "$run-scst" \
-  --epochs 8 --lr 5e-5 --chair-weight 0.3 --ref-classes "$cache/ref_classes.json" \
+  --epochs 12 --lr 5e-5 --chair-weight 0.3 --shared-weight 0.15 --ref-classes "$cache/ref_classes.json" \
   --vocab-classes "$cache/vocab_classes.json" --seed 1 --threads 1
 "$py" models/train/export.py --run "$run-scst" --out "$out"
 # The shipped step graph is the int8 rewrite of the exported one (models/README.md, Caption decoder, Speed and
