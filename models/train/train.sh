@@ -37,7 +37,7 @@ echo "train.sh: training (log in $run/log.jsonl)"
 go run ./models/train/refclasses "$flickr/Flickr8k.token.txt" > "$cache/ref_classes.json"
 go run ./models/train/refclasses -vocab "$run/vocab.txt" > "$cache/vocab_classes.json"
 "$py" models/train/scst.py --features "$cache/features" --flickr "$flickr" --from "$run" --out "$run-scst" \
-  --epochs 12 --lr 5e-5 --chair-weight 0.3 --shared-weight 0.15 --ref-classes "$cache/ref_classes.json" \
+  --epochs 12 --lr 5e-5 --chair-weight 0.3 --shared-weight 0.3 --ref-classes "$cache/ref_classes.json" \
   --vocab-classes "$cache/vocab_classes.json" --seed 1 --threads 1
 "$py" models/train/export.py --run "$run-scst" --out "$out"
 # The shipped step graph is the int8 rewrite of the exported one (models/README.md, Caption decoder, Speed and
