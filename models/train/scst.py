@@ -168,12 +168,13 @@ def main():
             net.eval()  # sample and score without dropout, so the gradient is the sampling policy's
             ids = sample(net, f, vocab, k, args.max_len, banned)
             rs, hs = [], 0
-            texts = [" ".join(words_of(row, vocab)) for row in ids.tolist()]
+            words = [words_of(row, vocab) for row in ids.tolist()]
+            texts = [" ".join(ws) for ws in words]
             photos = {}  # caption text → the batch photos that sampled it
             for i, t in enumerate(texts):
                 photos.setdefault(t, set()).add(i // k)
-            for i, row in enumerate(ids.tolist()):
-                key, ws = train[idx[i // k]], words_of(row, vocab)
+            for i, ws in enumerate(words):
+                key = train[idx[i // k]]
                 r = cider.score(key, ws)
                 if halluc:
                     h = halluc.count(key, ws)
@@ -199,11 +200,7 @@ def main():
             if args.xe_weight:
                 # The mixed objective of Paulus et al. 2018: the references' likelihood keeps the decoder's
                 # wording closer to theirs, which plain self-critical training narrows.
-                tok = tokens[idx].reshape(-1, tokens.shape[2])
-                tok = tok[:, :int((tok != 0).sum(1).max())]
-                logits = net(f, tok[:, :-1], tokens.shape[1])
-                xe = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tok[:, 1:].reshape(-1), ignore_index=0,
-                                     label_smoothing=cfg.get("label_smoothing", 0.0))
+                xe = trainer.caption_xe(net, f, tokens[idx], cfg.get("label_smoothing", 0.0))
                 loss = loss + args.xe_weight * xe
                 xsum += xe.item() * len(idx)
             opt.zero_grad()

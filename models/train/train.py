@@ -100,6 +100,16 @@ def beam_search(net, feats, vocab, beam=3, max_len=20, alpha=0.0, block_trigrams
     return out
 
 
+def caption_xe(net, feats, tokens, label_smoothing):
+    """Cross-entropy of the reference captions tokens [n, per, L] (0-padded) of the n photos feats."""
+    per = tokens.shape[1]
+    tok = tokens.reshape(-1, tokens.shape[2])
+    tok = tok[:, :int((tok != 0).sum(1).max())]
+    logits = net(feats, tok[:, :-1], per)
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tok[:, 1:].reshape(-1),
+                           ignore_index=0, label_smoothing=label_smoothing)
+
+
 def evaluate(net, feats, names, refs, vocab, beam, max_len, alpha, batch=100):
     net.eval()
     cands = {}
@@ -204,12 +214,7 @@ def main():
         total, seen, te = 0.0, 0, time.time()
         for s in range(steps_per_epoch):
             idx = perm[s * img_batch:(s + 1) * img_batch]
-            tok = tokens[idx].reshape(len(idx) * per, -1)
-            L = int((tok != 0).sum(1).max())
-            tok = tok[:, :L]
-            logits = net(train_feats[idx], tok[:, :-1], per)
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tok[:, 1:].reshape(-1),
-                                   ignore_index=0, label_smoothing=args.label_smoothing)
+            loss = caption_xe(net, train_feats[idx], tokens[idx], args.label_smoothing)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
